@@ -1,0 +1,96 @@
+// Package vmm defines the interface every virtual machine monitor driver
+// (firecracker, qemu) implements, and the spec the daemon hands to it.
+//
+// A driver starts a VMM process detached from the daemon (its own session),
+// so VMs keep running when bangerd stops; the daemon persists the returned
+// Handle and re-adopts the process later with Alive.
+package vmm
+
+import (
+	"context"
+	"syscall"
+)
+
+// Drive is one block device given to the guest, in guest order: the first
+// drive is /dev/vda (the root filesystem), the second /dev/vdb, and so on.
+type Drive struct {
+	// ID is a short identifier ("rootfs", "work").
+	ID string
+	// Path is the host file backing the drive.
+	Path string
+	// Format is "raw" or "qcow2" (qcow2 only for the qemu driver).
+	Format string
+	// ReadOnly exposes the drive read-only to the guest.
+	ReadOnly bool
+	// Root marks the drive holding the root filesystem.
+	Root bool
+}
+
+// NetIface is the guest's single network interface, backed by a host tap.
+type NetIface struct {
+	// Tap is the host tap device name (already created and attached).
+	Tap string
+	// MAC is the guest MAC address (xx:xx:xx:xx:xx:xx).
+	MAC string
+}
+
+// Spec is everything a driver needs to boot one VM.
+type Spec struct {
+	// Name is the VM name (used for process titles and logs).
+	Name string
+	// Dir is the VM's private runtime directory: sockets, pid, logs.
+	Dir string
+	// Kernel is the kernel image (ELF vmlinux for firecracker; bzImage or
+	// vmlinux for qemu).
+	Kernel string
+	// Initrd is optional.
+	Initrd string
+	// Cmdline is the kernel command line (without root=, which drivers add
+	// for the Root drive).
+	Cmdline string
+	// VCPUs is the number of virtual CPUs.
+	VCPUs int
+	// MemoryMiB is guest memory in MiB.
+	MemoryMiB int
+	// Drives in guest order.
+	Drives []Drive
+	// Net is the network interface; nil means none.
+	Net *NetIface
+	// ConsoleLog receives the guest serial console.
+	ConsoleLog string
+	// VsockCID, when non-zero, adds a vsock device with that guest CID.
+	VsockCID uint32
+}
+
+// Handle identifies a running VMM process so it can be re-adopted after a
+// daemon restart. It is persisted in the state database as JSON.
+type Handle struct {
+	// Driver is the driver name that started the process.
+	Driver string `json:"driver"`
+	// PID is the VMM process id.
+	PID int `json:"pid"`
+	// StartTime is the process start time in clock ticks since boot (field 22
+	// of /proc/PID/stat); it guards against PID reuse.
+	StartTime uint64 `json:"start_time"`
+	// ControlSocket is the API (firecracker) or QMP (qemu) socket path.
+	ControlSocket string `json:"control_socket"`
+	// Accel is the accelerator in use ("kvm" or "tcg").
+	Accel string `json:"accel,omitempty"`
+}
+
+// Driver is implemented by each VMM backend.
+type Driver interface {
+	// Name returns "firecracker" or "qemu".
+	Name() string
+	// Start boots spec and returns once the VMM process is running and the
+	// guest has been started. The process must outlive the caller.
+	Start(ctx context.Context, spec Spec) (Handle, error)
+	// Shutdown asks the guest to power off (ACPI power button or
+	// Ctrl-Alt-Del). It returns without waiting for the process to exit.
+	Shutdown(ctx context.Context, h Handle) error
+	// Kill sends sig to the VMM process.
+	Kill(h Handle, sig syscall.Signal) error
+	// Alive reports whether the process in h still runs (same PID and start
+	// time, not a zombie).
+	Alive(h Handle) bool
+}
