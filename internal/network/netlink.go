@@ -1,0 +1,196 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/vishvananda/netlink"
+)
+
+// NetlinkManager is the real Manager. It changes links in the network
+// namespace of the calling thread (the host namespace in bangerd).
+type NetlinkManager struct{}
+
+// NewNetlinkManager returns the netlink-backed Manager.
+func NewNetlinkManager() *NetlinkManager { return &NetlinkManager{} }
+
+var _ Manager = (*NetlinkManager)(nil)
+
+// EnsureBridge implements Manager.
+func (m *NetlinkManager) EnsureBridge(ctx context.Context, name string, subnet netip.Prefix) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := validIfaceName(name); err != nil {
+		return fmt.Errorf("ensure bridge: %w", err)
+	}
+	if err := ValidateSubnet(subnet); err != nil {
+		return fmt.Errorf("ensure bridge %s: %w", name, err)
+	}
+	link, err := lookup(name)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: name}}
+		if err := netlink.LinkAdd(br); err != nil {
+			return fmt.Errorf("create bridge %s: %w: run bangerd as root (or with CAP_NET_ADMIN)", name, err)
+		}
+		if link, err = lookup(name); err != nil {
+			return fmt.Errorf("create bridge %s: %w", name, err)
+		}
+	case err != nil:
+		return fmt.Errorf("ensure bridge %s: %w", name, err)
+	case link.Type() != "bridge":
+		return fmt.Errorf("ensure bridge %s: a %s link of that name already exists: set bridge_name to a free name or remove that link", name, link.Type())
+	}
+	gw := GatewayPrefix(subnet)
+	addr := &netlink.Addr{IPNet: prefixToIPNet(gw)}
+	if err := netlink.AddrReplace(link, addr); err != nil {
+		return fmt.Errorf("assign %s to bridge %s: %w", gw, name, err)
+	}
+	if err := netlink.LinkSetUp(link); err != nil {
+		return fmt.Errorf("bring up bridge %s: %w", name, err)
+	}
+	return nil
+}
+
+// TeardownBridge implements Manager.
+func (m *NetlinkManager) TeardownBridge(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	link, err := lookup(name)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("tear down bridge %s: %w", name, err)
+	}
+	if link.Type() != "bridge" {
+		return fmt.Errorf("tear down bridge %s: link is a %s, not a bridge; leaving it alone", name, link.Type())
+	}
+	ports, err := m.Ports(ctx, name)
+	if err != nil {
+		return err
+	}
+	if len(ports) > 0 {
+		return fmt.Errorf("tear down bridge %s: %w (%v): stop the VMs using it first", name, ErrBridgeInUse, ports)
+	}
+	if err := netlink.LinkDel(link); err != nil {
+		return fmt.Errorf("delete bridge %s: %w", name, err)
+	}
+	return nil
+}
+
+// CreateTap implements Manager.
+func (m *NetlinkManager) CreateTap(ctx context.Context, name, bridge string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := validIfaceName(name); err != nil {
+		return fmt.Errorf("create tap: %w", err)
+	}
+	br, err := lookup(bridge)
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("create tap %s: bridge %s does not exist: restart bangerd so it recreates the VM network", name, bridge)
+	}
+	if err != nil {
+		return fmt.Errorf("create tap %s: %w", name, err)
+	}
+	link, err := lookup(name)
+	created := false
+	switch {
+	case errors.Is(err, ErrNotFound):
+		tap := &netlink.Tuntap{
+			LinkAttrs: netlink.LinkAttrs{Name: name},
+			Mode:      netlink.TUNTAP_MODE_TAP,
+			// No IFF_MULTI_QUEUE: firecracker and qemu open one queue.
+			Flags: netlink.TUNTAP_NO_PI | netlink.TUNTAP_VNET_HDR,
+			Owner: 0,
+			Group: 0,
+		}
+		if err := netlink.LinkAdd(tap); err != nil {
+			return fmt.Errorf("create tap %s: %w: check that /dev/net/tun exists (modprobe tun) and bangerd runs as root", name, err)
+		}
+		created = true
+		if link, err = lookup(name); err != nil {
+			return fmt.Errorf("create tap %s: %w", name, err)
+		}
+	case err != nil:
+		return fmt.Errorf("create tap %s: %w", name, err)
+	case link.Type() != "tuntap":
+		return fmt.Errorf("create tap %s: a %s link of that name already exists: remove it or rename the VM", name, link.Type())
+	}
+	fail := func(step string, err error) error {
+		if created {
+			_ = netlink.LinkDel(link)
+		}
+		return fmt.Errorf("%s tap %s: %w", step, name, err)
+	}
+	if err := netlink.LinkSetMaster(link, br); err != nil {
+		return fail("attach to bridge "+bridge+":", err)
+	}
+	if err := netlink.LinkSetUp(link); err != nil {
+		return fail("bring up", err)
+	}
+	return nil
+}
+
+// DeleteTap implements Manager.
+func (m *NetlinkManager) DeleteTap(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	link, err := lookup(name)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("delete tap %s: %w", name, err)
+	}
+	if link.Type() != "tuntap" {
+		return fmt.Errorf("delete tap %s: link is a %s, not a tap; leaving it alone", name, link.Type())
+	}
+	if err := netlink.LinkDel(link); err != nil {
+		return fmt.Errorf("delete tap %s: %w", name, err)
+	}
+	return nil
+}
+
+// Ports implements Manager.
+func (m *NetlinkManager) Ports(ctx context.Context, bridge string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	br, err := lookup(bridge)
+	if err != nil {
+		return nil, fmt.Errorf("list ports of %s: %w", bridge, err)
+	}
+	links, err := netlink.LinkList()
+	if err != nil {
+		return nil, fmt.Errorf("list links: %w", err)
+	}
+	var ports []string
+	for _, l := range links {
+		if l.Attrs().MasterIndex == br.Attrs().Index {
+			ports = append(ports, l.Attrs().Name)
+		}
+	}
+	slices.Sort(ports)
+	return ports, nil
+}
+
+// lookup finds a link by name, mapping "no such link" to ErrNotFound.
+func lookup(name string) (netlink.Link, error) {
+	link, err := netlink.LinkByName(name)
+	if err != nil {
+		var nf netlink.LinkNotFoundError
+		if errors.As(err, &nf) {
+			return nil, fmt.Errorf("%s: %w", name, ErrNotFound)
+		}
+		return nil, fmt.Errorf("look up link %s: %w", name, err)
+	}
+	return link, nil
+}

@@ -1,0 +1,133 @@
+// Package network manages banger's host-only VM network: one Linux bridge
+// whose host side is the gateway of the VM subnet, and one tap device per VM
+// attached to it. Links and addresses are changed through netlink only.
+//
+// The pure helpers (Gateway, AllocateIP, MACFor, TapName) hold the address
+// plan; Manager is the host-facing part, with a netlink implementation
+// (NewNetlinkManager) and an in-memory fake (NewFake) for unit tests.
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// DefaultBridge is the bridge name used when the config does not set one.
+const DefaultBridge = "banger0"
+
+// DefaultSubnet is the VM subnet used when the config does not set vm_subnet.
+var DefaultSubnet = netip.MustParsePrefix("172.30.0.0/24")
+
+// TapPrefix starts every tap device name banger creates.
+const TapPrefix = "bgt"
+
+// maxIfaceName is the kernel limit for interface names (IFNAMSIZ - 1).
+const maxIfaceName = 15
+
+// ErrBridgeInUse is returned by TeardownBridge while ports are still attached.
+var ErrBridgeInUse = errors.New("bridge still has ports attached")
+
+// ErrNotFound is returned when a link that must exist does not.
+var ErrNotFound = errors.New("link not found")
+
+// Manager creates and removes the links of the VM network. Every method is
+// idempotent where the name says "Ensure"; deletes of missing links succeed.
+type Manager interface {
+	// EnsureBridge creates the bridge if missing, gives it the gateway
+	// address of subnet (prefix length included) and brings it up.
+	EnsureBridge(ctx context.Context, name string, subnet netip.Prefix) error
+	// TeardownBridge deletes the bridge; it returns ErrBridgeInUse (and
+	// leaves the bridge) while any port is attached. A missing bridge is fine.
+	TeardownBridge(ctx context.Context, name string) error
+	// CreateTap creates a persistent single-queue tap device owned by root,
+	// attaches it to bridge and brings it up. An existing tap of that name
+	// is re-attached and brought up.
+	CreateTap(ctx context.Context, name, bridge string) error
+	// DeleteTap removes the tap; a missing tap is not an error.
+	DeleteTap(ctx context.Context, name string) error
+	// Ports lists the names of the links attached to bridge.
+	Ports(ctx context.Context, bridge string) ([]string, error)
+}
+
+// Gateway returns the host side address of subnet: its first usable address
+// (172.30.0.0/24 → 172.30.0.1).
+func Gateway(subnet netip.Prefix) netip.Addr {
+	return subnet.Masked().Addr().Next()
+}
+
+// GatewayPrefix returns Gateway(subnet) with the subnet's prefix length, the
+// address given to the bridge (172.30.0.1/24).
+func GatewayPrefix(subnet netip.Prefix) netip.Prefix {
+	return netip.PrefixFrom(Gateway(subnet), subnet.Bits())
+}
+
+// ValidateSubnet checks that subnet is an IPv4 prefix with room for the
+// gateway and at least one VM.
+func ValidateSubnet(subnet netip.Prefix) error {
+	if !subnet.IsValid() || !subnet.Addr().Is4() {
+		return fmt.Errorf("vm subnet %q is not an IPv4 prefix: set vm_subnet to a range such as %s", subnet, DefaultSubnet)
+	}
+	if subnet.Bits() > 30 {
+		return fmt.Errorf("vm subnet %s is too small (needs a gateway and one VM): set vm_subnet to /30 or larger", subnet)
+	}
+	return nil
+}
+
+// AllocateIP returns the lowest address of subnet that is not the network
+// address, the gateway, the broadcast address or in used.
+func AllocateIP(subnet netip.Prefix, used []netip.Addr) (netip.Addr, error) {
+	if err := ValidateSubnet(subnet); err != nil {
+		return netip.Addr{}, err
+	}
+	subnet = subnet.Masked()
+	taken := make(map[netip.Addr]bool, len(used))
+	for _, a := range used {
+		taken[a.Unmap()] = true
+	}
+	gw := Gateway(subnet)
+	for a := gw.Next(); subnet.Contains(a); a = a.Next() {
+		if !subnet.Contains(a.Next()) { // a is the broadcast address
+			break
+		}
+		if !taken[a] {
+			return a, nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("subnet %s has no free address; delete a VM or set vm_subnet to a larger range", subnet)
+}
+
+// MACFor returns the deterministic, locally administered unicast MAC address
+// of a VM with address ip: 02:b4 followed by the four IPv4 octets
+// (172.30.0.2 → 02:b4:ac:1e:00:02). Two VMs never share one while their
+// addresses differ.
+func MACFor(ip netip.Addr) string {
+	b := ip.Unmap().As4()
+	return fmt.Sprintf("02:b4:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3])
+}
+
+// TapName derives a VM's tap device name from its id: TapPrefix followed by
+// the id's letters and digits, cut to the 15-character kernel limit.
+func TapName(vmID string) string {
+	var b strings.Builder
+	b.WriteString(TapPrefix)
+	for _, r := range strings.ToLower(vmID) {
+		if b.Len() >= maxIfaceName {
+			break
+		}
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// validIfaceName reports whether name is usable as a Linux interface name.
+func validIfaceName(name string) error {
+	if name == "" || len(name) > maxIfaceName || strings.ContainsAny(name, "/ \t\n:") || name == "." || name == ".." {
+		return fmt.Errorf("invalid interface name %q: use 1-15 characters without '/', ':' or spaces", name)
+	}
+	return nil
+}
