@@ -1,0 +1,235 @@
+package bundle
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// unpackHook, when set (tests only), runs before each tar entry is written.
+var unpackHook func(name string)
+
+// ctxReader fails reads once ctx is done, so a cancelled fetch stops
+// mid-archive.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// unpackTarGz extracts the gzip-compressed tar r into root, which must be
+// an empty directory. It refuses entries that would land outside root:
+// absolute paths, ".." components, paths through symlinks, symlinks or
+// hard links whose target leaves root, and device or other special files.
+// Permission bits are kept; owners and times are not.
+func unpackTarGz(ctx context.Context, r io.Reader, root string) error {
+	zr, err := gzip.NewReader(ctxReader{ctx, r})
+	if err != nil {
+		return corrupt(ctx, err)
+	}
+	tr := tar.NewReader(zr)
+	dirModes := map[string]os.FileMode{}
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return corrupt(ctx, err)
+		}
+		if hdr.Typeflag == tar.TypeXGlobalHeader {
+			continue
+		}
+		rel, err := entryPath(hdr.Name)
+		if err != nil {
+			return err
+		}
+		if rel == "." {
+			continue
+		}
+		if unpackHook != nil {
+			unpackHook(rel)
+		}
+		if err := noSymlinkParents(root, rel); err != nil {
+			return err
+		}
+		dst := filepath.Join(root, filepath.FromSlash(rel))
+		perm := os.FileMode(hdr.Mode) & os.ModePerm
+		switch hdr.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(dst, 0o700); err != nil {
+				return fmt.Errorf("unpack runtime bundle: %w", err)
+			}
+			dirModes[dst] = perm
+		case tar.TypeReg, tar.TypeRegA:
+			if err := writeEntry(ctx, tr, dst, perm); err != nil {
+				return err
+			}
+		case tar.TypeSymlink:
+			if err := checkLinkTarget(rel, hdr.Linkname); err != nil {
+				return err
+			}
+			if err := prepare(dst); err != nil {
+				return err
+			}
+			if err := os.Symlink(hdr.Linkname, dst); err != nil {
+				return fmt.Errorf("unpack runtime bundle: %w", err)
+			}
+		case tar.TypeLink:
+			if err := hardlink(root, rel, hdr.Linkname, dst); err != nil {
+				return err
+			}
+		case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+			return fmt.Errorf("unpack runtime bundle: entry %q is a device or fifo, which a bundle must not contain: the archive is not a banger runtime bundle", hdr.Name)
+		default:
+			return fmt.Errorf("unpack runtime bundle: entry %q has unsupported tar type %q: the archive is not a banger runtime bundle", hdr.Name, hdr.Typeflag)
+		}
+	}
+	// Apply directory modes last, deepest first, so read-only directories
+	// do not block their own contents.
+	dirs := make([]string, 0, len(dirModes))
+	for d := range dirModes {
+		dirs = append(dirs, d)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(dirs)))
+	for _, d := range dirs {
+		if err := os.Chmod(d, dirModes[d]); err != nil {
+			return fmt.Errorf("unpack runtime bundle: %w", err)
+		}
+	}
+	return nil
+}
+
+// corrupt wraps a read error; cancellation is reported as such.
+func corrupt(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("unpack runtime bundle: interrupted: %w", ctx.Err())
+	}
+	return fmt.Errorf("unpack runtime bundle: corrupt archive: %w: download it again or re-run `make runtime-package`", err)
+}
+
+// entryPath validates a tar entry name and returns it cleaned (slash
+// separated, relative; "." for the root).
+func entryPath(name string) (string, error) {
+	if name == "" {
+		return "", fmt.Errorf("unpack runtime bundle: entry with an empty name: the archive is corrupt")
+	}
+	if strings.HasPrefix(name, "/") {
+		return "", fmt.Errorf("unpack runtime bundle: entry %q has an absolute path: refusing to write outside the bundle dir", name)
+	}
+	for _, part := range strings.Split(name, "/") {
+		if part == ".." {
+			return "", fmt.Errorf("unpack runtime bundle: entry %q contains \"..\": refusing to write outside the bundle dir", name)
+		}
+	}
+	return path.Clean(name), nil
+}
+
+// checkLinkTarget refuses a symlink at rel whose target leaves the root.
+func checkLinkTarget(rel, target string) error {
+	if target == "" || path.IsAbs(target) {
+		return fmt.Errorf("unpack runtime bundle: symlink %q points to %q, outside the bundle dir: refusing it", rel, target)
+	}
+	resolved := path.Join(path.Dir(rel), target)
+	if resolved == ".." || strings.HasPrefix(resolved, "../") {
+		return fmt.Errorf("unpack runtime bundle: symlink %q points to %q, outside the bundle dir: refusing it", rel, target)
+	}
+	return nil
+}
+
+// noSymlinkParents refuses entries whose parent directories include a
+// symlink: writing through one could land outside root even when every
+// link target looks relative and inside.
+func noSymlinkParents(root, rel string) error {
+	cur := root
+	parts := strings.Split(path.Dir(rel), "/")
+	for _, p := range parts {
+		if p == "." {
+			continue
+		}
+		cur = filepath.Join(cur, p)
+		fi, err := os.Lstat(cur)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("unpack runtime bundle: %w", err)
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			return fmt.Errorf("unpack runtime bundle: entry %q goes through symlink %q: refusing to write through links", rel, p)
+		}
+	}
+	return nil
+}
+
+// prepare creates dst's parent and removes an earlier non-directory entry
+// of the same name (tar allows later entries to replace earlier ones).
+func prepare(dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("unpack runtime bundle: %w", err)
+	}
+	if fi, err := os.Lstat(dst); err == nil {
+		if fi.IsDir() {
+			return fmt.Errorf("unpack runtime bundle: entry %q replaces a directory: the archive is corrupt", dst)
+		}
+		if err := os.Remove(dst); err != nil {
+			return fmt.Errorf("unpack runtime bundle: %w", err)
+		}
+	}
+	return nil
+}
+
+func writeEntry(ctx context.Context, r io.Reader, dst string, perm os.FileMode) error {
+	if err := prepare(dst); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("unpack runtime bundle: %w", err)
+	}
+	_, cerr := io.Copy(f, r)
+	if err := errors.Join(cerr, f.Close()); err != nil {
+		return corrupt(ctx, err)
+	}
+	if err := os.Chmod(dst, perm); err != nil {
+		return fmt.Errorf("unpack runtime bundle: %w", err)
+	}
+	return nil
+}
+
+// hardlink links dst to an earlier regular file of the archive.
+func hardlink(root, rel, linkname, dst string) error {
+	target, err := entryPath(linkname)
+	if err != nil || target == "." {
+		return fmt.Errorf("unpack runtime bundle: hard link %q points to %q, outside the bundle dir: refusing it", rel, linkname)
+	}
+	if err := noSymlinkParents(root, target); err != nil {
+		return err
+	}
+	src := filepath.Join(root, filepath.FromSlash(target))
+	fi, err := os.Lstat(src)
+	if err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("unpack runtime bundle: hard link %q points to %q, which is not an earlier regular file of the archive", rel, linkname)
+	}
+	if err := prepare(dst); err != nil {
+		return err
+	}
+	if err := os.Link(src, dst); err != nil {
+		return fmt.Errorf("unpack runtime bundle: %w", err)
+	}
+	return nil
+}
