@@ -105,6 +105,10 @@ func Fetch(ctx context.Context, opts FetchOptions) (Result, error) {
 	defer os.RemoveAll(tmp) // no-op once swapped in
 	root, err := unpackVerified(ctx, src.path, want, tmp)
 	if err != nil {
+		if ctx.Err() == nil && (src.cached || src.downloaded) {
+			// The archive verified but cannot be unpacked: do not keep it.
+			os.Remove(src.path)
+		}
 		return Result{}, err
 	}
 	if res.MetadataSource, err = ensureMetadata(root, m); err != nil {
@@ -112,6 +116,9 @@ func Fetch(ctx context.Context, opts FetchOptions) (Result, error) {
 	}
 	if err := os.WriteFile(filepath.Join(root, StampFile), []byte(want+"\n"), 0o644); err != nil {
 		return Result{}, fmt.Errorf("fetch runtime bundle: write stamp: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("fetch runtime bundle: interrupted: %w", err)
 	}
 	if err := swapInto(root, target); err != nil {
 		return Result{}, err
@@ -134,7 +141,7 @@ func unpackVerified(ctx context.Context, archive, want, dir string) (string, err
 		return "", err
 	}
 	if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
-		return "", fmt.Errorf("fetch runtime bundle: %w", err)
+		return "", corrupt(ctx, err)
 	}
 	if err := checkSum(hex.EncodeToString(h.Sum(nil)), want, archive); err != nil {
 		return "", err

@@ -21,7 +21,9 @@ type entry struct {
 	mode     int64
 }
 
-func reg(name, body string) entry { return entry{name: name, typ: tar.TypeReg, body: body, mode: 0o644} }
+func reg(name, body string) entry {
+	return entry{name: name, typ: tar.TypeReg, body: body, mode: 0o644}
+}
 
 // makeTarGz builds a .tar.gz from entries, in order.
 func makeTarGz(t *testing.T, entries ...entry) []byte {
@@ -78,7 +80,7 @@ func bzKernel() string {
 	b := make([]byte, 0x300)
 	copy(b[0x1fe:], "\x55\xaa") // boot flag
 	copy(b[0x200:], "\xeb\x66") // jump over the header
-	copy(b[0x202:], "HdrS")       // boot protocol magic
+	copy(b[0x202:], "HdrS")     // boot protocol magic
 	return string(b)
 }
 

@@ -64,6 +64,9 @@ func unpackTarGz(ctx context.Context, r io.Reader, root string) error {
 		if unpackHook != nil {
 			unpackHook(rel)
 		}
+		if ctx.Err() != nil {
+			return corrupt(ctx, ctx.Err())
+		}
 		if err := noSymlinkParents(root, rel); err != nil {
 			return err
 		}
