@@ -170,6 +170,28 @@ func ensureMetadata(root string, m *Manifest) (string, error) {
 	}
 	meta := *m.BundleMetadata
 	meta.Version = MetadataVersion
+	// As in the legacy layout, optional items the archive lacks are dropped
+	// rather than reported missing.
+	exists := func(rel string) bool {
+		_, err := os.Stat(filepath.Join(root, rel))
+		return err == nil
+	}
+	for _, f := range meta.pathFields() {
+		switch f.name {
+		case "kernel", "rootfs", "packages_file":
+		default:
+			if *f.val != "" && !exists(*f.val) {
+				*f.val = ""
+			}
+		}
+	}
+	helpers := map[string]string{}
+	for name, rel := range meta.Helpers {
+		if exists(rel) {
+			helpers[name] = rel
+		}
+	}
+	meta.Helpers = helpers
 	data, err := meta.Marshal()
 	if err != nil {
 		return "", err

@@ -86,7 +86,10 @@ func goodArchive(t *testing.T) []byte {
 func TestFetchHTTPGoodThenNoop(t *testing.T) {
 	e := newFetchEnv(t)
 	e.archive = goodArchive(t)
-	m := &Manifest{URL: e.serve(t), SHA256: sumOf(e.archive), BundleMetadata: &Metadata{Kernel: "vmlinux", Rootfs: "rootfs-docker.ext4"}}
+	m := &Manifest{URL: e.serve(t), SHA256: sumOf(e.archive), BundleMetadata: &Metadata{
+		Kernel: "vmlinux", Rootfs: "rootfs-docker.ext4", Firecracker: "firecracker", Initrd: "initrd.img",
+		Helpers: map[string]string{"customize": "bin/customize.sh", "nat": "nat.sh"},
+	}}
 	var last, total int64
 	res, err := Fetch(context.Background(), FetchOptions{Manifest: m, TargetDir: e.target, CacheDir: e.cache,
 		Progress: func(d, tot int64) { last, total = d, tot }})
@@ -109,8 +112,13 @@ func TestFetchHTTPGoodThenNoop(t *testing.T) {
 	if st, _ := os.Stat(filepath.Join(e.target, "ro")); st.Mode().Perm() != 0o555 {
 		t.Errorf("dir mode not kept: %v", st.Mode())
 	}
-	if r, err := Resolve(e.target, Overrides{}); err != nil || r.Layout != LayoutJSON || len(r.Missing()) != 0 {
-		t.Errorf("resolve fetched bundle: %+v %v", r, err)
+	r, err := Resolve(e.target, Overrides{})
+	if err != nil || r.Layout != LayoutJSON || len(r.Missing()) != 0 {
+		t.Fatalf("resolve fetched bundle: %+v %v", r, err)
+	}
+	// Optional items from [bundle_metadata] that the archive lacks are dropped.
+	if r.Firecracker != "" || r.Initrd != "" || len(r.Helpers) != 1 || r.Helpers["customize"] != filepath.Join(e.target, "bin/customize.sh") {
+		t.Errorf("firecracker %q initrd %q helpers %q", r.Firecracker, r.Initrd, r.Helpers)
 	}
 	if names := dirNames(t, e.parent); !reflect.DeepEqual(names, []string{"runtime"}) {
 		t.Errorf("leftovers: %q", names)
@@ -241,5 +249,37 @@ func TestFetchManifestPathAndBadScheme(t *testing.T) {
 	_, err := Fetch(context.Background(), FetchOptions{ManifestPath: p, TargetDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "unsupported scheme") {
 		t.Errorf("ftp url: %v", err)
+	}
+}
+
+func TestFetchCancelledDownload(t *testing.T) {
+	e := newFetchEnv(t)
+	e.archive = goodArchive(t)
+	stop := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(e.archive)))
+		w.Write(e.archive[:100])
+		w.(http.Flusher).Flush()
+		select { // hang until the client gives up
+		case <-r.Context().Done():
+		case <-stop:
+		}
+	}))
+	t.Cleanup(func() { close(stop); srv.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m := &Manifest{URL: srv.URL + "/b.tar.gz", SHA256: sumOf(e.archive)}
+	_, err := Fetch(ctx, FetchOptions{Manifest: m, TargetDir: e.target, CacheDir: e.cache,
+		Progress: func(done, _ int64) {
+			if done >= 100 {
+				cancel()
+			}
+		}})
+	if err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("Fetch error = %v, want interrupted", err)
+	}
+	e.assertOldBundle(t)
+	if names := dirNames(t, e.cache); len(names) != 0 {
+		t.Errorf("cache holds %q after an interrupted download", names)
 	}
 }
