@@ -33,7 +33,11 @@
 // unpacked archive has none. [Fetch] downloads (https, http, file), verifies
 // the SHA-256 before unpacking, unpacks safely into a temporary directory
 // next to the target and swaps it into place atomically, so a failure at any
-// step leaves the previous bundle untouched. [Package] builds the archive
+// step leaves the previous bundle untouched. An archive that wraps the bundle
+// in a single top-level directory is accepted. Unpacking keeps permission
+// bits but not owners or times. The fetched bundle is stamped with the
+// archive's SHA-256 (.bundle-sha256), so fetching the same bundle again is a
+// no-op. [Package] builds the archive
 // deterministically and can rewrite the manifest to point at it.
 //
 // Nothing in this package prints; progress is reported through callbacks.
