@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -79,4 +80,23 @@ func MakeReadOnly(path string) error {
 		return fmt.Errorf("make image read-only: %w", err)
 	}
 	return nil
+}
+
+// UpdateIdentity rewrites the identity files of an existing work disk image
+// (stopped VM) in place, without mounting it: the authorized key, and the
+// host key pair when hostKeyPriv is non-nil. Modes are as in StageIdentity.
+func UpdateIdentity(ctx context.Context, image, authorizedKey string, hostKeyPriv, hostKeyPub []byte) error {
+	if strings.TrimSpace(authorizedKey) == "" {
+		return fmt.Errorf("update identity in %s: empty authorized key", image)
+	}
+	if err := WriteFileToExt4(ctx, image, "/"+AuthorizedKeysPath, withNewline([]byte(authorizedKey)), 0o600); err != nil {
+		return err
+	}
+	if hostKeyPriv == nil {
+		return nil
+	}
+	if err := WriteFileToExt4(ctx, image, "/"+HostKeyPath, withNewline(hostKeyPriv), 0o600); err != nil {
+		return err
+	}
+	return WriteFileToExt4(ctx, image, "/"+HostKeyPubPath, withNewline(hostKeyPub), 0o644)
 }

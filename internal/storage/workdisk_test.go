@@ -187,3 +187,24 @@ func TestMakeReadOnly(t *testing.T) {
 		t.Errorf("mode = %v", st.Mode().Perm())
 	}
 }
+
+func TestUpdateIdentity(t *testing.T) {
+	_, img := newWorkDisk(t)
+	ctx := testCtx(t)
+	if err := UpdateIdentity(ctx, img, "ssh-ed25519 ROTATED", []byte("NEWPRIV"), []byte("ssh-ed25519 NEWHOST")); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]string{
+		"/.ssh/authorized_keys":             "ssh-ed25519 ROTATED\n",
+		"/.banger/ssh_host_ed25519_key":     "NEWPRIV\n",
+		"/.banger/ssh_host_ed25519_key.pub": "ssh-ed25519 NEWHOST\n",
+	} {
+		if got := run(t, "debugfs", "-R", "cat "+p, img); got != want {
+			t.Errorf("%s = %q, want %q", p, got, want)
+		}
+	}
+	if m, _ := Ext4Mode(ctx, img, "/.banger/ssh_host_ed25519_key"); m != 0o600 {
+		t.Errorf("host key mode %v", m)
+	}
+	run(t, "e2fsck", "-f", "-n", img)
+}
