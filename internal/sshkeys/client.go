@@ -187,22 +187,10 @@ func Exec(ctx context.Context, t Target, cmd string, stdin io.Reader, stdout, st
 	case err == nil:
 		return 0, nil
 	case errors.As(err, &ee):
-		if ee.Signal() != "" {
-			return 128 + signalNumber(ee.Signal()), nil
-		}
+		// x/crypto/ssh reports a signal death as 128+n, like a shell.
 		return ee.ExitStatus(), nil
 	case ctx.Err() != nil:
 		return -1, fmt.Errorf("ssh to %s: %q: %w", t.dialAddr(), cmd, ctx.Err())
 	}
 	return -1, fmt.Errorf("ssh to %s: %q: %w", t.dialAddr(), cmd, err)
-}
-
-// signalNumber maps SSH signal names to Linux numbers for shell-style exit
-// codes (128+n); unknown names count as SIGKILL.
-func signalNumber(name string) int {
-	n := map[string]int{"HUP": 1, "INT": 2, "QUIT": 3, "ILL": 4, "ABRT": 6, "FPE": 8, "KILL": 9, "USR1": 10, "SEGV": 11, "USR2": 12, "PIPE": 13, "ALRM": 14, "TERM": 15}[name]
-	if n == 0 {
-		return 9
-	}
-	return n
 }

@@ -71,14 +71,15 @@ func createDMSnapshot(ctx context.Context, ov Overlay, baseSize int64) (Overlay,
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	active := ov
 	if err == nil {
-		ov, err = activateDMSnapshot(ctx, ov)
+		active, err = activateDMSnapshot(ctx, ov)
 	}
 	if err != nil {
 		os.Remove(ov.Path)
 		return Overlay{}, err
 	}
-	return ov, nil
+	return active, nil
 }
 
 // activateDMSnapshot attaches loop devices for the base (read-only) and the
