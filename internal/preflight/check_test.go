@@ -37,7 +37,7 @@ func TestCheckListsEveryMissingItemWithPackages(t *testing.T) {
 		t.Fatalf("got %v, want *MissingError", err)
 	}
 	want := `vm start needs 3 things that are missing:
-  - root privilege (create tap devices and the VM bridge): not running as root; run bangerd as root (e.g. sudo bangerd, or let the systemd unit start it)
+  - root privilege (create tap devices and the VM bridge): not running as root; run bangerd as root (for example with sudo)
   - qemu-system-x86_64 (boots VMs): apt-get install qemu-system-x86 (Debian) / dnf install qemu-system-x86-core (Fedora)
   - qemu-img (creates copy-on-write system overlays): apt-get install qemu-utils (Debian) / dnf install qemu-img (Fedora)`
 	if err.Error() != want {

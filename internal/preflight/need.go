@@ -115,7 +115,7 @@ func Device(path string, readWrite bool, purpose, hint string) Need {
 // Root needs root privilege.
 func Root(purpose string) Need {
 	return Need{Kind: KindRoot, Name: "root privilege", Purpose: purpose,
-		Hint: "run bangerd as root (e.g. sudo bangerd, or let the systemd unit start it)"}
+		Hint: "run bangerd as root (for example with sudo)"}
 }
 
 // KVM needs hardware virtualization: /dev/kvm read-write and a CPU that
