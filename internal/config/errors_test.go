@@ -41,7 +41,7 @@ func TestBadValues(t *testing.T) {
 		"vmm = \"kvm\"":                      `config.toml:1: vmm: "kvm" is not allowed: use "auto", "firecracker" or "qemu"`,
 		"vmm = 1":                            `config.toml:1: vmm: expected a string like "auto", got an integer`,
 		"default_vcpus = \"2\"":              `config.toml:1: default_vcpus: expected an integer, got a string`,
-		"default_vcpus = 65":                 `config.toml:1: default_vcpus: 65 is out of range: use 1 to 64`,
+		"default_vcpus = 33":                 `config.toml:1: default_vcpus: 33 is out of range: use 1 to 32`,
 		"default_vcpus = 2.5":                `config.toml:1: default_vcpus: expected an integer, got a float`,
 		"default_memory_mib = 64":            `config.toml:1: default_memory_mib: 64 is out of range: use 128 to 65536`,
 		"default_disk_size = 8":              `config.toml:1: default_disk_size: expected a string like "8G", got an integer`,

@@ -23,14 +23,18 @@ type key struct {
 	unset string
 }
 
-// Limits of the validated keys.
+// Limits of VM resources, shared by the config defaults and the daemon's
+// request validation (firecracker and qemu microvm both top out at 32 vCPUs).
 const (
-	minDiskSize  = 1 * units.GiB
-	maxDiskSize  = 2 * units.TiB
-	minMemoryMiB = 128
-	maxMemoryMiB = 65536
-	minVCPUs     = 1
-	maxVCPUs     = 64
+	MinDiskSize  = 1 * units.GiB
+	MaxDiskSize  = 2 * units.TiB
+	MinMemoryMiB = 128
+	MaxMemoryMiB = 65536
+	MinVCPUs     = 1
+	MaxVCPUs     = 32
+)
+
+const (
 	minPrefix    = 16
 	maxPrefix    = 29
 	maxLinkName  = 15
@@ -59,8 +63,8 @@ func (c *Config) keys() []key {
 		{name: "vm_subnet", set: c.setSubnet, show: func() string { return c.VMSubnet.String() }},
 		{name: "bridge_name", set: c.setBridge, show: func() string { return c.BridgeName }},
 		{name: "default_disk_size", set: c.setDiskSize, show: func() string { return units.FormatSize(c.DefaultDiskSize) }},
-		intKey("default_memory_mib", &c.DefaultMemoryMiB, minMemoryMiB, maxMemoryMiB),
-		intKey("default_vcpus", &c.DefaultVCPUs, minVCPUs, maxVCPUs),
+		intKey("default_memory_mib", &c.DefaultMemoryMiB, MinMemoryMiB, MaxMemoryMiB),
+		intKey("default_vcpus", &c.DefaultVCPUs, MinVCPUs, MaxVCPUs),
 		enumKey("dns", &c.DNS, DNSBuiltin, DNSMapDNS, DNSNone),
 		{name: "stop_timeout", set: c.setStopTimeout, show: func() string { return c.StopTimeout.String() }},
 		enumKey("log_level", &c.LogLevel, "debug", "info", "warn", "error"),
@@ -170,8 +174,8 @@ func (c *Config) setDiskSize(v any, _ *valueCtx) error {
 	if err != nil {
 		return err
 	}
-	if n < minDiskSize || n > maxDiskSize {
-		return fmt.Errorf("%s is out of range: use %s to %s", s, units.FormatSize(minDiskSize), units.FormatSize(maxDiskSize))
+	if n < MinDiskSize || n > MaxDiskSize {
+		return fmt.Errorf("%s is out of range: use %s to %s", s, units.FormatSize(MinDiskSize), units.FormatSize(MaxDiskSize))
 	}
 	c.DefaultDiskSize = n
 	return nil

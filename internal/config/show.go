@@ -8,9 +8,9 @@ import (
 
 // Row is one line of `banger config show`.
 type Row struct {
-	Key    string
-	Value  string
-	Source string
+	Key    string `json:"key"`
+	Value  string `json:"value"`
+	Source string `json:"source"`
 }
 
 // Rows returns every key with its effective value and source, followed by
