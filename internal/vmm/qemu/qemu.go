@@ -1,0 +1,218 @@
+// Package qemu is the vmm driver for qemu-system-x86_64 on the microvm
+// machine: virtio-mmio devices, a QMP socket for control, KVM when usable
+// and TCG otherwise. qemu daemonizes itself, so the VM outlives the daemon.
+package qemu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/bangerdev/banger/internal/execx"
+	"github.com/bangerdev/banger/internal/vmm"
+)
+
+// Name is the driver name stored in handles.
+const Name = vmm.DriverQEMU
+
+// File names inside Spec.Dir.
+const (
+	QMPSocketName = "qmp.sock"
+	PIDFileName   = "qemu.pid"
+)
+
+// Driver implements vmm.Driver with qemu.
+type Driver struct {
+	// Binary is the qemu program (default "qemu-system-x86_64").
+	Binary string
+	// Accel forces "kvm" or "tcg"; empty chooses with vmm.KVMUsable.
+	Accel string
+	// StartTimeout bounds how long Start waits for QMP (default 30 s).
+	StartTimeout time.Duration
+
+	tcgOnce sync.Once
+}
+
+// New returns a driver using binary ("" for qemu-system-x86_64 from PATH).
+func New(binary string) *Driver {
+	return &Driver{Binary: binary}
+}
+
+var _ vmm.Driver = (*Driver)(nil)
+
+// Name returns "qemu".
+func (d *Driver) Name() string { return Name }
+
+func (d *Driver) binary() string {
+	if d.Binary == "" {
+		return "qemu-system-x86_64"
+	}
+	return d.Binary
+}
+
+// accel picks the accelerator and logs once per driver when TCG is used.
+func (d *Driver) accel() string {
+	if d.Accel != "" {
+		return d.Accel
+	}
+	if ok, why := vmm.KVMUsable(); !ok {
+		d.tcgOnce.Do(func() {
+			slog.Warn("qemu runs guests without KVM (TCG emulation): boots and builds will be slow", "reason", why)
+		})
+		return "tcg"
+	}
+	return "kvm"
+}
+
+// Start boots spec with qemu -daemonize and returns once QMP answers and the
+// guest runs. Startup errors qemu prints before detaching are in the error.
+func (d *Driver) Start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
+	if !execx.Have(d.binary()) {
+		return vmm.Handle{}, fmt.Errorf("start vm %s: %s not found: install qemu-system-x86 (Debian) or qemu-system-x86-core (Fedora)", spec.Name, d.binary())
+	}
+	if spec.Dir == "" {
+		return vmm.Handle{}, fmt.Errorf("start vm %s: no runtime directory given", spec.Name)
+	}
+	if err := os.MkdirAll(spec.Dir, 0o700); err != nil {
+		return vmm.Handle{}, fmt.Errorf("start vm %s: %w", spec.Name, err)
+	}
+	qmpPath := filepath.Join(spec.Dir, QMPSocketName)
+	if len(qmpPath) >= 108 {
+		return vmm.Handle{}, fmt.Errorf("start vm %s: qmp socket path %s is longer than a unix socket allows: use a shorter runtime directory", spec.Name, qmpPath)
+	}
+	pidPath := filepath.Join(spec.Dir, PIDFileName)
+	for _, p := range []string{qmpPath, pidPath} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return vmm.Handle{}, fmt.Errorf("start vm %s: remove stale %s: %w", spec.Name, p, err)
+		}
+	}
+	caps, err := Probe(ctx, d.binary())
+	if err != nil {
+		return vmm.Handle{}, err
+	}
+	accel := d.accel()
+	if spec.VsockCID != 0 {
+		if _, err := os.Stat("/dev/vhost-vsock"); err != nil {
+			return vmm.Handle{}, fmt.Errorf("start vm %s: vsock needs /dev/vhost-vsock: run modprobe vhost_vsock", spec.Name)
+		}
+	}
+	args, err := BuildArgs(spec, ArgsOptions{
+		Accel:     accel,
+		Caps:      caps,
+		QMPSocket: qmpPath,
+		PIDFile:   pidPath,
+		VhostNet:  accel == "kvm" && spec.Net != nil && canOpen("/dev/vhost-net"),
+		Daemonize: true,
+	})
+	if err != nil {
+		return vmm.Handle{}, fmt.Errorf("start vm %s: %w", spec.Name, err)
+	}
+	timeout := d.StartTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	// With -daemonize the foreground qemu exits once the VM is set up, after
+	// reporting any setup error on stderr, which execx folds into err.
+	if _, err := execx.Run(ctx, execx.Cmd{Args: append([]string{d.binary()}, args...), Dir: spec.Dir}); err != nil {
+		return vmm.Handle{}, fmt.Errorf("start vm %s: %w", spec.Name, err)
+	}
+	h, err := d.adopt(ctx, pidPath, qmpPath, accel)
+	if err != nil {
+		if h.PID != 0 {
+			_ = vmm.SignalProcess(h.PID, h.StartTime, syscall.SIGKILL)
+		}
+		return vmm.Handle{}, fmt.Errorf("start vm %s: %w", spec.Name, err)
+	}
+	return h, nil
+}
+
+// adopt reads the pidfile and waits until QMP reports a running guest.
+func (d *Driver) adopt(ctx context.Context, pidPath, qmpPath, accel string) (vmm.Handle, error) {
+	b, err := os.ReadFile(pidPath)
+	if err != nil {
+		return vmm.Handle{}, fmt.Errorf("read qemu pidfile: %w", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return vmm.Handle{}, fmt.Errorf("read qemu pidfile %s: bad pid %q", pidPath, strings.TrimSpace(string(b)))
+	}
+	st, err := vmm.ProcStartTime(pid)
+	if err != nil {
+		return vmm.Handle{}, fmt.Errorf("qemu exited right after starting: %w", err)
+	}
+	h := vmm.Handle{Driver: Name, PID: pid, StartTime: st, ControlSocket: qmpPath, Accel: accel}
+	for {
+		status, err := d.status(ctx, qmpPath)
+		if err == nil && status.Running {
+			return h, nil
+		}
+		if !vmm.ProcessAlive(pid, st) {
+			return h, errors.New("qemu exited while starting")
+		}
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = fmt.Errorf("guest state is %q", status.Status)
+			}
+			return h, fmt.Errorf("qemu did not report a running guest in time: %w", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (d *Driver) status(ctx context.Context, qmpPath string) (statusInfo, error) {
+	c, err := DialQMP(ctx, qmpPath)
+	if err != nil {
+		return statusInfo{}, err
+	}
+	defer c.Close()
+	var si statusInfo
+	err = c.Execute(ctx, "query-status", nil, &si)
+	return si, err
+}
+
+// Shutdown presses the guest's ACPI power button (QMP system_powerdown). It
+// does not wait for the guest to power off.
+func (d *Driver) Shutdown(ctx context.Context, h vmm.Handle) error {
+	if !d.Alive(h) {
+		return fmt.Errorf("shut down vm: %w", vmm.ErrNotRunning)
+	}
+	c, err := DialQMP(ctx, h.ControlSocket)
+	if err != nil {
+		return fmt.Errorf("shut down vm: %w", err)
+	}
+	defer c.Close()
+	if err := c.Execute(ctx, "system_powerdown", nil, nil); err != nil {
+		return fmt.Errorf("shut down vm: %w", err)
+	}
+	return nil
+}
+
+// Kill sends sig to the qemu process after checking its start time.
+func (d *Driver) Kill(h vmm.Handle, sig syscall.Signal) error {
+	return vmm.SignalProcess(h.PID, h.StartTime, sig)
+}
+
+// Alive reports whether the qemu process in h still runs.
+func (d *Driver) Alive(h vmm.Handle) bool {
+	return vmm.ProcessAlive(h.PID, h.StartTime)
+}
+
+func canOpen(path string) bool {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
