@@ -1,0 +1,223 @@
+package firecracker
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bangerdev/banger/internal/vmm"
+	"github.com/bangerdev/banger/internal/vmm/firecracker/fakefc"
+)
+
+// fakeEnv makes this test binary behave as firecracker (see TestMain).
+const fakeEnv = "BANGER_TEST_FAKE_FIRECRACKER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(fakeEnv) == "1" {
+		os.Exit(fakefc.Main(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// fakeDriver returns a driver whose binary is this test binary acting as
+// the fake firecracker.
+func fakeDriver(t *testing.T) *Driver {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(fakeEnv, "1")
+	d := New(exe)
+	d.skipKVMCheck = true
+	return d
+}
+
+func fakeSpec(t *testing.T) vmm.Spec {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "bgtfc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	kernel := filepath.Join(dir, "vmlinux")
+	os.WriteFile(kernel, append([]byte{0x7f, 'E', 'L', 'F'}, make([]byte, 64)...), 0o600)
+	root := filepath.Join(dir, "root.ext4")
+	work := filepath.Join(dir, "work.ext4")
+	os.WriteFile(root, nil, 0o600)
+	os.WriteFile(work, nil, 0o600)
+	return vmm.Spec{
+		Name: "bgt-fc", Dir: filepath.Join(dir, "vm"), Kernel: kernel,
+		Cmdline: "banger.name=bgt-fc", VCPUs: 2, MemoryMiB: 256,
+		Drives: []vmm.Drive{
+			{ID: "rootfs", Path: root, Format: "raw", Root: true},
+			{ID: "work", Path: work, Format: "raw"},
+		},
+		Net:        &vmm.NetIface{Tap: "bgttap0", MAC: "06:00:ac:1e:00:02"},
+		ConsoleLog: filepath.Join(dir, "console.log"),
+		VsockCID:   7,
+	}
+}
+
+func startFake(t *testing.T, d *Driver, spec vmm.Spec) vmm.Handle {
+	t.Helper()
+	h, err := d.Start(t.Context(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if d.Alive(h) {
+			_ = d.Kill(h, syscall.SIGKILL)
+		}
+	})
+	return h
+}
+
+func waitDead(d *Driver, h vmm.Handle, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for d.Alive(h) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
+func TestFakeStartShutdown(t *testing.T) {
+	d := fakeDriver(t)
+	spec := fakeSpec(t)
+	h := startFake(t, d, spec)
+	if h.Driver != "firecracker" || h.Accel != "kvm" || h.ControlSocket != filepath.Join(spec.Dir, APISocketName) {
+		t.Errorf("handle %+v", h)
+	}
+	if !d.Alive(h) {
+		t.Fatal("not alive after Start")
+	}
+	info, err := Info(t.Context(), h)
+	if err != nil || info.State != "Running" {
+		t.Fatalf("Info = %+v, %v", info, err)
+	}
+	console, _ := os.ReadFile(spec.ConsoleLog)
+	for _, want := range []string{"login:", "console=ttyS0 reboot=k panic=1 pci=off banger.name=bgt-fc", "[rootfs work]"} {
+		if !strings.Contains(string(console), want) {
+			t.Errorf("console lacks %q:\n%s", want, console)
+		}
+	}
+	// Pre-boot calls are refused now, with firecracker's fault message.
+	err = newAPIClient(h.ControlSocket).put(t.Context(), "/machine-config", MachineConfiguration{VCPUCount: 1, MemSizeMiB: 128})
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != 400 || !strings.Contains(ae.FaultMessage, "after starting the microVM") {
+		t.Errorf("post-boot machine-config: %v", err)
+	}
+	if err := d.Shutdown(t.Context(), h); err != nil {
+		t.Fatal(err)
+	}
+	if !waitDead(d, h, 5*time.Second) {
+		t.Fatal("fake firecracker still running 5 s after SendCtrlAltDel")
+	}
+	if err := d.Shutdown(t.Context(), h); !errors.Is(err, vmm.ErrNotRunning) {
+		t.Errorf("shutdown after exit: %v", err)
+	}
+}
+
+func TestFakeKill(t *testing.T) {
+	d := fakeDriver(t)
+	h := startFake(t, d, fakeSpec(t))
+	wrong := h
+	wrong.StartTime++
+	if err := d.Kill(wrong, syscall.SIGKILL); !errors.Is(err, vmm.ErrNotRunning) {
+		t.Errorf("kill with a stale start time: %v", err)
+	}
+	if !d.Alive(h) {
+		t.Fatal("process killed through a stale handle")
+	}
+	if err := d.Kill(h, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if !waitDead(d, h, 5*time.Second) {
+		t.Fatal("still alive 5 s after SIGTERM")
+	}
+	if err := d.Kill(h, syscall.SIGTERM); !errors.Is(err, vmm.ErrNotRunning) {
+		t.Errorf("kill after exit: %v", err)
+	}
+}
+
+func TestFakeStartErrors(t *testing.T) {
+	d := fakeDriver(t)
+
+	// The API refuses a body: the fault message reaches the caller and the
+	// process is not left behind.
+	spec := fakeSpec(t)
+	spec.Net.MAC = "not-a-mac"
+	_, err := d.Start(t.Context(), spec)
+	if err == nil || !strings.Contains(err.Error(), "PUT /network-interfaces/eth0: 400: Invalid guest MAC") {
+		t.Errorf("bad MAC: %v", err)
+	}
+	if pids := processesMentioning(spec.Dir); len(pids) > 0 {
+		t.Errorf("failed start left processes %v behind", pids)
+	}
+
+	// Crash before the API is up: stderr is in the error.
+	t.Setenv(fakefc.ModeEnv, "crash")
+	_, err = d.Start(t.Context(), fakeSpec(t))
+	if err == nil || !strings.Contains(err.Error(), "simulated crash") {
+		t.Errorf("crash: %v", err)
+	}
+	t.Setenv(fakefc.ModeEnv, "")
+
+	cases := []struct {
+		mut  func(*vmm.Spec)
+		want string
+	}{
+		{func(s *vmm.Spec) { s.Drives[0].Format = "qcow2" }, "only reads raw"},
+		{func(s *vmm.Spec) { s.Drives[0].Root, s.Drives[1].Root = false, true }, "root drive but not the first"},
+		{func(s *vmm.Spec) { s.VCPUs = 64 }, "vcpu"},
+		{func(s *vmm.Spec) { os.WriteFile(s.Kernel, []byte("MZ......"), 0o600) }, "uncompressed ELF vmlinux"},
+	}
+	for _, c := range cases {
+		spec := fakeSpec(t)
+		c.mut(&spec)
+		if _, err := d.Start(t.Context(), spec); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("want error with %q, got %v", c.want, err)
+		}
+	}
+	d2 := New(filepath.Join(t.TempDir(), "no-firecracker"))
+	if _, err := d2.Start(t.Context(), fakeSpec(t)); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("missing binary: %v", err)
+	}
+}
+
+func TestRequiresKVM(t *testing.T) {
+	ok, why := vmm.KVMUsable()
+	if ok {
+		t.Skip("KVM is usable here; nothing to refuse")
+	}
+	exe, _ := os.Executable()
+	_, err := New(exe).Start(t.Context(), fakeSpec(t))
+	if err == nil || !strings.Contains(err.Error(), why) {
+		t.Errorf("start without KVM: %v", err)
+	}
+}
+
+// processesMentioning lists live, non-zombie pids whose command line
+// contains s.
+func processesMentioning(s string) []string {
+	var out []string
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		cmd, err := os.ReadFile(d + "/cmdline")
+		if err != nil || !strings.Contains(string(cmd), s) {
+			continue
+		}
+		if st, _ := os.ReadFile(d + "/stat"); strings.Contains(string(st), ") Z ") {
+			continue
+		}
+		out = append(out, filepath.Base(d))
+	}
+	return out
+}
