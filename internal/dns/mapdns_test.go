@@ -1,0 +1,203 @@
+package dns
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bangerdev/banger/internal/execx"
+	mdns "github.com/miekg/dns"
+)
+
+// startMapdnsLike runs a stand-in for mapdns built from the builtin server:
+// it serves the records of file and reloads them on SIGHUP. It returns the
+// server and the pid file to hand to Mapdns.
+func startMapdnsLike(t *testing.T, file string) (*Server, string) {
+	s := startServer(t, Options{})
+	load := func() {
+		recs, err := ReadMapdnsFile(file)
+		if err != nil {
+			t.Errorf("reload: %v", err)
+			return
+		}
+		if err := s.Replace(recs); err != nil {
+			t.Errorf("reload: %v", err)
+		}
+	}
+	load()
+	hup := make(chan os.Signal, 4)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				load()
+			case <-done:
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { signal.Stop(hup); close(done) })
+	pidFile := filepath.Join(t.TempDir(), "mapdns.pid")
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return s, pidFile
+}
+
+// waitRcode polls until name answers with rcode (the reload is async).
+func waitRcode(t *testing.T, s *Server, name string, rcode int) *mdns.Msg {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		r := query(t, s, "udp", name, mdns.TypeA)
+		if r.Rcode == rcode || time.Now().After(deadline) {
+			if r.Rcode != rcode {
+				t.Fatalf("%s: rcode %s, want %s", name, mdns.RcodeToString[r.Rcode], mdns.RcodeToString[rcode])
+			}
+			return r
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestMapdnsPublishReload(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "mapdns", "records.json")
+	srv, pidFile := startMapdnsLike(t, file)
+	m := NewMapdns(file, "", pidFile)
+	if m.Name() != "mapdns" {
+		t.Fatal(m.Name())
+	}
+	if err := m.Publish("Calm-Otter", netip.MustParseAddr("172.30.0.2")); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(file)
+	if want := "{\n  \"calm-otter.vm.\": {\n    \"A\": \"172.30.0.2\"\n  }\n}\n"; string(b) != want {
+		t.Fatalf("data file = %q", b)
+	}
+	r := waitRcode(t, srv, "calm-otter.vm.", mdns.RcodeSuccess)
+	if r.Answer[0].(*mdns.A).A.String() != "172.30.0.2" {
+		t.Fatalf("answer %v", r.Answer)
+	}
+	if err := m.Unpublish("calm-otter"); err != nil {
+		t.Fatal(err)
+	}
+	waitRcode(t, srv, "calm-otter.vm.", mdns.RcodeNameError)
+	if err := m.Publish("a.b", netip.MustParseAddr("172.30.0.2")); err == nil {
+		t.Fatal("dotted name accepted")
+	}
+}
+
+func TestMapdnsKeepsForeignEntries(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "records.json")
+	if err := os.WriteFile(file, []byte(`{"other.example.": {"AAAA": "2001:db8::1", "TXT": ["x"]}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := NewMapdns(file, "", "")
+	if err := m.Publish("web", netip.MustParseAddr("172.30.0.5")); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := readRecords(file)
+	var txt bytes.Buffer
+	if err == nil {
+		err = json.Compact(&txt, recs["other.example."]["TXT"])
+	}
+	if err != nil || len(recs) != 2 || txt.String() != `["x"]` {
+		t.Fatalf("records = %v, %v", recs, err)
+	}
+	if err := os.WriteFile(file, []byte("{broken"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Publish("web", netip.MustParseAddr("172.30.0.5")); err == nil {
+		t.Fatal("a corrupt data file was overwritten")
+	}
+}
+
+func TestMapdnsDataFile(t *testing.T) {
+	t.Setenv(MapdnsEnv, "")
+	t.Setenv("XDG_DATA_HOME", "/xdg")
+	if got := MapdnsDataFile(""); got != "/xdg/mapdns/records.json" {
+		t.Errorf("default = %s", got)
+	}
+	t.Setenv(MapdnsEnv, "/env/records.json")
+	if got := MapdnsDataFile(""); got != "/env/records.json" {
+		t.Errorf("env = %s", got)
+	}
+	if got := MapdnsDataFile("/cfg.json"); got != "/cfg.json" {
+		t.Errorf("configured = %s", got)
+	}
+}
+
+const helperEnv = "BANGER_TEST_MAPDNS_HELPER"
+
+// TestMapdnsHelperProcess is the second process of TestMapdnsConcurrent.
+func TestMapdnsHelperProcess(t *testing.T) {
+	spec := os.Getenv(helperEnv)
+	if spec == "" {
+		t.Skip("helper process for TestMapdnsConcurrent")
+	}
+	var file, prefix string
+	if _, err := fmt.Sscanf(spec, "%s %s", &file, &prefix); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		if err := NewMapdns(file, "", "").Publish(fmt.Sprintf("%s%d", prefix, i), netip.AddrFrom4([4]byte{172, 30, 1, byte(i + 1)})); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestMapdnsConcurrent(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "records.json")
+	var wg sync.WaitGroup
+	errs := make(chan error, 128)
+	for p := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := execx.Run(context.Background(), execx.Cmd{
+				Args: []string{os.Args[0], "-test.run=^TestMapdnsHelperProcess$", "-test.count=1"},
+				Env:  []string{fmt.Sprintf("%s=%s proc%d-", helperEnv, file, p)},
+			})
+			errs <- err
+		}()
+	}
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m := NewMapdns(file, "", "") // a separate publisher per goroutine
+			for i := range 5 {
+				errs <- m.Publish(fmt.Sprintf("g%d-%d", g, i), netip.AddrFrom4([4]byte{172, 30, 2, byte(g*5 + i + 1)}))
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := ReadMapdnsFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2*20+16*5 {
+		t.Fatalf("%d records survived, want %d", len(recs), 2*20+16*5)
+	}
+	if recs["proc1-19.vm."] != netip.MustParseAddr("172.30.1.20") || recs["g15-4.vm."] != netip.MustParseAddr("172.30.2.80") {
+		t.Fatalf("records wrong: %v", recs)
+	}
+}
