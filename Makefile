@@ -1,0 +1,68 @@
+# banger: build, bundle, test.
+PREFIX  ?= $(HOME)/.local
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/bangerdev/banger/internal/version.Version=$(VERSION)
+CACHE   ?= $(HOME)/.cache/banger
+KERNEL  ?= microvm
+
+.PHONY: all build install uninstall runtime-bundle runtime-bundle-local runtime-package test test-short bench vet fmt demo deps clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o banger ./cmd/banger
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bangerd ./cmd/bangerd
+
+# Installed binaries find their bundle at $(PREFIX)/lib/banger and keep
+# working after the checkout is deleted. install never fetches a bundle.
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/banger
+	install -m 0755 banger bangerd $(DESTDIR)$(PREFIX)/bin/
+	@if [ -d runtime ]; then cp -a runtime/. $(DESTDIR)$(PREFIX)/lib/banger/; \
+	else echo "note: no ./runtime bundle to install; run 'make runtime-bundle' or 'make runtime-bundle-local' first"; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/banger $(DESTDIR)$(PREFIX)/bin/bangerd
+	rm -rf $(DESTDIR)$(PREFIX)/lib/banger
+
+# Fetch the published bundle named by runtime-bundle.toml (SHA-256 pinned).
+runtime-bundle: build
+	./banger bundle fetch --dir runtime --manifest runtime-bundle.toml
+
+# Build a bundle from Debian packages (debootstrap + microVM kernel); root.
+runtime-bundle-local: build
+	./banger bundle build --dir runtime --cache-dir $(CACHE) --kernel $(KERNEL)
+
+# Pack ./runtime into dist/banger-runtime.tar.gz and print its SHA-256.
+runtime-package: build
+	./banger bundle package --dir runtime --out dist/banger-runtime.tar.gz --manifest runtime-bundle.toml $(if $(WRITE_MANIFEST),--write-manifest)
+
+# Installs the Debian packages banger and its tests use (root).
+deps:
+	./scripts/install-deps.sh
+
+# Installs missing packages, builds a bundle if none (cached), vets, tests.
+test:
+	CACHE=$(CACHE) ./scripts/test.sh
+
+test-short:
+	$(GO) test -short -count=1 ./...
+
+bench: build
+	./scripts/bench.sh
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l . | tee /dev/stderr)"
+
+fmt:
+	gofmt -w .
+
+# The main job on a fresh machine: packages, build, bundle, boot a VM, SSH in.
+demo:
+	./scripts/demo.sh
+
+clean:
+	rm -f banger bangerd
+	rm -rf dist

@@ -1,0 +1,13 @@
+// Command banger is the CLI (and TUI) for persistent development microVMs.
+// It talks to the bangerd daemon, starting it on first use.
+package main
+
+import (
+	"os"
+
+	"github.com/bangerdev/banger/internal/cli"
+)
+
+func main() {
+	os.Exit(cli.Main(os.Args[1:]))
+}

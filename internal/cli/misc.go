@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bangerdev/banger/internal/config"
+	"github.com/bangerdev/banger/internal/sshkeys"
+)
+
+func newConfigCmd(e *Env) *cobra.Command {
+	cmd := &cobra.Command{Use: "config", Short: "Inspect banger's configuration"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "show",
+		Short: "Print the effective configuration and where each value came from",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := e.layout()
+			if err != nil {
+				return err
+			}
+			cfg, err := config.Load(l.ConfigFile, e.Getenv)
+			if err != nil {
+				return err
+			}
+			if err := cfg.ResolveRuntimeDir(e.Exe); err != nil {
+				cfg.Sources["runtime_dir"] = "unresolved: " + err.Error()
+			}
+			rows := cfg.Rows()
+			return e.render(rows, func(w io.Writer) error {
+				fmt.Fprintf(w, "config file: %s\n", cfg.File)
+				out := make([][]string, 0, len(rows))
+				for _, r := range rows {
+					out = append(out, []string{r.Key, dash(r.Value), r.Source})
+				}
+				return table(w, []string{"KEY", "VALUE", "SOURCE"}, out)
+			})
+		},
+	})
+	return cmd
+}
+
+func newSSHConfigCmd(e *Env) *cobra.Command {
+	var install bool
+	cmd := &cobra.Command{
+		Use:   "ssh-config",
+		Short: "Print an ssh_config block so plain 'ssh NAME.vm' works (--install adds it to ~/.ssh/config)",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := e.layout()
+			if err != nil {
+				return err
+			}
+			cfg, err := config.Load(l.ConfigFile, e.Getenv)
+			if err != nil {
+				return err
+			}
+			block := sshkeys.ConfigBlock(sshkeys.Options{KeyPath: cfg.SSHKeyPath, KnownHosts: sshkeys.KnownHostsFor(cfg.SSHKeyPath)})
+			if !install {
+				_, err := io.WriteString(e.Out, block)
+				return err
+			}
+			path, err := installSSHConfig(e.Getenv("HOME"), block)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.Out, "wrote %s and included it from ~/.ssh/config; try 'ssh NAME.vm'\n", path)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&install, "install", false, "write ~/.ssh/banger.conf and Include it at the top of ~/.ssh/config")
+	return cmd
+}
+
+// installSSHConfig writes block to ~/.ssh/banger.conf and makes sure
+// ~/.ssh/config includes it first (ssh takes the first value it sees).
+func installSSHConfig(home, block string) (string, error) {
+	if home == "" {
+		return "", errors.New("HOME is not set; print the block with 'banger ssh-config' and add it yourself")
+	}
+	dir := filepath.Join(home, ".ssh")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "banger.conf")
+	if err := os.WriteFile(path, []byte(block), 0o600); err != nil {
+		return "", err
+	}
+	main := filepath.Join(dir, "config")
+	cur, err := os.ReadFile(main)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	include := "Include " + path
+	if strings.Contains(string(cur), include) {
+		return path, nil
+	}
+	next := include + "\n\n" + string(cur)
+	if err := os.WriteFile(main, []byte(next), 0o600); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// execSelf runs banger again with args, passing the terminal through.
+func (e *Env) execSelf(ctx context.Context, args ...string) error {
+	c := exec.CommandContext(ctx, e.Exe, args...)
+	c.Stdin, c.Stdout, c.Stderr = e.In, e.Out, e.Err
+	if err := c.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return &ExitError{Code: ee.ExitCode()}
+		}
+		return err
+	}
+	return nil
+}

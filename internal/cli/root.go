@@ -1,0 +1,155 @@
+// Package cli is the `banger` command line: one file per command group, an
+// options struct and a run function per verb. It never touches host
+// resources itself; everything goes through bangerd's API client.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bangerdev/banger/internal/api/client"
+	"github.com/bangerdev/banger/internal/paths"
+	"github.com/bangerdev/banger/internal/version"
+)
+
+// Env is what every command needs from the outside world. Tests replace
+// its parts.
+type Env struct {
+	// Out and Err are the command's output streams.
+	Out, Err io.Writer
+	// In is standard input.
+	In io.Reader
+	// Getenv reads the environment.
+	Getenv func(string) string
+	// Exe is the path of the running banger binary.
+	Exe string
+	// Connect returns a client, starting bangerd if needed.
+	Connect func(ctx context.Context) (*client.Client, error)
+	// Output is the --output flag: "text" or "json".
+	Output string
+	// Socket overrides the daemon socket (--socket).
+	Socket string
+}
+
+// NewEnv returns the production environment.
+func NewEnv() *Env {
+	exe, _ := os.Executable()
+	e := &Env{Out: os.Stdout, Err: os.Stderr, In: os.Stdin, Getenv: os.Getenv, Exe: exe, Output: "text"}
+	e.Connect = e.connectDaemon
+	return e
+}
+
+// layout resolves the directory layout, applying --socket.
+func (e *Env) layout() (paths.Layout, error) {
+	l, err := paths.Resolve(e.Getenv)
+	if err != nil {
+		return l, err
+	}
+	if e.Socket != "" {
+		l.SocketPath = e.Socket
+		l.RunDir = filepath.Dir(e.Socket)
+	}
+	return l, nil
+}
+
+func (e *Env) connectDaemon(ctx context.Context) (*client.Client, error) {
+	l, err := e.layout()
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.Connect(ctx, l.SocketPath, client.StartOptions{DaemonBin: e.daemonBin(), LogFile: l.LogFile})
+	if err != nil {
+		return nil, err
+	}
+	if c.DaemonVersion != "" && c.DaemonVersion != version.Version {
+		fmt.Fprintf(e.Err, "warning: bangerd is version %s but banger is %s; run 'banger daemon stop' so the next command starts the matching daemon\n", c.DaemonVersion, version.Version)
+	}
+	return c, nil
+}
+
+// daemonBin finds bangerd: next to banger first, then in PATH.
+func (e *Env) daemonBin() string {
+	if p := e.Getenv("BANGER_DAEMON_BIN"); p != "" {
+		return p
+	}
+	if e.Exe != "" {
+		real, err := filepath.EvalSymlinks(e.Exe)
+		if err == nil {
+			cand := filepath.Join(filepath.Dir(real), "bangerd")
+			if st, err := os.Stat(cand); err == nil && !st.IsDir() {
+				return cand
+			}
+		}
+	}
+	if p, err := execLookPath("bangerd"); err == nil {
+		return p
+	}
+	return ""
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(e *Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "banger",
+		Short:         "Persistent development microVMs on your workstation",
+		Long:          "banger manages persistent Firecracker/QEMU microVMs through the bangerd daemon.\nStart with 'banger vm create --name calm-otter'.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version.String(),
+	}
+	root.PersistentFlags().StringVarP(&e.Output, "output", "o", "text", "output format: text or json")
+	root.PersistentFlags().StringVar(&e.Socket, "socket", "", "daemon socket path (default $XDG_RUNTIME_DIR/banger/bangerd.sock)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if e.Output != "text" && e.Output != "json" {
+			return fmt.Errorf("invalid --output %q: use text or json", e.Output)
+		}
+		return nil
+	}
+	root.SetOut(e.Out)
+	root.SetErr(e.Err)
+	root.SetIn(e.In)
+	root.AddCommand(
+		newVMCmd(e),
+		newImageCmd(e),
+		newDaemonCmd(e),
+		newBundleCmd(e),
+		newConfigCmd(e),
+		newDoctorCmd(e),
+		newSSHConfigCmd(e),
+		newVersionCmd(e),
+	)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return fmt.Errorf("%v; see '%s --help'", err, cmd.CommandPath())
+	})
+	return root
+}
+
+// Main runs the CLI and returns the process exit code.
+func Main(args []string) int {
+	e := NewEnv()
+	root := NewRootCmd(e)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	fmt.Fprintln(e.Err, "banger: "+err.Error())
+	return 1
+}
+
+// ExitError carries an exit code without printing anything more (used to
+// pass through the exit status of a remote command).
+type ExitError struct{ Code int }
+
+// Error describes the code.
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }

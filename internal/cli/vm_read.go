@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/units"
+)
+
+func newVMListCmd(e *Env) *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List VMs",
+		Args:    exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := e.Connect(cmd.Context())
+			if err != nil {
+				return err
+			}
+			vms, err := c.ListVMs(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if vms == nil {
+				vms = []api.VM{}
+			}
+			return e.render(vms, func(w io.Writer) error { return vmTable(w, vms) })
+		},
+	}
+}
+
+func vmTable(w io.Writer, vms []api.VM) error {
+	rows := make([][]string, 0, len(vms))
+	for _, v := range vms {
+		nat := ""
+		if v.NAT {
+			nat = " (nat)"
+		}
+		rows = append(rows, []string{v.Name, v.State, v.Image, dash(v.IP) + nat, strconv.Itoa(v.VCPUs),
+			units.FormatSize(int64(v.MemoryMiB) << 20), units.FormatSize(v.DiskSize), age(v.CreatedAt)})
+	}
+	return table(w, []string{"NAME", "STATE", "IMAGE", "IP", "VCPU", "MEMORY", "DISK", "AGE"}, rows)
+}
+
+func newVMShowCmd(e *Env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show NAME",
+		Short: "Show everything about a VM",
+		Args:  exactArgs(1, "a VM name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := e.Connect(cmd.Context())
+			if err != nil {
+				return err
+			}
+			vm, err := c.GetVM(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return e.render(vm, func(w io.Writer) error { return showVM(w, vm) })
+		},
+	}
+}
+
+func showVM(w io.Writer, v *api.VM) error {
+	pid := "-"
+	if v.PID != 0 {
+		pid = strconv.Itoa(v.PID)
+	}
+	return kv(w, [][2]string{
+		{"name", v.Name}, {"state", v.State}, {"image", v.Image},
+		{"ip", dash(v.IP)}, {"dns", v.DNSName}, {"mac", v.MAC}, {"tap", v.Tap},
+		{"nat", strconv.FormatBool(v.NAT)},
+		{"vcpus", strconv.Itoa(v.VCPUs)}, {"memory", units.FormatSize(int64(v.MemoryMiB) << 20)},
+		{"work disk", units.FormatSize(v.DiskSize)},
+		{"driver", dash(v.Driver) + accelSuffix(v.Accel)}, {"pid", pid},
+		{"created", v.CreatedAt.Local().Format("2006-01-02 15:04:05")},
+		{"started", timeOrDash(v)},
+		{"dir", v.Files.Dir}, {"overlay", v.Files.Overlay + " (" + v.Files.OverlayKind + ")"},
+		{"work disk file", v.Files.WorkDisk}, {"console log", v.Files.ConsoleLog},
+		{"control socket", dash(v.Files.ControlSocket)}, {"kernel", v.Files.Kernel},
+		{"initrd", dash(v.Files.Initrd)}, {"base image", v.Files.BaseImage},
+		{"last error", dash(v.LastError)},
+	})
+}
+
+func accelSuffix(a string) string {
+	if a == "" {
+		return ""
+	}
+	return " (" + a + ")"
+}
+
+func timeOrDash(v *api.VM) string {
+	if v.StartedAt.IsZero() || v.State != api.StateRunning {
+		return "-"
+	}
+	return v.StartedAt.Local().Format("2006-01-02 15:04:05") + " (" + age(v.StartedAt) + " ago)"
+}
+
+func newVMStatsCmd(e *Env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "stats NAME",
+		Short: "Show host-side and guest-side resource usage of a VM",
+		Args:  exactArgs(1, "a VM name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := e.Connect(cmd.Context())
+			if err != nil {
+				return err
+			}
+			st, err := c.Stats(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return e.render(st, func(w io.Writer) error { return showStats(w, st) })
+		},
+	}
+}
+
+func showStats(w io.Writer, st *api.VMStats) error {
+	h := st.Host
+	pairs := [][2]string{
+		{"state", st.State},
+		{"host cpu", fmt.Sprintf("%.1fs (%.1f%%)", h.CPUSeconds, h.CPUPercent)},
+		{"host rss", units.FormatSize(h.RSSBytes)},
+		{"work disk", fmt.Sprintf("%s allocated of %s", units.FormatSize(h.WorkDiskAlloc), units.FormatSize(h.WorkDiskSize))},
+		{"overlay", units.FormatSize(h.OverlayAlloc) + " allocated"},
+		{"disk io", fmt.Sprintf("read %s, written %s", units.FormatSize(h.DiskReadBytes), units.FormatSize(h.DiskWriteBytes))},
+		{"net io", fmt.Sprintf("rx %s, tx %s", units.FormatSize(h.NetRxBytes), units.FormatSize(h.NetTxBytes))},
+	}
+	if g := st.Guest; g != nil {
+		pairs = append(pairs,
+			[2]string{"guest uptime", shortDurationSeconds(g.UptimeSeconds)},
+			[2]string{"guest load", fmt.Sprintf("%.2f %.2f %.2f", g.Load1, g.Load5, g.Load15)},
+			[2]string{"guest memory", fmt.Sprintf("%s used of %s", units.FormatSize(g.MemTotal-g.MemAvailable), units.FormatSize(g.MemTotal))},
+			[2]string{"guest /", fmt.Sprintf("%s used of %s", units.FormatSize(g.RootUsed), units.FormatSize(g.RootSize))},
+			[2]string{"guest /root", fmt.Sprintf("%s used of %s", units.FormatSize(g.WorkUsed), units.FormatSize(g.WorkSize))},
+		)
+	} else if st.GuestError != "" {
+		pairs = append(pairs, [2]string{"guest", st.GuestError})
+	}
+	return kv(w, pairs)
+}

@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/sshkeys"
+)
+
+// sshTarget asks the daemon how to reach a running VM.
+func (e *Env) sshTarget(ctx context.Context, name string) (sshkeys.Target, error) {
+	c, err := e.Connect(ctx)
+	if err != nil {
+		return sshkeys.Target{}, err
+	}
+	t, err := c.SSHTarget(ctx, name)
+	if err != nil {
+		return sshkeys.Target{}, err
+	}
+	if t.State != api.StateRunning {
+		return sshkeys.Target{}, fmt.Errorf("%s is %s; start it with 'banger vm start %s'", name, t.State, name)
+	}
+	return sshkeys.Target{Addr: t.IP, User: t.User, KeyPath: t.KeyPath, KnownHosts: t.KnownHosts, HostKey: t.HostKey}, nil
+}
+
+// splitDash separates "NAME -- CMD..." arguments.
+func splitDash(cmd *cobra.Command, args []string) (string, []string) {
+	if at := cmd.ArgsLenAtDash(); at >= 0 {
+		return args[0], args[at:]
+	}
+	return args[0], args[1:]
+}
+
+func newVMSSHCmd(e *Env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "ssh NAME [-- COMMAND...]",
+		Short: "SSH into a VM with the system ssh (exit code of a remote command is passed through)",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 || cmd.ArgsLenAtDash() == 0 {
+				return fmt.Errorf("%s expects a VM name; see '%s --help'", cmd.CommandPath(), cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, remote := splitDash(cmd, args)
+			t, err := e.sshTarget(cmd.Context(), name)
+			if err != nil {
+				return err
+			}
+			argv := sshkeys.SSHArgs(t, remote)
+			path, err := execLookPath(argv[0])
+			if err != nil {
+				return fmt.Errorf("ssh not found: install openssh-client (Debian) or openssh-clients (Fedora)")
+			}
+			c := exec.CommandContext(cmd.Context(), path, argv[1:]...)
+			c.Stdin, c.Stdout, c.Stderr = e.In, e.Out, e.Err
+			if err := c.Run(); err != nil {
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
+					return &ExitError{Code: ee.ExitCode()}
+				}
+				return err
+			}
+			return nil
+		},
+	}
+}
+
+func newVMExecCmd(e *Env) *cobra.Command {
+	var stdin bool
+	cmd := &cobra.Command{
+		Use:   "exec NAME -- COMMAND...",
+		Short: "Run a command in a VM for scripts (no terminal; exit code passed through)",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 2 || cmd.ArgsLenAtDash() == 0 {
+				return fmt.Errorf("%s expects a VM name and a command, e.g. 'banger vm exec calm-otter -- uname -a'", cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, remote := splitDash(cmd, args)
+			if len(remote) == 0 {
+				return fmt.Errorf("%s expects a command after the VM name", cmd.CommandPath())
+			}
+			t, err := e.sshTarget(cmd.Context(), name)
+			if err != nil {
+				return err
+			}
+			var in = e.In
+			if !stdin {
+				in = nil
+			}
+			code, err := sshkeys.Exec(cmd.Context(), t, shellJoin(remote), in, e.Out, e.Err)
+			if err != nil {
+				return err
+			}
+			if code != 0 {
+				return &ExitError{Code: code}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&stdin, "stdin", "i", false, "pass standard input to the command")
+	return cmd
+}
+
+// shellJoin quotes args for the remote POSIX shell.
+func shellJoin(args []string) string {
+	if len(args) == 1 {
+		return args[0]
+	}
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.IndexFunc(a, func(r rune) bool {
+			return !(r == '-' || r == '_' || r == '.' || r == '/' || r == '=' || r == ':' || r == ',' ||
+				(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'))
+		}) < 0 {
+			q[i] = a
+			continue
+		}
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}

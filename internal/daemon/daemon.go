@@ -1,0 +1,152 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/bangerdev/banger/internal/bundle"
+	"github.com/bangerdev/banger/internal/config"
+	"github.com/bangerdev/banger/internal/dns"
+	"github.com/bangerdev/banger/internal/namegen"
+	"github.com/bangerdev/banger/internal/nat"
+	"github.com/bangerdev/banger/internal/network"
+	"github.com/bangerdev/banger/internal/paths"
+	"github.com/bangerdev/banger/internal/store"
+	"github.com/bangerdev/banger/internal/vmm"
+)
+
+// Options configure a daemon. Nil subsystems get their real implementation.
+type Options struct {
+	// Layout is the user's directory layout.
+	Layout paths.Layout
+	// Config is the loaded configuration.
+	Config *config.Config
+	// RuntimeDir is the resolved runtime bundle directory.
+	RuntimeDir string
+	// Logger receives the daemon log; nil means slog.Default().
+	Logger *slog.Logger
+
+	// Net manages bridge and taps.
+	Net network.Manager
+	// Firewall applies NAT rules.
+	Firewall nat.Firewall
+	// Drivers maps driver names to implementations; nil builds the real ones.
+	Drivers map[string]vmm.Driver
+}
+
+// Daemon is a running bangerd.
+type Daemon struct {
+	opts     Options
+	cfg      *config.Config
+	layout   paths.Layout
+	log      *slog.Logger
+	store    *store.Store
+	started  time.Time
+	shutdown chan struct{}
+	stopOnce sync.Once
+
+	subnet    netip.Prefix
+	bundle    *bundle.Resolved
+	bundleErr error
+
+	net       network.Manager
+	fw        nat.Firewall
+	fwErr     error
+	drivers   map[string]vmm.Driver
+	driver    string
+	driverWhy string
+	driverErr error
+
+	namegen   *namegen.Generator
+	dnsServer *dns.Server
+	publisher dns.Publisher
+
+	locksMu sync.Mutex
+	locks   map[string]*sync.Mutex
+
+	monitorsMu sync.Mutex
+	monitors   map[string]context.CancelFunc
+}
+
+// New prepares a daemon; Run starts it.
+func New(opts Options) (*Daemon, error) {
+	if opts.Config == nil {
+		return nil, fmt.Errorf("daemon: no config")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	subnet := opts.Config.VMSubnet
+	if !subnet.IsValid() {
+		return nil, fmt.Errorf("vm_subnet is not set; fix it in config.toml")
+	}
+	d := &Daemon{
+		opts:     opts,
+		cfg:      opts.Config,
+		layout:   opts.Layout,
+		log:      log,
+		shutdown: make(chan struct{}),
+		subnet:   subnet.Masked(),
+		locks:    map[string]*sync.Mutex{},
+		monitors: map[string]context.CancelFunc{},
+	}
+	return d, nil
+}
+
+// Run serves until ctx ends or a client asks the daemon to stop. VMs keep
+// running after it returns.
+func (d *Daemon) Run(ctx context.Context) error {
+	if err := d.layout.Ensure(); err != nil {
+		return err
+	}
+	ln, release, err := listen(d.layout.SocketPath, filepath.Join(d.layout.StateDir, "bangerd.lock"))
+	if err != nil {
+		return err
+	}
+	defer release()
+	d.started = time.Now()
+	st, err := store.Open(ctx, d.layout.DBPath)
+	if err != nil {
+		return err
+	}
+	d.store = st
+	defer st.Close()
+
+	d.initSubsystems(ctx)
+	defer d.closeSubsystems()
+	if err := d.registerBundleImage(ctx); err != nil {
+		d.log.Warn("default image not registered", "err", err)
+	}
+	d.adopt(ctx)
+
+	d.log.Info("bangerd listening", "socket", d.layout.SocketPath, "pid", os.Getpid(), "vmm", d.driver, "state", d.layout.StateDir)
+	err = d.serve(ctx, ln)
+	d.stopMonitors()
+	d.log.Info("bangerd stopped; running VMs keep running")
+	return err
+}
+
+// requestShutdown makes Run return; VMs are left running.
+func (d *Daemon) requestShutdown() {
+	d.stopOnce.Do(func() { close(d.shutdown) })
+}
+
+// vmLock serialises operations on one VM name.
+func (d *Daemon) vmLock(name string) func() {
+	d.locksMu.Lock()
+	m, ok := d.locks[name]
+	if !ok {
+		m = &sync.Mutex{}
+		d.locks[name] = m
+	}
+	d.locksMu.Unlock()
+	m.Lock()
+	return m.Unlock
+}

@@ -1,0 +1,208 @@
+package daemon
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/store"
+	"github.com/bangerdev/banger/internal/vmm"
+)
+
+// toAPI converts a stored VM to its API form.
+func (d *Daemon) toAPI(v *store.VM) api.VM {
+	out := api.VM{
+		Name: v.Name, State: v.State, Image: v.Image, IP: v.IP, MAC: v.MAC, Tap: v.Tap,
+		VCPUs: v.VCPUs, MemoryMiB: v.MemoryMiB, DiskSize: v.DiskSize, NAT: v.NAT, Driver: v.Driver,
+		CreatedAt: v.CreatedAt, StartedAt: v.StartedAt, DNSName: v.Name + ".vm", LastError: v.LastError,
+		Files: api.VMFiles{
+			Dir: v.Dir, Overlay: v.OverlayPath, OverlayKind: v.OverlayKind, WorkDisk: v.WorkDisk,
+			ConsoleLog: consoleLog(v), Kernel: v.Kernel, Initrd: v.Initrd, BaseImage: v.BaseImage,
+		},
+	}
+	if h, ok := handleOf(v); ok && v.State == api.StateRunning {
+		out.PID = h.PID
+		out.Accel = h.Accel
+		out.Files.ControlSocket = h.ControlSocket
+	}
+	return out
+}
+
+// handleOf decodes the persisted VMM handle.
+func handleOf(v *store.VM) (vmm.Handle, bool) {
+	var h vmm.Handle
+	if v.Handle == "" || json.Unmarshal([]byte(v.Handle), &h) != nil || h.PID == 0 {
+		return h, false
+	}
+	return h, true
+}
+
+func (d *Daemon) getVM(r *http.Request) (*store.VM, error) {
+	name := r.PathValue("name")
+	v, err := d.store.GetVM(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("VM", name)
+	}
+	return v, err
+}
+
+func (d *Daemon) handleListVMs(w http.ResponseWriter, r *http.Request) {
+	vms, err := d.store.ListVMs(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := make([]api.VM, 0, len(vms))
+	for _, v := range vms {
+		out = append(out, d.toAPI(v))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (d *Daemon) handleGetVM(w http.ResponseWriter, r *http.Request) {
+	v, err := d.getVM(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d.toAPI(v))
+}
+
+func (d *Daemon) handleCreateVM(w http.ResponseWriter, r *http.Request) {
+	var req api.CreateVMRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	stream(w, func(rep api.Reporter) (any, error) { return d.createVM(r.Context(), req, rep) })
+}
+
+func (d *Daemon) handleStartVM(w http.ResponseWriter, r *http.Request) {
+	var req api.StartRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	name := r.PathValue("name")
+	stream(w, func(rep api.Reporter) (any, error) { return d.startVM(r.Context(), name, !req.NoWait, rep) })
+}
+
+func (d *Daemon) handleStopVM(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	stream(w, func(rep api.Reporter) (any, error) { return d.stopVM(r.Context(), name, rep) })
+}
+
+func (d *Daemon) handleRestartVM(w http.ResponseWriter, r *http.Request) {
+	var req api.StartRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	name := r.PathValue("name")
+	stream(w, func(rep api.Reporter) (any, error) {
+		if _, err := d.stopVM(r.Context(), name, rep); err != nil {
+			return nil, err
+		}
+		return d.startVM(r.Context(), name, !req.NoWait, rep)
+	})
+}
+
+func (d *Daemon) handleKillVM(w http.ResponseWriter, r *http.Request) {
+	var req api.KillRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	vm, err := d.killVM(r.Context(), r.PathValue("name"), req.Signal)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, vm)
+}
+
+func (d *Daemon) handleDeleteVM(w http.ResponseWriter, r *http.Request) {
+	force := r.URL.Query().Get("force") == "1"
+	if err := d.deleteVM(r.Context(), r.PathValue("name"), force); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"deleted": r.PathValue("name")})
+}
+
+func (d *Daemon) handleSetVM(w http.ResponseWriter, r *http.Request) {
+	var req api.SetVMRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	vm, err := d.setVM(r.Context(), r.PathValue("name"), req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, vm)
+}
+
+func (d *Daemon) handleSSHTarget(w http.ResponseWriter, r *http.Request) {
+	v, err := d.getVM(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.SSHTarget{
+		Name: v.Name, IP: v.IP, User: "root", KeyPath: d.cfg.SSHKeyPath,
+		KnownHosts: d.knownHostsPath(), HostKey: v.HostKeyPub, State: v.State,
+	})
+}
+
+// handleLogs streams the console log; with follow=1 it keeps sending new
+// output until the client goes away.
+func (d *Daemon) handleLogs(w http.ResponseWriter, r *http.Request) {
+	v, err := d.getVM(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	f, err := os.Open(consoleLog(v))
+	if errors.Is(err, os.ErrNotExist) {
+		writeError(w, conflict("%s has no console output yet; start it with 'banger vm start %s'", v.Name, v.Name))
+		return
+	} else if err != nil {
+		writeError(w, err)
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	flusher, _ := w.(http.Flusher)
+	follow := r.URL.Query().Get("follow") == "1"
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := f.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return
+			}
+			continue
+		}
+		if err != nil && err != io.EOF {
+			return
+		}
+		if !follow {
+			return
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

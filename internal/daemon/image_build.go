@@ -1,0 +1,168 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/execx"
+	"github.com/bangerdev/banger/internal/namegen"
+	"github.com/bangerdev/banger/internal/preflight"
+	"github.com/bangerdev/banger/internal/revert"
+	"github.com/bangerdev/banger/internal/storage"
+	"github.com/bangerdev/banger/internal/store"
+	"github.com/bangerdev/banger/internal/units"
+)
+
+var aptName = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]*$`)
+
+// buildImage makes a new image the way a user would by hand, with no host
+// mounts: boot a throwaway VM of the base image with NAT, apt-get install the
+// packages over SSH, power it off, and flatten its system overlay into a new
+// read-only ext4 image. The builder VM is always deleted.
+func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep api.Reporter) (*api.Image, error) {
+	if err := namegen.Validate("image", req.Name); err != nil {
+		return nil, badRequest("%v", err)
+	}
+	pkgs := append([]string(nil), req.Packages...)
+	if req.Docker {
+		pkgs = append(pkgs, "docker.io")
+	}
+	for _, p := range pkgs {
+		if !aptName.MatchString(p) {
+			return nil, badRequest("invalid package name %q: use Debian package names like docker.io or ripgrep", p)
+		}
+	}
+	if _, err := d.store.GetImage(ctx, req.Name); err == nil {
+		return nil, conflict("an image named %q already exists; delete it with 'banger image delete %s' or pick another name", req.Name, req.Name)
+	}
+	base := req.Base
+	if base == "" {
+		base = DefaultImageName
+	}
+	baseImg, err := d.store.GetImage(ctx, base)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("image", base)
+	} else if err != nil {
+		return nil, err
+	}
+	needs := append(preflight.ForImageBuild(), d.natNeeds()...)
+	if err := preflightError(preflight.Check("image build", needs...)); err != nil {
+		return nil, err
+	}
+	if err := d.preflightStart(baseImg.Kernel, baseImg.Path, true); err != nil {
+		return nil, err
+	}
+
+	const steps = 4
+	r := revert.New()
+	defer r.Fail()
+	out := filepath.Join(d.layout.ImagesDir, req.Name+".ext4")
+	if err := os.MkdirAll(d.layout.ImagesDir, 0o755); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(out); err == nil {
+		return nil, conflict("%s already exists; remove it or pick another image name", out)
+	}
+
+	rep.Step(1, steps, "booting builder VM from "+base)
+	builder := "imgbuild-" + req.Name
+	if len(builder) > 63 {
+		builder = builder[:63]
+	}
+	builder = strings.TrimRight(builder, "-")
+	_, err = d.createVM(ctx, api.CreateVMRequest{Name: builder, Image: base, NAT: true, MemoryMiB: 1024, VCPUs: 2, DiskSize: 1 << 30}, api.NopReporter{})
+	if err != nil {
+		return nil, fmt.Errorf("image build: builder VM: %w", err)
+	}
+	defer func() {
+		if err := d.deleteVM(context.Background(), builder, true); err != nil {
+			d.log.Warn("delete image builder VM", "vm", builder, "err", err)
+		}
+	}()
+	v, err := d.store.GetVM(ctx, builder)
+	if err != nil {
+		return nil, err
+	}
+
+	rep.Step(2, steps, "installing "+orNothing(pkgs))
+	if len(pkgs) > 0 {
+		cmd := "export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends " +
+			strings.Join(pkgs, " ") + " && apt-get clean && rm -rf /var/lib/apt/lists/*"
+		if out, err := d.sshRun(ctx, v, cmd); err != nil {
+			return nil, fmt.Errorf("image build: apt-get install in the builder VM failed: %w\n%s", err, lastLines(string(out), 10))
+		}
+	}
+	rep.Step(3, steps, "powering the builder off")
+	unlock := d.vmLock(builder)
+	err = d.powerOff(ctx, v, rep)
+	unlock()
+	if err != nil {
+		return nil, err
+	}
+
+	rep.Step(4, steps, "saving image "+req.Name)
+	if err := flattenOverlay(ctx, v, out); err != nil {
+		return nil, err
+	}
+	r.Add("remove image file", func() error { return os.Remove(out) })
+	if req.Size > 0 {
+		if err := storage.GrowWorkDisk(ctx, out, req.Size); err != nil {
+			return nil, fmt.Errorf("image build: grow to %s: %w", units.FormatSize(req.Size), err)
+		}
+	}
+	if err := storage.MakeReadOnly(out); err != nil {
+		return nil, err
+	}
+	st, err := os.Stat(out)
+	if err != nil {
+		return nil, err
+	}
+	im := &store.Image{Name: req.Name, Path: out, Kernel: baseImg.Kernel, Initrd: baseImg.Initrd, Modules: baseImg.Modules,
+		Packages: append(append([]string(nil), baseImg.Packages...), pkgs...), Size: st.Size(), CreatedAt: time.Now()}
+	if err := d.store.InsertImage(ctx, im); err != nil {
+		return nil, err
+	}
+	r.Success()
+	res := imageToAPI(im, nil)
+	return &res, nil
+}
+
+// flattenOverlay writes the builder's root disk (base + overlay) as one raw
+// ext4 file.
+func flattenOverlay(ctx context.Context, v *store.VM, out string) error {
+	var err error
+	switch v.OverlayFormat {
+	case storage.FormatQcow2:
+		err = execx.Check(ctx, "qemu-img", "convert", "-O", "raw", "-S", "4k", v.OverlayPath, out)
+	default:
+		// Raw overlays (reflink, sparse copy) already hold the whole disk.
+		err = execx.Check(ctx, "cp", "--sparse=always", "--reflink=auto", overlayDiskPath(v), out)
+	}
+	if err != nil {
+		os.Remove(out)
+		return fmt.Errorf("image build: save image: %w", err)
+	}
+	return nil
+}
+
+func orNothing(p []string) string {
+	if len(p) == 0 {
+		return "nothing (no packages given)"
+	}
+	return strings.Join(p, " ")
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,139 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/store"
+)
+
+// DefaultImageName is the image registered from the bundle's default rootfs.
+const DefaultImageName = "default"
+
+// registerBundleImage (re)registers the bundle's default rootfs as the
+// "default" image so new VMs can boot without any image build.
+func (d *Daemon) registerBundleImage(ctx context.Context) error {
+	if d.bundleErr != nil {
+		return d.bundleErr
+	}
+	b := d.bundle
+	if b.Rootfs == "" {
+		return fmt.Errorf("bundle %s names no default rootfs", b.Dir)
+	}
+	st, err := os.Stat(b.Rootfs)
+	if err != nil {
+		return fmt.Errorf("default rootfs: %w; %s", err, bundleHint)
+	}
+	var pkgs []string
+	if b.PackagesFile != "" {
+		if data, err := os.ReadFile(b.PackagesFile); err == nil {
+			for _, l := range strings.Split(string(data), "\n") {
+				l = strings.TrimSpace(l)
+				if l != "" && !strings.HasPrefix(l, "#") {
+					pkgs = append(pkgs, l)
+				}
+			}
+		}
+	}
+	return d.store.PutImage(ctx, &store.Image{
+		Name: DefaultImageName, Path: b.Rootfs, Kernel: d.bootKernel(), Initrd: b.Initrd,
+		Modules: b.ModulesDir, Packages: pkgs, Size: st.Size(), Builtin: true, CreatedAt: st.ModTime(),
+	})
+}
+
+// bootKernel picks the bundle kernel the selected driver boots.
+func (d *Daemon) bootKernel() string {
+	b := d.bundle
+	if d.driver == "firecracker" && b.Vmlinux != "" {
+		return b.Vmlinux
+	}
+	if d.driver == "qemu" && b.BzImage != "" {
+		return b.BzImage
+	}
+	return b.Kernel
+}
+
+func imageToAPI(im *store.Image, usedBy []string) api.Image {
+	return api.Image{Name: im.Name, Path: im.Path, Kernel: im.Kernel, Initrd: im.Initrd, Modules: im.Modules,
+		Packages: im.Packages, Size: im.Size, Builtin: im.Builtin, CreatedAt: im.CreatedAt, UsedBy: usedBy}
+}
+
+func (d *Daemon) handleListImages(w http.ResponseWriter, r *http.Request) {
+	ims, err := d.store.ListImages(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := make([]api.Image, 0, len(ims))
+	for _, im := range ims {
+		used, _ := d.store.VMsUsingImage(r.Context(), im.Name)
+		out = append(out, imageToAPI(im, used))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (d *Daemon) handleGetImage(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	im, err := d.store.GetImage(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, notFound("image", name))
+		return
+	} else if err != nil {
+		writeError(w, err)
+		return
+	}
+	used, _ := d.store.VMsUsingImage(r.Context(), name)
+	writeJSON(w, http.StatusOK, imageToAPI(im, used))
+}
+
+func (d *Daemon) handleDeleteImage(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	im, err := d.store.GetImage(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, notFound("image", name))
+		return
+	} else if err != nil {
+		writeError(w, err)
+		return
+	}
+	if im.Builtin {
+		writeError(w, conflict("image %q comes from the runtime bundle and cannot be deleted; set default_rootfs to use another", name))
+		return
+	}
+	used, err := d.store.VMsUsingImage(r.Context(), name)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if len(used) > 0 {
+		writeError(w, conflict("image %q is used by %s; delete those VMs first", name, strings.Join(used, ", ")))
+		return
+	}
+	if err := d.store.DeleteImage(r.Context(), name); err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := os.Remove(im.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		d.log.Warn("remove image file", "path", im.Path, "err", err)
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"deleted": name})
+}
+
+func (d *Daemon) handleBuildImage(w http.ResponseWriter, r *http.Request) {
+	var req api.BuildImageRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	stream(w, func(rep api.Reporter) (any, error) {
+		ctx, cancel := context.WithTimeout(r.Context(), 30*time.Minute)
+		defer cancel()
+		return d.buildImage(ctx, req, rep)
+	})
+}

@@ -1,0 +1,54 @@
+package daemon
+
+import (
+	"net/http"
+
+	"github.com/bangerdev/banger/internal/bundle"
+	"github.com/bangerdev/banger/internal/preflight"
+)
+
+const bundleHint = "build a bundle with 'make runtime-bundle-local' or fetch one with 'make runtime-bundle'"
+
+// preflightError turns a preflight failure into a user-facing 424 error.
+func preflightError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &UserError{Status: http.StatusFailedDependency, Msg: err.Error()}
+}
+
+// preflightStart checks what booting a VM needs before anything changes.
+func (d *Daemon) preflightStart(kernel, baseImage string, nat bool) error {
+	if d.driverErr != nil {
+		return preflightError(d.driverErr)
+	}
+	needs := preflight.ForVMStart(d.driver)
+	needs = append(needs,
+		preflight.File(kernel, "guest kernel", bundleHint),
+		preflight.File(baseImage, "base image", bundleHint),
+	)
+	if d.driver == "firecracker" {
+		needs = append(needs, preflight.Func("ELF kernel for firecracker", func() error {
+			return bundle.CheckFirecrackerKernel(kernel)
+		}))
+	}
+	if nat {
+		needs = append(needs, d.natNeeds()...)
+	}
+	return preflightError(preflight.Check("vm start", needs...))
+}
+
+func (d *Daemon) natNeeds() []preflight.Need {
+	needs := preflight.ForNAT()
+	return append(needs, preflight.Func("firewall backend", func() error { return d.fwErr }))
+}
+
+// preflightNAT checks what NAT needs.
+func (d *Daemon) preflightNAT() error {
+	return preflightError(preflight.Check("nat", d.natNeeds()...))
+}
+
+// preflightResize checks what growing a work disk needs.
+func (d *Daemon) preflightResize() error {
+	return preflightError(preflight.Check("work-disk resize", preflight.ForDiskResize()...))
+}

@@ -1,0 +1,145 @@
+package daemon
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/store"
+	"github.com/bangerdev/banger/internal/version"
+)
+
+// UserError is an error caused by the request (bad input, wrong state); it
+// maps to a 4xx status and its message is shown to the user as is.
+type UserError struct {
+	Status int
+	Msg    string
+}
+
+// Error returns the message.
+func (e *UserError) Error() string { return e.Msg }
+
+func badRequest(format string, args ...any) error {
+	return &UserError{Status: http.StatusBadRequest, Msg: fmt.Sprintf(format, args...)}
+}
+
+func conflict(format string, args ...any) error {
+	return &UserError{Status: http.StatusConflict, Msg: fmt.Sprintf(format, args...)}
+}
+
+func notFound(kind, name string) error {
+	hint := "see 'banger vm list'"
+	if kind == "image" {
+		hint = "see 'banger image list'"
+	}
+	return &UserError{Status: http.StatusNotFound, Msg: fmt.Sprintf("no %s named %q; %s", kind, name, hint)}
+}
+
+func (d *Daemon) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/status", d.handleStatus)
+	mux.HandleFunc("POST /v1/shutdown", d.handleShutdown)
+	mux.HandleFunc("GET /v1/doctor", d.handleDoctor)
+
+	mux.HandleFunc("GET /v1/vms", d.handleListVMs)
+	mux.HandleFunc("POST /v1/vms", d.handleCreateVM)
+	mux.HandleFunc("GET /v1/vms/{name}", d.handleGetVM)
+	mux.HandleFunc("PATCH /v1/vms/{name}", d.handleSetVM)
+	mux.HandleFunc("DELETE /v1/vms/{name}", d.handleDeleteVM)
+	mux.HandleFunc("POST /v1/vms/{name}/start", d.handleStartVM)
+	mux.HandleFunc("POST /v1/vms/{name}/stop", d.handleStopVM)
+	mux.HandleFunc("POST /v1/vms/{name}/restart", d.handleRestartVM)
+	mux.HandleFunc("POST /v1/vms/{name}/kill", d.handleKillVM)
+	mux.HandleFunc("GET /v1/vms/{name}/stats", d.handleStats)
+	mux.HandleFunc("GET /v1/vms/{name}/ssh", d.handleSSHTarget)
+	mux.HandleFunc("GET /v1/vms/{name}/logs", d.handleLogs)
+
+	mux.HandleFunc("GET /v1/images", d.handleListImages)
+	mux.HandleFunc("GET /v1/images/{name}", d.handleGetImage)
+	mux.HandleFunc("DELETE /v1/images/{name}", d.handleDeleteImage)
+	mux.HandleFunc("POST /v1/images", d.handleBuildImage)
+
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &UserError{Status: http.StatusNotFound, Msg: fmt.Sprintf("bangerd has no route %s %s; is banger newer than bangerd? run 'banger daemon stop'", r.Method, r.URL.Path)})
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	status := http.StatusInternalServerError
+	var ue *UserError
+	switch {
+	case errors.As(err, &ue):
+		status = ue.Status
+	case errors.Is(err, store.ErrNotFound):
+		status = http.StatusNotFound
+	case errors.Is(err, store.ErrExists):
+		status = http.StatusConflict
+	}
+	writeJSON(w, status, api.Error{Message: err.Error()})
+}
+
+// decode reads a JSON body into v; an empty body leaves v as is.
+func decode(r *http.Request, v any) error {
+	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return badRequest("read request: %v", err)
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return badRequest("invalid request body: %v", err)
+	}
+	return nil
+}
+
+// stream runs op with a Reporter wired to a streamed response and sends the
+// final result or error event. Request-validation errors returned before
+// the first progress event still become an error event, which the client
+// turns into the same one-line message.
+func stream(w http.ResponseWriter, op func(rep api.Reporter) (any, error)) {
+	sw := api.NewStreamWriter(w)
+	res, err := op(sw)
+	if err != nil {
+		sw.Send(api.Event{Kind: api.EventError, Message: err.Error()})
+		return
+	}
+	b, _ := json.Marshal(res)
+	sw.Send(api.Event{Kind: api.EventResult, Result: b})
+}
+
+func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
+	counts := map[string]int{}
+	vms, err := d.store.ListVMs(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	for _, v := range vms {
+		counts[v.State]++
+	}
+	up := time.Since(d.started).Round(time.Second)
+	writeJSON(w, http.StatusOK, api.DaemonStatus{
+		PID: os.Getpid(), Version: version.Version, APIVersion: version.APIVersion,
+		StartedAt: d.started, Uptime: up.String(), Socket: d.layout.SocketPath,
+		StateDir: d.layout.StateDir, RuntimeDir: d.opts.RuntimeDir,
+		VMM: d.driver, VMMReason: d.driverWhy, VMCounts: counts,
+	})
+}
+
+func (d *Daemon) handleShutdown(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "stopping"})
+	go d.requestShutdown()
+}

@@ -1,0 +1,147 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+
+	"github.com/bangerdev/banger/internal/bundle"
+	"github.com/bangerdev/banger/internal/dns"
+	"github.com/bangerdev/banger/internal/namegen"
+	"github.com/bangerdev/banger/internal/nat"
+	"github.com/bangerdev/banger/internal/network"
+	"github.com/bangerdev/banger/internal/store"
+	"github.com/bangerdev/banger/internal/vmm"
+	"github.com/bangerdev/banger/internal/vmm/firecracker"
+	"github.com/bangerdev/banger/internal/vmm/qemu"
+)
+
+// initSubsystems resolves the bundle and sets up the VMM drivers, network,
+// firewall and DNS. Problems are recorded, not fatal: the daemon still
+// serves status and doctor, and commands that need a broken part fail with
+// its preflight message.
+func (d *Daemon) initSubsystems(ctx context.Context) {
+	c := d.cfg
+	d.bundle, d.bundleErr = bundle.Resolve(d.opts.RuntimeDir, bundle.Overrides{
+		DefaultKernel: c.DefaultKernel, DefaultInitrd: c.DefaultInitrd, DefaultModulesDir: c.DefaultModulesDir,
+		DefaultRootfs: c.DefaultRootfs, DefaultBaseRootfs: c.DefaultBaseRootfs,
+		DefaultPackagesFile: c.DefaultPackagesFile, FirecrackerBin: c.FirecrackerBin,
+	})
+	if d.bundleErr != nil {
+		d.bundleErr = fmt.Errorf("runtime bundle %s: %w; %s", d.opts.RuntimeDir, d.bundleErr, bundleHint)
+		d.bundle = &bundle.Resolved{}
+	}
+
+	d.net = d.opts.Net
+	if d.net == nil {
+		d.net = network.NewNetlinkManager()
+	}
+
+	d.drivers = d.opts.Drivers
+	fcBin := d.bundle.Firecracker
+	if d.drivers == nil {
+		d.drivers = map[string]vmm.Driver{
+			"qemu":        qemu.New(""),
+			"firecracker": firecracker.New(fcBin),
+		}
+	}
+	d.driver, d.driverWhy, d.driverErr = vmm.Select(c.VMM, fcBin)
+	if d.driverErr == nil {
+		if _, ok := d.drivers[d.driver]; !ok {
+			d.driverErr = fmt.Errorf("vmm driver %q is not available in this daemon", d.driver)
+		}
+	}
+	if d.driverErr != nil {
+		d.log.Warn("no usable VMM", "err", d.driverErr)
+	}
+
+	if d.opts.Firewall != nil {
+		d.fw = d.opts.Firewall
+	} else {
+		fw, why, err := nat.Detect(ctx)
+		d.fw, d.fwErr = fw, err
+		d.log.Info("firewall backend", "backend", why)
+	}
+
+	gen := namegen.New()
+	if c.NamegenPath != "" {
+		if g, err := namegen.LoadFile(c.NamegenPath); err == nil {
+			gen = g
+		} else {
+			d.log.Warn("namegen word list unusable; using built-in words", "path", c.NamegenPath, "err", err)
+		}
+	}
+	d.namegen = gen
+
+	d.initDNS(ctx)
+}
+
+// ensureFirewallBase creates banger's table and chains (isolating non-NAT
+// VMs from the outside) when a firewall is usable.
+func (d *Daemon) ensureFirewallBase(ctx context.Context) {
+	if d.fw == nil {
+		return
+	}
+	if err := d.fw.EnsureBase(ctx, d.cfg.BridgeName, d.subnet); err != nil {
+		d.log.Warn("firewall base rules", "err", err)
+	}
+}
+
+// initDNS starts the built-in .vm server on the bridge address or sets up
+// the mapdns publisher, per config.
+func (d *Daemon) initDNS(ctx context.Context) {
+	switch d.cfg.DNS {
+	case "none":
+		return
+	case "mapdns":
+		m := dns.NewMapdns(d.cfg.MapDNSDataFile, d.cfg.MapDNSBin, "")
+		if err := m.Check(); err != nil {
+			d.log.Warn("mapdns unusable", "err", err)
+		}
+		d.publisher = m
+		return
+	}
+	if err := d.net.EnsureBridge(ctx, d.cfg.BridgeName, d.subnet); err != nil {
+		d.log.Warn("bridge unavailable; .vm names disabled", "err", err)
+		return
+	}
+	gw := network.Gateway(d.subnet)
+	srv, err := dns.NewServer(dns.Options{Listen: netip.AddrPortFrom(gw, 53), Zone: dns.DefaultZone, Subnet: d.subnet, Logger: d.log})
+	if err == nil {
+		err = srv.Start(ctx)
+	}
+	if err != nil {
+		d.log.Warn("built-in DNS server not started; .vm names disabled", "err", err)
+		return
+	}
+	d.dnsServer = srv
+	d.publisher = srv
+	if err := dns.ResolvedLink(ctx, d.cfg.BridgeName, gw); err != nil {
+		d.log.Info("host resolver not wired for .vm", "why", err)
+	}
+}
+
+func (d *Daemon) closeSubsystems() {
+	if d.dnsServer != nil {
+		_ = d.dnsServer.Close()
+	}
+}
+
+// driverFor returns the driver that runs (or will run) v.
+func (d *Daemon) driverFor(v *store.VM) (vmm.Driver, error) {
+	name := v.Driver
+	if v.State != "running" || name == "" {
+		name = d.driver
+	}
+	if h, ok := handleOf(v); ok && h.Driver != "" {
+		name = h.Driver
+	}
+	drv, ok := d.drivers[name]
+	if !ok {
+		if d.driverErr != nil {
+			return nil, preflightError(d.driverErr)
+		}
+		return nil, fmt.Errorf("vmm driver %q is not available", name)
+	}
+	return drv, nil
+}

@@ -1,0 +1,201 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/nat"
+	"github.com/bangerdev/banger/internal/network"
+	"github.com/bangerdev/banger/internal/revert"
+	"github.com/bangerdev/banger/internal/store"
+	"github.com/bangerdev/banger/internal/vmm"
+)
+
+// sshReadyTimeout bounds the wait for an authenticated SSH handshake.
+const sshReadyTimeout = 5 * time.Minute
+
+func consoleLog(v *store.VM) string { return filepath.Join(v.Dir, "console.log") }
+
+// kernelCmdline is the per-VM part of the kernel command line (see
+// docs/guest-contract.md).
+func (d *Daemon) kernelCmdline(v *store.VM) string {
+	gw := network.Gateway(d.subnet)
+	return fmt.Sprintf("banger.name=%s banger.ip=%s/%d banger.gw=%s banger.dns=%s",
+		v.Name, v.IP, d.subnet.Bits(), gw, gw)
+}
+
+// spec builds the VMM spec for v.
+func (d *Daemon) spec(v *store.VM) vmm.Spec {
+	kernel := v.Kernel
+	return vmm.Spec{
+		Name: v.Name, Dir: v.Dir, Kernel: kernel, Initrd: v.Initrd, Cmdline: d.kernelCmdline(v),
+		VCPUs: v.VCPUs, MemoryMiB: v.MemoryMiB,
+		Drives: []vmm.Drive{
+			{ID: "rootfs", Path: overlayDiskPath(v), Format: v.OverlayFormat, Root: true},
+			{ID: "work", Path: v.WorkDisk, Format: "raw"},
+		},
+		Net:        &vmm.NetIface{Tap: v.Tap, MAC: v.MAC},
+		ConsoleLog: consoleLog(v),
+	}
+}
+
+func overlayDiskPath(v *store.VM) string {
+	if v.OverlayDevice != "" {
+		return v.OverlayDevice
+	}
+	return v.OverlayPath
+}
+
+// bootVM brings up the VM's host resources and VMM process, then (with
+// wait) waits until SSH authenticates. On failure it undoes what it did and
+// leaves the VM stopped. Steps are numbered from first of total.
+func (d *Daemon) bootVM(ctx context.Context, v *store.VM, wait bool, rep api.Reporter, first, total int) (*store.VM, error) {
+	drv, err := d.driverFor(v)
+	if err != nil {
+		return nil, err
+	}
+	r := revert.New()
+	defer r.Fail()
+	rep.Step(first, total, "starting "+drv.Name()+" VM on "+v.Tap)
+	if err := d.net.EnsureBridge(ctx, d.cfg.BridgeName, d.subnet); err != nil {
+		return nil, fmt.Errorf("start %s: bridge %s: %w", v.Name, d.cfg.BridgeName, err)
+	}
+	if err := d.net.CreateTap(ctx, v.Tap, d.cfg.BridgeName); err != nil {
+		return nil, fmt.Errorf("start %s: tap %s: %w", v.Name, v.Tap, err)
+	}
+	r.Add("delete tap", func() error { return d.net.DeleteTap(context.Background(), v.Tap) })
+	d.ensureFirewallBase(ctx)
+	if v.NAT {
+		if err := d.addNAT(ctx, v); err != nil {
+			return nil, fmt.Errorf("start %s: nat: %w", v.Name, err)
+		}
+		r.Add("remove nat", func() error { return d.removeNAT(context.Background(), v.Name) })
+	}
+	// A fresh console log per boot keeps 'vm logs' about the current boot.
+	_ = os.Remove(consoleLog(v))
+	h, err := drv.Start(ctx, d.spec(v))
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %s: %w", v.Name, drv.Name(), err)
+	}
+	r.Add("kill vmm", func() error {
+		_ = drv.Kill(h, 9)
+		waitExit(drv, h, 5*time.Second)
+		return nil
+	})
+	hb, _ := json.Marshal(h)
+	v.Handle, v.State, v.Driver, v.StartedAt, v.LastError = string(hb), api.StateRunning, drv.Name(), time.Now(), ""
+	if err := d.store.UpdateVM(ctx, v); err != nil {
+		return nil, err
+	}
+	r.Add("mark stopped", func() error {
+		v.State, v.Handle = api.StateStopped, ""
+		return d.store.UpdateVM(context.Background(), v)
+	})
+	d.publishDNS(v)
+	r.Add("unpublish dns", func() error { d.unpublishDNS(v); return nil })
+	if err := d.pinHostKey(v); err != nil {
+		return nil, err
+	}
+	d.startMonitor(v.Name, h)
+	r.Add("stop monitor", func() error { d.stopMonitor(v.Name); return nil })
+
+	if wait {
+		rep.Step(first+1, total, "waiting for SSH on "+v.IP)
+		start := time.Now()
+		if err := d.waitSSH(ctx, v); err != nil {
+			tail := consoleTail(consoleLog(v), 15)
+			return nil, fmt.Errorf("start %s: guest did not become ready over SSH: %w\nlast console lines:\n%s", v.Name, err, tail)
+		}
+		rep.Logf("ssh ready after %s", time.Since(start).Round(100*time.Millisecond))
+	}
+	r.Success()
+	return v, nil
+}
+
+// waitExit polls until h is gone or limit passes.
+func waitExit(drv vmm.Driver, h vmm.Handle, limit time.Duration) bool {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if !drv.Alive(h) {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return !drv.Alive(h)
+}
+
+// consoleTail returns the last n lines of the console log.
+func consoleTail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "(no console output: " + err.Error() + ")"
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// startVM boots a stopped VM.
+func (d *Daemon) startVM(ctx context.Context, name string, wait bool, rep api.Reporter) (*api.VM, error) {
+	unlock := d.vmLock(name)
+	defer unlock()
+	v, err := d.store.GetVM(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("VM", name)
+	} else if err != nil {
+		return nil, err
+	}
+	if v.State == api.StateRunning {
+		return nil, conflict("%s is already running; use 'banger vm restart %s' to reboot it", name, name)
+	}
+	if v.State == api.StateCreating {
+		return nil, conflict("%s is still being created; wait for it or delete it", name)
+	}
+	if err := d.preflightStart(v.Kernel, v.BaseImage, v.NAT); err != nil {
+		return nil, err
+	}
+	if _, err := d.bootVM(ctx, v, wait, rep, 1, 2); err != nil {
+		return nil, err
+	}
+	out := d.toAPI(v)
+	return &out, nil
+}
+
+// addNAT adds v's NAT rule out of the host's default-route interface.
+func (d *Daemon) addNAT(ctx context.Context, v *store.VM) error {
+	if d.fw == nil {
+		return fmt.Errorf("no usable firewall: %v", d.fwErr)
+	}
+	out, err := network.DefaultRouteInterface()
+	if err != nil {
+		return fmt.Errorf("find the host's default route: %w; NAT needs one", err)
+	}
+	if err := nat.EnableForwarding(); err != nil {
+		return err
+	}
+	if err := d.fw.EnsureBase(ctx, d.cfg.BridgeName, d.subnet); err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(v.IP)
+	if err != nil {
+		return err
+	}
+	return d.fw.AddVM(ctx, nat.Rule{Name: v.Name, IP: ip, Tap: v.Tap, OutIface: out})
+}
+
+func (d *Daemon) removeNAT(ctx context.Context, name string) error {
+	if d.fw == nil {
+		return nil
+	}
+	return d.fw.RemoveVM(ctx, name)
+}

@@ -1,0 +1,215 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/config"
+	"github.com/bangerdev/banger/internal/namegen"
+	"github.com/bangerdev/banger/internal/network"
+	"github.com/bangerdev/banger/internal/revert"
+	"github.com/bangerdev/banger/internal/sshkeys"
+	"github.com/bangerdev/banger/internal/storage"
+	"github.com/bangerdev/banger/internal/store"
+	"github.com/bangerdev/banger/internal/units"
+)
+
+// Accepted ranges for VM resources, shared with config validation.
+const (
+	MinMemoryMiB = config.MinMemoryMiB
+	MaxMemoryMiB = config.MaxMemoryMiB
+	MinVCPUs     = config.MinVCPUs
+	MaxVCPUs     = config.MaxVCPUs
+	MinDiskSize  = config.MinDiskSize
+	MaxDiskSize  = config.MaxDiskSize
+)
+
+// validateResources checks vcpus, memory and disk against the accepted
+// ranges; zero values are not checked (callers fill defaults first).
+func validateResources(vcpus, memMiB int, disk int64) error {
+	if vcpus != 0 && (vcpus < MinVCPUs || vcpus > MaxVCPUs) {
+		return badRequest("invalid vcpu count %d: use %d to %d", vcpus, MinVCPUs, MaxVCPUs)
+	}
+	if memMiB != 0 && (memMiB < MinMemoryMiB || memMiB > MaxMemoryMiB) {
+		return badRequest("invalid memory %d MiB: use %d to %d MiB", memMiB, MinMemoryMiB, MaxMemoryMiB)
+	}
+	if disk != 0 && (disk < MinDiskSize || disk > MaxDiskSize) {
+		return badRequest("invalid disk size %s: use %s to %s", units.FormatSize(disk), units.FormatSize(MinDiskSize), units.FormatSize(MaxDiskSize))
+	}
+	return nil
+}
+
+// createVM validates the request, builds the VM's disks and identity, and
+// boots it. Any failure removes everything this call created.
+func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.Reporter) (*api.VM, error) {
+	if req.Name == "" {
+		name, err := d.generateName(ctx)
+		if err != nil {
+			return nil, err
+		}
+		req.Name = name
+	}
+	if err := namegen.Validate("VM", req.Name); err != nil {
+		return nil, badRequest("%v", err)
+	}
+	if req.VCPUs == 0 {
+		req.VCPUs = d.cfg.DefaultVCPUs
+	}
+	if req.MemoryMiB == 0 {
+		req.MemoryMiB = d.cfg.DefaultMemoryMiB
+	}
+	if req.DiskSize == 0 {
+		req.DiskSize = d.cfg.DefaultDiskSize
+	}
+	if err := validateResources(req.VCPUs, req.MemoryMiB, req.DiskSize); err != nil {
+		return nil, err
+	}
+	if req.Image == "" {
+		req.Image = DefaultImageName
+	}
+	unlock := d.vmLock(req.Name)
+	defer unlock()
+	if _, err := d.store.GetVM(ctx, req.Name); err == nil {
+		return nil, conflict("a VM named %q already exists; pick another name or delete it with 'banger vm delete %s'", req.Name, req.Name)
+	}
+	img, err := d.store.GetImage(ctx, req.Image)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("image", req.Image)
+	} else if err != nil {
+		return nil, err
+	}
+	if err := d.preflightStart(img.Kernel, img.Path, req.NAT); err != nil {
+		return nil, err
+	}
+
+	const steps = 5
+	r := revert.New()
+	defer r.Fail()
+
+	rep.Step(1, steps, "reserving name and address")
+	v, err := d.reserveVM(ctx, req, img)
+	if err != nil {
+		return nil, err
+	}
+	r.Add("delete record", func() error { return d.store.DeleteVM(context.Background(), v.Name) })
+	r.Add("remove VM dir", func() error { return os.RemoveAll(v.Dir) })
+
+	rep.Step(2, steps, "creating work disk and identity")
+	if err := d.buildWorkDisk(ctx, v); err != nil {
+		return nil, fmt.Errorf("create %s: work disk: %w", v.Name, err)
+	}
+
+	rep.Step(3, steps, "creating system overlay of "+img.Name)
+	kind, why := storage.Choose(d.driver, v.Dir)
+	rep.Logf("overlay: %s (%s)", kind, why)
+	ov, err := storage.CreateOverlay(ctx, kind, img.Path, filepath.Join(v.Dir, overlayFile(kind)))
+	if err != nil {
+		return nil, fmt.Errorf("create %s: system overlay: %w", v.Name, err)
+	}
+	r.Add("remove overlay", func() error { return storage.RemoveOverlay(context.Background(), ov) })
+	v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice = string(ov.Kind), ov.Path, ov.Format, ov.Device
+	v.State = api.StateStopped
+	if err := d.store.UpdateVM(ctx, v); err != nil {
+		return nil, err
+	}
+
+	if _, err := d.bootVM(ctx, v, !req.NoWait, rep, 4, steps); err != nil {
+		return nil, err
+	}
+	r.Success()
+	out := d.toAPI(v)
+	return &out, nil
+}
+
+// reserveVM allocates the address, MAC and tap and inserts the record in
+// state "creating", so concurrent creates cannot take the same ones.
+func (d *Daemon) reserveVM(ctx context.Context, req api.CreateVMRequest, img *store.Image) (*store.VM, error) {
+	used, err := d.store.UsedAddresses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var addrs []netip.Addr
+	for _, s := range used {
+		if a, err := netip.ParseAddr(s); err == nil {
+			addrs = append(addrs, a)
+		}
+	}
+	ip, err := network.AllocateIP(d.subnet, addrs)
+	if err != nil {
+		return nil, conflict("%v", err)
+	}
+	id := make([]byte, 4)
+	_, _ = rand.Read(id)
+	v := &store.VM{
+		Name: req.Name, Image: img.Name, State: api.StateCreating, VCPUs: req.VCPUs, MemoryMiB: req.MemoryMiB,
+		DiskSize: req.DiskSize, NAT: req.NAT, IP: ip.String(), MAC: network.MACFor(ip),
+		Tap: network.TapName(hex.EncodeToString(id)), Driver: d.driver,
+		Dir: filepath.Join(d.layout.VMsDir, req.Name), Kernel: img.Kernel, Initrd: img.Initrd,
+		BaseImage: img.Path, CreatedAt: time.Now(),
+	}
+	v.WorkDisk = filepath.Join(v.Dir, "work.ext4")
+	if err := d.store.InsertVM(ctx, v); err != nil {
+		return nil, conflict("reserve %s: %v; retry, or pick another name", v.Name, err)
+	}
+	if err := os.MkdirAll(v.Dir, 0o700); err != nil {
+		_ = d.store.DeleteVM(context.Background(), v.Name)
+		return nil, fmt.Errorf("create VM dir: %w", err)
+	}
+	return v, nil
+}
+
+// buildWorkDisk stages the identity (user key, VM host key) and makes the
+// ext4 work disk from it without mounting anything.
+func (d *Daemon) buildWorkDisk(ctx context.Context, v *store.VM) error {
+	userPub, err := sshkeys.EnsureUserKey(d.cfg.SSHKeyPath)
+	if err != nil {
+		return err
+	}
+	priv, pub, err := sshkeys.NewHostKey()
+	if err != nil {
+		return err
+	}
+	stage, err := os.MkdirTemp(v.Dir, "stage-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(stage)
+	if err := storage.StageIdentity(stage, userPub, priv, []byte(pub)); err != nil {
+		return err
+	}
+	if err := storage.CreateWorkDisk(ctx, v.WorkDisk, v.DiskSize, stage); err != nil {
+		return err
+	}
+	v.HostKeyPub = pub
+	return nil
+}
+
+func overlayFile(k storage.Kind) string {
+	if k == storage.KindQcow2 {
+		return "rootfs.qcow2"
+	}
+	if k == storage.KindDMSnapshot {
+		return "rootfs.cow"
+	}
+	return "rootfs.ext4"
+}
+
+func (d *Daemon) generateName(ctx context.Context) (string, error) {
+	vms, err := d.store.ListVMs(ctx)
+	if err != nil {
+		return "", err
+	}
+	taken := map[string]bool{}
+	for _, v := range vms {
+		taken[v.Name] = true
+	}
+	return d.namegen.Generate(func(s string) bool { return taken[s] })
+}

@@ -1,0 +1,192 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/store"
+	"github.com/bangerdev/banger/internal/vmm"
+)
+
+// stopVM powers v off: ask the guest (ACPI / Ctrl-Alt-Del), then SSH
+// poweroff, then kill after stop_timeout. Host resources are released and
+// the disks kept.
+func (d *Daemon) stopVM(ctx context.Context, name string, rep api.Reporter) (*api.VM, error) {
+	unlock := d.vmLock(name)
+	defer unlock()
+	v, err := d.store.GetVM(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("VM", name)
+	} else if err != nil {
+		return nil, err
+	}
+	if v.State != api.StateRunning {
+		return nil, conflict("%s is not running (state %s); nothing to stop", name, v.State)
+	}
+	rep.Step(1, 1, "stopping "+name)
+	if err := d.powerOff(ctx, v, rep); err != nil {
+		return nil, err
+	}
+	out := d.toAPI(v)
+	return &out, nil
+}
+
+// powerOff shuts v down and releases its runtime resources.
+func (d *Daemon) powerOff(ctx context.Context, v *store.VM, rep api.Reporter) error {
+	h, ok := handleOf(v)
+	drv, derr := d.driverFor(v)
+	if ok && derr == nil && drv.Alive(h) {
+		d.stopMonitor(v.Name)
+		timeout := d.cfg.StopTimeout
+		if err := drv.Shutdown(ctx, h); err != nil {
+			d.log.Debug("vmm shutdown request failed", "vm", v.Name, "err", err)
+		}
+		if !waitExit(drv, h, timeout/3) {
+			rep.Logf("guest ignored the power button; asking it over SSH")
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			_, _ = d.sshRun(sctx, v, "systemctl poweroff || poweroff")
+			cancel()
+			if !waitExit(drv, h, timeout-timeout/3) {
+				rep.Logf("guest did not power off within %s; killing the VMM", timeout)
+				_ = drv.Kill(h, syscall.SIGKILL)
+				if !waitExit(drv, h, 10*time.Second) {
+					return fmt.Errorf("stop %s: VMM process %d survived SIGKILL; check it with ps", v.Name, h.PID)
+				}
+			}
+		}
+	}
+	return d.markStopped(ctx, v, "")
+}
+
+// markStopped releases tap, NAT and DNS of a VM whose process is gone and
+// records it as stopped (with reason as last error when non-empty).
+func (d *Daemon) markStopped(ctx context.Context, v *store.VM, reason string) error {
+	d.stopMonitor(v.Name)
+	d.unpublishDNS(v)
+	if err := d.removeNAT(ctx, v.Name); err != nil {
+		d.log.Warn("remove nat rules", "vm", v.Name, "err", err)
+	}
+	if err := d.net.DeleteTap(ctx, v.Tap); err != nil {
+		d.log.Warn("delete tap", "vm", v.Name, "tap", v.Tap, "err", err)
+	}
+	v.State, v.Handle = api.StateStopped, ""
+	if reason != "" {
+		v.LastError = reason
+	}
+	return d.store.UpdateVM(ctx, v)
+}
+
+// killVM sends a signal to the VMM process.
+func (d *Daemon) killVM(ctx context.Context, name, sigName string) (*api.VM, error) {
+	sig, err := parseSignal(sigName)
+	if err != nil {
+		return nil, err
+	}
+	unlock := d.vmLock(name)
+	defer unlock()
+	v, err := d.store.GetVM(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("VM", name)
+	} else if err != nil {
+		return nil, err
+	}
+	h, ok := handleOf(v)
+	drv, derr := d.driverFor(v)
+	if v.State != api.StateRunning || !ok || derr != nil || !drv.Alive(h) {
+		return nil, conflict("%s is not running; nothing to signal", name)
+	}
+	if err := drv.Kill(h, sig); err != nil {
+		return nil, fmt.Errorf("signal %s: %w", name, err)
+	}
+	if sig == syscall.SIGKILL || sig == syscall.SIGTERM {
+		if waitExit(drv, h, 10*time.Second) {
+			if err := d.markStopped(ctx, v, "killed with "+sigName); err != nil {
+				return nil, err
+			}
+		}
+	}
+	out := d.toAPI(v)
+	return &out, nil
+}
+
+var signalNames = map[string]syscall.Signal{
+	"KILL": syscall.SIGKILL, "TERM": syscall.SIGTERM, "INT": syscall.SIGINT, "HUP": syscall.SIGHUP,
+	"QUIT": syscall.SIGQUIT, "USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2,
+	"STOP": syscall.SIGSTOP, "CONT": syscall.SIGCONT,
+}
+
+// parseSignal accepts KILL, SIGKILL, kill or 9.
+func parseSignal(s string) (syscall.Signal, error) {
+	if s == "" {
+		return syscall.SIGKILL, nil
+	}
+	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
+		return syscall.Signal(n), nil
+	}
+	up := strings.TrimPrefix(strings.ToUpper(s), "SIG")
+	if sig, ok := signalNames[up]; ok {
+		return sig, nil
+	}
+	return 0, badRequest("unknown signal %q: use KILL, TERM, INT, HUP, QUIT, USR1, USR2, STOP, CONT or a number", s)
+}
+
+// startMonitor watches a running VM's process; when it exits on its own
+// (guest poweroff, VMM crash, external kill) the VM is marked stopped and
+// its host resources released.
+func (d *Daemon) startMonitor(name string, h vmm.Handle) {
+	ctx, cancel := context.WithCancel(context.Background())
+	d.monitorsMu.Lock()
+	if old, ok := d.monitors[name]; ok {
+		old()
+	}
+	d.monitors[name] = cancel
+	d.monitorsMu.Unlock()
+	go func() {
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			drv, ok := d.drivers[h.Driver]
+			if !ok || drv.Alive(h) {
+				continue
+			}
+			unlock := d.vmLock(name)
+			if ctx.Err() == nil {
+				if v, err := d.store.GetVM(context.Background(), name); err == nil && v.State == api.StateRunning {
+					d.log.Info("vm process exited; marking it stopped", "vm", name, "pid", h.PID)
+					_ = d.markStopped(context.Background(), v, "")
+				}
+			}
+			unlock()
+			return
+		}
+	}()
+}
+
+func (d *Daemon) stopMonitor(name string) {
+	d.monitorsMu.Lock()
+	defer d.monitorsMu.Unlock()
+	if c, ok := d.monitors[name]; ok {
+		c()
+		delete(d.monitors, name)
+	}
+}
+
+func (d *Daemon) stopMonitors() {
+	d.monitorsMu.Lock()
+	defer d.monitorsMu.Unlock()
+	for n, c := range d.monitors {
+		c()
+		delete(d.monitors, n)
+	}
+}

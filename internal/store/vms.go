@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// VM is the persisted record of one VM.
+type VM struct {
+	Name          string
+	Image         string
+	State         string
+	VCPUs         int
+	MemoryMiB     int
+	DiskSize      int64
+	NAT           bool
+	IP            string
+	MAC           string
+	Tap           string
+	Driver        string
+	Dir           string
+	OverlayKind   string
+	OverlayPath   string
+	OverlayFormat string
+	OverlayDevice string
+	WorkDisk      string
+	Kernel        string
+	Initrd        string
+	BaseImage     string
+	HostKeyPub    string
+	// Handle is the JSON-encoded vmm.Handle of the running process.
+	Handle    string
+	LastError string
+	CreatedAt time.Time
+	StartedAt time.Time
+}
+
+const vmColumns = `v.name, v.image, v.state, v.vcpus, v.memory_mib, v.disk_size, v.nat, COALESCE(a.ip, ''),
+	v.mac, v.tap, v.driver, v.dir, v.overlay_kind, v.overlay_path, v.overlay_format, v.overlay_device,
+	v.work_disk, v.kernel, v.initrd, v.base_image, v.host_key_pub, v.handle, v.last_error, v.created_at, v.started_at`
+
+func scanVM(row interface{ Scan(...any) error }) (*VM, error) {
+	var v VM
+	var created, started string
+	err := row.Scan(&v.Name, &v.Image, &v.State, &v.VCPUs, &v.MemoryMiB, &v.DiskSize, &v.NAT, &v.IP,
+		&v.MAC, &v.Tap, &v.Driver, &v.Dir, &v.OverlayKind, &v.OverlayPath, &v.OverlayFormat, &v.OverlayDevice,
+		&v.WorkDisk, &v.Kernel, &v.Initrd, &v.BaseImage, &v.HostKeyPub, &v.Handle, &v.LastError, &created, &started)
+	if err != nil {
+		return nil, err
+	}
+	v.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
+	if started != "" {
+		v.StartedAt, _ = time.Parse(time.RFC3339Nano, started)
+	}
+	return &v, nil
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// InsertVM adds a VM and its address in one transaction. It fails with
+// ErrExists when the name, tap or address is taken.
+func (s *Store) InsertVM(ctx context.Context, v *VM) error {
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO vms (name, image, state, vcpus, memory_mib, disk_size, nat, mac, tap,
+			driver, dir, overlay_kind, overlay_path, overlay_format, overlay_device, work_disk, kernel, initrd,
+			base_image, host_key_pub, handle, last_error, created_at, started_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			v.Name, v.Image, v.State, v.VCPUs, v.MemoryMiB, v.DiskSize, v.NAT, v.MAC, v.Tap,
+			v.Driver, v.Dir, v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice, v.WorkDisk, v.Kernel, v.Initrd,
+			v.BaseImage, v.HostKeyPub, v.Handle, v.LastError, fmtTime(v.CreatedAt), fmtTime(v.StartedAt))
+		if err != nil {
+			return err
+		}
+		if v.IP != "" {
+			_, err = tx.ExecContext(ctx, `INSERT INTO addresses (ip, vm_name) VALUES (?, ?)`, v.IP, v.Name)
+		}
+		return err
+	})
+	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
+		return fmt.Errorf("vm %q: %w", v.Name, ErrExists)
+	}
+	return err
+}
+
+// UpdateVM rewrites every mutable column of v (not its name or address).
+func (s *Store) UpdateVM(ctx context.Context, v *VM) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE vms SET image=?, state=?, vcpus=?, memory_mib=?, disk_size=?, nat=?,
+		mac=?, tap=?, driver=?, dir=?, overlay_kind=?, overlay_path=?, overlay_format=?, overlay_device=?, work_disk=?,
+		kernel=?, initrd=?, base_image=?, host_key_pub=?, handle=?, last_error=?, started_at=? WHERE name=?`,
+		v.Image, v.State, v.VCPUs, v.MemoryMiB, v.DiskSize, v.NAT, v.MAC, v.Tap, v.Driver, v.Dir,
+		v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice, v.WorkDisk, v.Kernel, v.Initrd,
+		v.BaseImage, v.HostKeyPub, v.Handle, v.LastError, fmtTime(v.StartedAt), v.Name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("vm %q: %w", v.Name, ErrNotFound)
+	}
+	return nil
+}
+
+// GetVM returns the VM called name.
+func (s *Store) GetVM(ctx context.Context, name string) (*VM, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+vmColumns+` FROM vms v LEFT JOIN addresses a ON a.vm_name = v.name WHERE v.name = ?`, name)
+	v, err := scanVM(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("vm %q: %w", name, ErrNotFound)
+	}
+	return v, err
+}
+
+// ListVMs returns all VMs ordered by name.
+func (s *Store) ListVMs(ctx context.Context) ([]*VM, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+vmColumns+` FROM vms v LEFT JOIN addresses a ON a.vm_name = v.name ORDER BY v.name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*VM
+	for rows.Next() {
+		v, err := scanVM(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// DeleteVM removes the VM record and its address.
+func (s *Store) DeleteVM(ctx context.Context, name string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM vms WHERE name = ?`, name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("vm %q: %w", name, ErrNotFound)
+	}
+	return nil
+}
+
+// UsedAddresses returns every allocated VM address.
+func (s *Store) UsedAddresses(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT ip FROM addresses ORDER BY ip`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var ip string
+		if err := rows.Scan(&ip); err != nil {
+			return nil, err
+		}
+		out = append(out, ip)
+	}
+	return out, rows.Err()
+}
