@@ -58,7 +58,7 @@ func (d *Daemon) initSubsystems(ctx context.Context) {
 	if d.opts.Firewall != nil {
 		d.fw = d.opts.Firewall
 	} else {
-		fw, why, err := nat.Detect(ctx)
+		fw, why, err := nat.DetectFor(ctx, d.cfg.BridgeName)
 		d.fw, d.fwErr = fw, err
 		d.log.Info("firewall backend", "backend", why)
 	}

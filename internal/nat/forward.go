@@ -30,6 +30,38 @@ func EnableForwarding() error {
 	return nil
 }
 
+// Scope names the table (nftables) and chains (iptables) of one bangerd.
+type Scope struct {
+	Table, FwdChain, PostChain string
+}
+
+// ScopeFor returns the names for a daemon managing bridge: the default
+// bridge banger0 uses "banger", BANGER-FWD and BANGER-POST; any other bridge
+// (a second daemon, the test suite) gets names suffixed with the bridge, so
+// two daemons never sync away each other's rules.
+func ScopeFor(bridge string) Scope {
+	if bridge == "" || bridge == network.DefaultBridge {
+		return Scope{Table: TableName, FwdChain: ChainForward, PostChain: ChainPostrouting}
+	}
+	return Scope{Table: TableName + "-" + bridge, FwdChain: ChainForward + "-" + bridge, PostChain: ChainPostrouting + "-" + bridge}
+}
+
+// DetectFor is Detect with the table and chain names of ScopeFor(bridge).
+func DetectFor(ctx context.Context, bridge string) (Firewall, string, error) {
+	fw, why, err := Detect(ctx)
+	if err != nil {
+		return nil, why, err
+	}
+	sc := ScopeFor(bridge)
+	switch f := fw.(type) {
+	case *Nftables:
+		f.Table = sc.Table
+	case *Iptables:
+		f.FwdChain, f.PostChain = sc.FwdChain, sc.PostChain
+	}
+	return fw, why, nil
+}
+
 // Detect picks the firewall backend: nftables when its netlink interface
 // answers (banger lists the tables), iptables otherwise. The string says
 // why, for `banger doctor`.

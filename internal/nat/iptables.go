@@ -18,6 +18,9 @@ import (
 type Iptables struct {
 	// Bin is the iptables program; "iptables" when empty.
 	Bin string
+	// FwdChain and PostChain name banger's chains; p.fwd() and
+	// p.post() when empty (see ScopeFor).
+	FwdChain, PostChain string
 
 	mu     sync.Mutex
 	bridge string
@@ -68,18 +71,18 @@ func (p *Iptables) EnsureBase(ctx context.Context, bridge string, subnet netip.P
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.ensureChain(ctx, "filter", ChainForward, "FORWARD"); err != nil {
+	if err := p.ensureChain(ctx, "filter", p.fwd(), "FORWARD"); err != nil {
 		return err
 	}
-	if err := p.ensureChain(ctx, "nat", ChainPostrouting, "POSTROUTING"); err != nil {
+	if err := p.ensureChain(ctx, "nat", p.post(), "POSTROUTING"); err != nil {
 		return err
 	}
-	if err := p.deleteTagged(ctx, "filter", ChainForward, baseComment); err != nil {
+	if err := p.deleteTagged(ctx, "filter", p.fwd(), baseComment); err != nil {
 		return err
 	}
 	base := [][]string{
-		{"-A", ChainForward, "-i", bridge, "!", "-o", bridge, "-m", "comment", "--comment", baseComment, "-j", "DROP"},
-		{"-A", ChainForward, "-o", bridge, "!", "-i", bridge, "-m", "comment", "--comment", baseComment, "-j", "DROP"},
+		{"-A", p.fwd(), "-i", bridge, "!", "-o", bridge, "-m", "comment", "--comment", baseComment, "-j", "DROP"},
+		{"-A", p.fwd(), "-o", bridge, "!", "-i", bridge, "-m", "comment", "--comment", baseComment, "-j", "DROP"},
 	}
 	for _, args := range base {
 		if _, err := p.run(ctx, "filter", args...); err != nil {
@@ -109,9 +112,9 @@ func (p *Iptables) AddVM(ctx context.Context, r Rule) error {
 		table string
 		args  []string
 	}{
-		{"nat", []string{"-A", ChainPostrouting, "-s", ip, "-o", r.OutIface, "-m", "comment", "--comment", c, "-j", "MASQUERADE"}},
-		{"filter", []string{"-I", ChainForward, "1", "-s", ip, "-i", p.bridge, "-o", r.OutIface, "-m", "comment", "--comment", c, "-j", "ACCEPT"}},
-		{"filter", []string{"-I", ChainForward, "1", "-d", ip, "-i", r.OutIface, "-o", p.bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-m", "comment", "--comment", c, "-j", "ACCEPT"}},
+		{"nat", []string{"-A", p.post(), "-s", ip, "-o", r.OutIface, "-m", "comment", "--comment", c, "-j", "MASQUERADE"}},
+		{"filter", []string{"-I", p.fwd(), "1", "-s", ip, "-i", p.bridge, "-o", r.OutIface, "-m", "comment", "--comment", c, "-j", "ACCEPT"}},
+		{"filter", []string{"-I", p.fwd(), "1", "-d", ip, "-i", r.OutIface, "-o", p.bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-m", "comment", "--comment", c, "-j", "ACCEPT"}},
 	}
 	for _, s := range steps {
 		if _, err := p.run(ctx, s.table, s.args...); err != nil {
@@ -133,10 +136,10 @@ func (p *Iptables) RemoveVM(ctx context.Context, name string) error {
 }
 
 func (p *Iptables) removeVM(ctx context.Context, name string) error {
-	if err := p.deleteTagged(ctx, "filter", ChainForward, comment(name)); err != nil {
+	if err := p.deleteTagged(ctx, "filter", p.fwd(), comment(name)); err != nil {
 		return err
 	}
-	return p.deleteTagged(ctx, "nat", ChainPostrouting, comment(name))
+	return p.deleteTagged(ctx, "nat", p.post(), comment(name))
 }
 
 // rules returns the `-A` lines of chain as argv fields.
@@ -192,7 +195,7 @@ func (p *Iptables) deleteTagged(ctx context.Context, table, chain, tag string) e
 
 // List implements Firewall.
 func (p *Iptables) List(ctx context.Context) ([]Rule, error) {
-	rules, err := p.rules(ctx, "nat", ChainPostrouting)
+	rules, err := p.rules(ctx, "nat", p.post())
 	if err != nil {
 		return nil, err
 	}
@@ -220,8 +223,8 @@ func (p *Iptables) Teardown(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, c := range []struct{ table, chain, parent string }{
-		{"filter", ChainForward, "FORWARD"},
-		{"nat", ChainPostrouting, "POSTROUTING"},
+		{"filter", p.fwd(), "FORWARD"},
+		{"nat", p.post(), "POSTROUTING"},
 	} {
 		for i := 0; i < 16; i++ {
 			if _, err := p.run(ctx, c.table, "-C", c.parent, "-j", c.chain); err != nil {
@@ -243,4 +246,18 @@ func (p *Iptables) Teardown(ctx context.Context) error {
 	}
 	p.bridge = ""
 	return nil
+}
+
+func (p *Iptables) fwd() string {
+	if p.FwdChain != "" {
+		return p.FwdChain
+	}
+	return ChainForward
+}
+
+func (p *Iptables) post() string {
+	if p.PostChain != "" {
+		return p.PostChain
+	}
+	return ChainPostrouting
 }

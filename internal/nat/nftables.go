@@ -20,6 +20,9 @@ import (
 // Nftables is the Firewall on banger's own nftables table (family inet),
 // spoken to through netlink.
 type Nftables struct {
+	// Table is the table name; TableName when empty (see ScopeFor).
+	Table string
+
 	opts []nftables.ConnOption
 
 	mu     sync.Mutex
@@ -50,7 +53,7 @@ func (n *Nftables) conn() (*nftables.Conn, error) {
 }
 
 func (n *Nftables) table() *nftables.Table {
-	return &nftables.Table{Name: TableName, Family: nftables.TableFamilyINet}
+	return &nftables.Table{Name: n.tableName(), Family: nftables.TableFamilyINet}
 }
 
 func (n *Nftables) chains(t *nftables.Table) (fwd, post *nftables.Chain) {
@@ -81,11 +84,11 @@ func (n *Nftables) EnsureBase(ctx context.Context, bridge string, subnet netip.P
 	c.AddChain(fwd)
 	c.AddChain(post)
 	if err := c.Flush(); err != nil {
-		return fmt.Errorf("create nftables table %s: %w: check that the kernel has nf_tables with NAT (modprobe nf_tables nft_chain_nat)", TableName, err)
+		return fmt.Errorf("create nftables table %s: %w: check that the kernel has nf_tables with NAT (modprobe nf_tables nft_chain_nat)", n.tableName(), err)
 	}
 	old, err := c.GetRules(t, fwd)
 	if err != nil {
-		return fmt.Errorf("list nftables chain %s forward: %w", TableName, err)
+		return fmt.Errorf("list nftables chain %s forward: %w", n.tableName(), err)
 	}
 	for _, r := range old {
 		if ruleComment(r) == baseComment {
@@ -195,7 +198,7 @@ func (n *Nftables) deleteVM(c *nftables.Conn, t *nftables.Table, name string, ch
 			if errors.Is(err, unix.ENOENT) {
 				continue
 			}
-			return fmt.Errorf("list nftables chain %s %s: %w", TableName, ch.Name, err)
+			return fmt.Errorf("list nftables chain %s %s: %w", n.tableName(), ch.Name, err)
 		}
 		for _, r := range rules {
 			if ruleComment(r) == want {
@@ -225,7 +228,7 @@ func (n *Nftables) List(ctx context.Context) ([]Rule, error) {
 	_, post := n.chains(t)
 	rules, err := c.GetRules(t, post)
 	if err != nil {
-		return nil, fmt.Errorf("list nftables chain %s postrouting: %w", TableName, err)
+		return nil, fmt.Errorf("list nftables chain %s postrouting: %w", n.tableName(), err)
 	}
 	var out []Rule
 	for _, r := range rules {
@@ -258,14 +261,14 @@ func (n *Nftables) Teardown(ctx context.Context) error {
 	}
 	c.DelTable(n.table())
 	if err := c.Flush(); err != nil {
-		return fmt.Errorf("delete nftables table %s: %w", TableName, err)
+		return fmt.Errorf("delete nftables table %s: %w", n.tableName(), err)
 	}
 	n.bridge = ""
 	return nil
 }
 
 func (n *Nftables) tableExists(c *nftables.Conn) bool {
-	_, err := c.ListTableOfFamily(TableName, nftables.TableFamilyINet)
+	_, err := c.ListTableOfFamily(n.tableName(), nftables.TableFamilyINet)
 	return err == nil
 }
 
@@ -340,4 +343,11 @@ func parseMasq(name string, exprs []expr.Any) Rule {
 		last = e
 	}
 	return r
+}
+
+func (n *Nftables) tableName() string {
+	if n.Table != "" {
+		return n.Table
+	}
+	return TableName
 }
