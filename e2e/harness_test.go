@@ -51,7 +51,7 @@ func TestMain(m *testing.M) {
 }
 
 // runtimeDir returns the bundle to boot, or skips the test.
-func runtimeDir(t *testing.T) string {
+func runtimeDir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("BANGER_TEST_RUNTIME")
 	if dir == "" {
@@ -64,7 +64,7 @@ func runtimeDir(t *testing.T) string {
 	return dir
 }
 
-func requireRoot(t *testing.T) {
+func requireRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for taps, bridge and firewall rules")
@@ -76,7 +76,7 @@ func requireRoot(t *testing.T) {
 
 // Env is one isolated banger installation.
 type Env struct {
-	t       *testing.T
+	t       testing.TB
 	Home    string
 	Socket  string
 	Bridge  string
@@ -87,13 +87,13 @@ type Env struct {
 }
 
 // newEnv creates isolated dirs and a config with a unique bridge and subnet.
-func newEnv(t *testing.T, extraConfig string) *Env {
+func newEnv(t testing.TB, extraConfig string) *Env {
 	t.Helper()
 	return newEnvAt(t, runtimeDir(t), extraConfig)
 }
 
 // newEnvAt is newEnv with an explicit runtime dir (which need not exist).
-func newEnvAt(t *testing.T, rt, extraConfig string) *Env {
+func newEnvAt(t testing.TB, rt, extraConfig string) *Env {
 	t.Helper()
 	home, err := os.MkdirTemp("", "bgt-e2e-")
 	if err != nil {

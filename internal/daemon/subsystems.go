@@ -3,7 +3,10 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
+
+	mdns "github.com/miekg/dns"
 
 	"github.com/bangerdev/banger/internal/bundle"
 	"github.com/bangerdev/banger/internal/dns"
@@ -106,7 +109,8 @@ func (d *Daemon) initDNS(ctx context.Context) {
 		return
 	}
 	gw := network.Gateway(d.subnet)
-	srv, err := dns.NewServer(dns.Options{Listen: netip.AddrPortFrom(gw, 53), Zone: dns.DefaultZone, Subnet: d.subnet, Logger: d.log})
+	srv, err := dns.NewServer(dns.Options{Listen: netip.AddrPortFrom(gw, 53), Zone: dns.DefaultZone, Subnet: d.subnet,
+		Upstream: hostResolvers(), Logger: d.log})
 	if err == nil {
 		err = srv.Start(ctx)
 	}
@@ -144,4 +148,23 @@ func (d *Daemon) driverFor(v *store.VM) (vmm.Driver, error) {
 		return nil, fmt.Errorf("vmm driver %q is not available", name)
 	}
 	return drv, nil
+}
+
+// hostResolvers are the host's own nameservers. Guests use the bridge
+// address as their resolver; names outside .vm are forwarded to these so
+// NAT'd VMs resolve the internet as the host does. The server listens only
+// on the bridge, so it is never an open resolver.
+func hostResolvers() []string {
+	for _, f := range []string{"/run/systemd/resolve/resolv.conf", "/etc/resolv.conf"} {
+		cc, err := mdns.ClientConfigFromFile(f)
+		if err != nil || len(cc.Servers) == 0 {
+			continue
+		}
+		out := make([]string, 0, len(cc.Servers))
+		for _, s := range cc.Servers {
+			out = append(out, net.JoinHostPort(s, cc.Port))
+		}
+		return out
+	}
+	return nil
 }
