@@ -3,6 +3,7 @@ package vmm
 import (
 	"bufio"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -60,4 +61,28 @@ func cpuHasVirtFlags(path string) (bool, error) {
 		}
 	}
 	return false, sc.Err()
+}
+
+// HostCPUkHz returns the first "cpu MHz" of /proc/cpuinfo in kHz, or 0 when
+// unknown. Under TCG the guest TSC ticks at the host TSC rate, and hosts that
+// run TCG guests are usually VMs whose reported frequency is that rate.
+func HostCPUkHz() int {
+	f, err := os.Open(cpuinfoPath)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		key, val, ok := strings.Cut(sc.Text(), ":")
+		if !ok || strings.TrimSpace(key) != "cpu MHz" {
+			continue
+		}
+		mhz, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil || mhz <= 0 {
+			return 0
+		}
+		return int(mhz * 1000)
+	}
+	return 0
 }

@@ -68,3 +68,16 @@ func TestKVMUsableHost(t *testing.T) {
 }
 
 func chmodX(p string) error { return os.Chmod(p, 0o755) }
+
+func TestHostCPUkHz(t *testing.T) {
+	old := cpuinfoPath
+	t.Cleanup(func() { cpuinfoPath = old })
+	cpuinfoPath = writeFile(t, t.TempDir(), "cpuinfo", "processor : 0\ncpu MHz\t\t: 2445.404\nflags : fpu\n")
+	if got := HostCPUkHz(); got != 2445404 {
+		t.Errorf("HostCPUkHz = %d", got)
+	}
+	cpuinfoPath = writeFile(t, t.TempDir(), "cpuinfo", "processor : 0\n")
+	if got := HostCPUkHz(); got != 0 {
+		t.Errorf("HostCPUkHz without cpu MHz = %d", got)
+	}
+}

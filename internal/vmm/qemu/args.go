@@ -26,6 +26,9 @@ type ArgsOptions struct {
 	// Daemonize adds -daemonize (false only for tests that run qemu
 	// attached).
 	Daemonize bool
+	// TSCkHz, under TCG, is passed to the guest as tsc_early_khz (see
+	// Cmdline); 0 leaves TSC calibration to the guest.
+	TSCkHz int
 }
 
 // baseCmdline is prepended to Spec.Cmdline. reboot=t makes a guest reboot a
@@ -54,12 +57,8 @@ func BuildArgs(spec vmm.Spec, o ArgsOptions) ([]string, error) {
 	}
 	if o.Caps.Has("acpi") {
 		// ACPI gives the guest a power button, so QMP system_powerdown is
-		// a clean shutdown. The second IO-APIC hangs early timer setup
-		// under TCG and is not needed for a handful of devices.
+		// a clean shutdown.
 		machine = append(machine, "acpi=on")
-		if o.Caps.Has("ioapic2") {
-			machine = append(machine, "ioapic2=off")
-		}
 	}
 	a := []string{"-M", strings.Join(machine, ",")}
 	switch o.Accel {
@@ -80,7 +79,7 @@ func BuildArgs(spec vmm.Spec, o ArgsOptions) ([]string, error) {
 	if spec.Initrd != "" {
 		a = append(a, "-initrd", spec.Initrd)
 	}
-	a = append(a, "-append", Cmdline(spec))
+	a = append(a, "-append", cmdline(spec, o))
 	for i, d := range spec.Drives {
 		id := driveID(i, d)
 		opts := fmt.Sprintf("id=%s,file=%s,format=%s,if=none,discard=unmap", id, escape(d.Path), d.Format)
@@ -122,8 +121,17 @@ func BuildArgs(spec vmm.Spec, o ArgsOptions) ([]string, error) {
 
 // Cmdline returns the guest kernel command line for spec: the console and
 // reboot handling, root= for the Root drive, then spec.Cmdline.
-func Cmdline(spec vmm.Spec) string {
+func Cmdline(spec vmm.Spec) string { return cmdline(spec, ArgsOptions{}) }
+
+// cmdline adds tsc_early_khz under TCG. On the microvm machine with ACPI,
+// a guest whose PIT-based TSC calibration fails (common under TCG on a busy
+// host) gets no timer interrupts and hangs at boot; giving it the TSC rate
+// (under TCG the host's) skips that calibration.
+func cmdline(spec vmm.Spec, o ArgsOptions) string {
 	parts := []string{baseCmdline}
+	if o.Accel == "tcg" && o.TSCkHz > 0 {
+		parts = append(parts, "tsc_early_khz="+strconv.Itoa(o.TSCkHz))
+	}
 	for i, d := range spec.Drives {
 		if d.Root {
 			mode := "rw"

@@ -52,6 +52,7 @@ func testOpts(accel string) ArgsOptions {
 		QMPSocket: "/run/banger/vms/calm-otter/qmp.sock",
 		PIDFile:   "/run/banger/vms/calm-otter/qemu.pid",
 		Daemonize: true,
+		TSCkHz:    2445404,
 	}
 }
 
@@ -90,14 +91,14 @@ func TestBuildArgsTCG(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string][]string{
-		"-M":       {"microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=on,ioapic2=off"},
+		"-M":       {"microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=on"},
 		"-accel":   {"tcg"},
 		"-cpu":     {"max"},
 		"-m":       {"1024"},
 		"-smp":     {"2"},
 		"-kernel":  {"/b/bzImage"},
 		"-initrd":  {"/b/initrd.img"},
-		"-append":  {"console=ttyS0 reboot=t panic=-1 root=/dev/vda rw banger.name=calm-otter banger.ip=172.30.0.2/24"},
+		"-append":  {"console=ttyS0 reboot=t panic=-1 tsc_early_khz=2445404 root=/dev/vda rw banger.name=calm-otter banger.ip=172.30.0.2/24"},
 		"-netdev":  {"tap,id=net0,ifname=bgtap0,script=no,downscript=no"},
 		"-chardev": {"file,id=console,path=/run/banger/vms/calm-otter/console.log,append=on"},
 		"-serial":  {"chardev:console"},

@@ -81,14 +81,18 @@ func (d *Driver) Start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
 	if spec.Dir == "" {
 		return vmm.Handle{}, fmt.Errorf("start vm %s: no runtime directory given", spec.Name)
 	}
-	if err := os.MkdirAll(spec.Dir, 0o700); err != nil {
+	dir, err := filepath.Abs(spec.Dir)
+	if err != nil {
 		return vmm.Handle{}, fmt.Errorf("start vm %s: %w", spec.Name, err)
 	}
-	qmpPath := filepath.Join(spec.Dir, QMPSocketName)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return vmm.Handle{}, fmt.Errorf("start vm %s: %w", spec.Name, err)
+	}
+	qmpPath := filepath.Join(dir, QMPSocketName)
 	if len(qmpPath) >= 108 {
 		return vmm.Handle{}, fmt.Errorf("start vm %s: qmp socket path %s is longer than a unix socket allows: use a shorter runtime directory", spec.Name, qmpPath)
 	}
-	pidPath := filepath.Join(spec.Dir, PIDFileName)
+	pidPath := filepath.Join(dir, PIDFileName)
 	for _, p := range []string{qmpPath, pidPath} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return vmm.Handle{}, fmt.Errorf("start vm %s: remove stale %s: %w", spec.Name, p, err)
@@ -111,6 +115,7 @@ func (d *Driver) Start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
 		PIDFile:   pidPath,
 		VhostNet:  accel == "kvm" && spec.Net != nil && canOpen("/dev/vhost-net"),
 		Daemonize: true,
+		TSCkHz:    vmm.HostCPUkHz(),
 	})
 	if err != nil {
 		return vmm.Handle{}, fmt.Errorf("start vm %s: %w", spec.Name, err)
@@ -123,7 +128,7 @@ func (d *Driver) Start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
 	defer cancel()
 	// With -daemonize the foreground qemu exits once the VM is set up, after
 	// reporting any setup error on stderr, which execx folds into err.
-	if _, err := execx.Run(ctx, execx.Cmd{Args: append([]string{d.binary()}, args...), Dir: spec.Dir}); err != nil {
+	if _, err := execx.Run(ctx, execx.Cmd{Args: append([]string{d.binary()}, args...)}); err != nil {
 		return vmm.Handle{}, fmt.Errorf("start vm %s: %w", spec.Name, err)
 	}
 	h, err := d.adopt(ctx, pidPath, qmpPath, accel)
