@@ -1,6 +1,7 @@
 package firecracker
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -122,6 +123,21 @@ func TestFakeStartShutdown(t *testing.T) {
 	}
 	if err := d.Shutdown(t.Context(), h); !errors.Is(err, vmm.ErrNotRunning) {
 		t.Errorf("shutdown after exit: %v", err)
+	}
+}
+
+func TestFakeSurvivesCancelledContext(t *testing.T) {
+	d := fakeDriver(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	h, err := d.Start(ctx, fakeSpec(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Kill(h, syscall.SIGKILL) })
+	cancel()
+	time.Sleep(300 * time.Millisecond)
+	if !d.Alive(h) {
+		t.Fatal("firecracker died with the start context")
 	}
 }
 

@@ -129,6 +129,7 @@ func (d *Driver) Start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
 	// With -daemonize the foreground qemu exits once the VM is set up, after
 	// reporting any setup error on stderr, which execx folds into err.
 	if _, err := execx.Run(ctx, execx.Cmd{Args: append([]string{d.binary()}, args...)}); err != nil {
+		killFromPIDFile(pidPath)
 		return vmm.Handle{}, fmt.Errorf("start vm %s: %w", spec.Name, err)
 	}
 	h, err := d.adopt(ctx, pidPath, qmpPath, accel)
@@ -220,4 +221,22 @@ func canOpen(path string) bool {
 	}
 	f.Close()
 	return true
+}
+
+// killFromPIDFile kills a daemonized qemu whose foreground parent failed
+// (for example killed by the context deadline after the fork), so a failed
+// Start leaves no VM behind.
+func killFromPIDFile(pidPath string) {
+	b, err := os.ReadFile(pidPath)
+	if err != nil {
+		return
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return
+	}
+	if st, err := vmm.ProcStartTime(pid); err == nil {
+		_ = vmm.SignalProcess(pid, st, syscall.SIGKILL)
+	}
+	os.Remove(pidPath)
 }
