@@ -163,10 +163,19 @@ func TestRealBootShutdown(t *testing.T) {
 		t.Errorf("query = %+v", st)
 	}
 
+	// A press that arrives before the guest's handler (systemd-logind)
+	// runs is lost, so press again every 10 s, as the daemon should.
 	if err := d.Shutdown(t.Context(), h); err != nil {
 		t.Fatal(err)
 	}
-	if !waitFor(60*time.Second, func() bool { return !d.Alive(h) }) {
+	pressed := time.Now()
+	if !waitFor(60*time.Second, func() bool {
+		if time.Since(pressed) > 10*time.Second && d.Alive(h) {
+			pressed = time.Now()
+			_ = d.Shutdown(t.Context(), h)
+		}
+		return !d.Alive(h)
+	}) {
 		t.Fatalf("guest ignored the ACPI power button (system_powerdown) for 60 s; console tail:\n%s", vmm.TailFile(spec.ConsoleLog, 2000))
 	}
 	if err := d.Shutdown(t.Context(), h); !errors.Is(err, vmm.ErrNotRunning) {
