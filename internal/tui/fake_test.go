@@ -22,6 +22,8 @@ type fakeBackend struct {
 	images []api.Image
 	calls  []string
 	errs   map[string]error // method name -> error to return
+	// gate, when set, holds StartVM after its first event until closed.
+	gate chan struct{}
 }
 
 func newFake(vms ...api.VM) *fakeBackend {
@@ -150,6 +152,9 @@ func (f *fakeBackend) StartVM(_ context.Context, name string, _ api.StartRequest
 		return nil, err
 	}
 	onEvent(api.Event{Kind: api.EventStep, Index: 1, Total: 2, Step: "boot"})
+	if f.gate != nil {
+		<-f.gate
+	}
 	return f.setState(name, api.StateRunning)
 }
 

@@ -26,7 +26,7 @@ func newKeyMap(sshEnabled bool) keyMap {
 		Start:   key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start")),
 		Stop:    key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "stop")),
 		Restart: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "restart")),
-		NAT:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "toggle NAT")),
+		NAT:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "NAT on/off")),
 		Delete:  key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "delete")),
 		SSH:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "ssh")),
 		Images:  key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "images")),

@@ -66,12 +66,14 @@ type model struct {
 	imagesErr  error
 	imagesDone bool
 
-	busy    map[string]string // VM name -> progress text
-	order   []string          // busy names, oldest first
-	events  chan progressMsg
-	notice  string
-	lastErr string
-	confirm *confirmation
+	busy     map[string]string // VM name -> operation, e.g. "stopping web"
+	progress map[string]string // VM name -> last streamed event
+	order    []string          // busy names, oldest first
+	events   chan progressMsg
+	notice   string
+	lastErr  string // last failed backend operation, kept until the next one starts
+	hint     string // why the last key did nothing; cleared by the next key
+	confirm  *confirmation
 
 	sshTarget string
 }
@@ -92,8 +94,9 @@ func newModel(ctx context.Context, be Backend, opts Options, sshEnabled bool) mo
 		ctx: ctx, be: be, refresh: opts.Refresh, now: opts.Now, keys: keys,
 		width: 80, height: 24,
 		table: t, spin: sp, help: help.New(),
-		busy:   map[string]string{},
-		events: make(chan progressMsg, 64),
+		busy:     map[string]string{},
+		progress: map[string]string{},
+		events:   make(chan progressMsg, 64),
 	}
 	m.layout()
 	return m
@@ -146,7 +149,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case progressMsg:
 		if _, ok := m.busy[msg.name]; ok {
-			m.busy[msg.name] = msg.text
+			m.progress[msg.name] = msg.text
 		}
 		return m, listenCmd(m.ctx, m.events)
 	case opDoneMsg:
@@ -173,12 +176,16 @@ func (m *model) refreshNow() tea.Cmd {
 }
 
 func (m model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+		return m.handleKeys(msg.Runes)
+	}
 	if msg.String() == "ctrl+c" {
 		return m, tea.Quit
 	}
 	if m.confirm != nil {
 		return m.handleConfirm(msg)
 	}
+	m.hint = ""
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -210,7 +217,7 @@ func (m model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, detailsCmd(m.ctx, m.be, vm.Name)
 	case key.Matches(msg, k.Start, k.Stop, k.Restart, k.NAT, k.Delete, k.SSH):
 		if !ok {
-			m.lastErr = "no VM selected: create one with `banger vm create`"
+			m.hint = "no VM selected: create one with `banger vm create`"
 			return m, nil
 		}
 		return m.handleAction(msg, vm)
@@ -223,18 +230,34 @@ func (m model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// handleKeys handles letters that reached the program in one read (fast
+// typing, key repeat, tmux send-keys) one by one, up to a key that quits.
+func (m model) handleKeys(runes []rune) (tea.Model, tea.Cmd) {
+	var cmds []tea.Cmd
+	for _, r := range runes {
+		msg := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}}
+		next, cmd := m.handleKey(msg)
+		m = next.(model)
+		cmds = append(cmds, cmd)
+		if m.sshTarget != "" || (m.confirm == nil && key.Matches(msg, m.keys.Quit)) {
+			break
+		}
+	}
+	return m, tea.Batch(cmds...)
+}
+
 func (m model) handleAction(msg tea.KeyMsg, vm api.VM) (tea.Model, tea.Cmd) {
 	k := m.keys
 	if key.Matches(msg, k.SSH) {
 		if vm.State != api.StateRunning {
-			m.lastErr = fmt.Sprintf("cannot ssh into %s: it is %s; press s to start it", vm.Name, vm.State)
+			m.hint = fmt.Sprintf("cannot ssh into %s: it is %s; press s to start it", vm.Name, vm.State)
 			return m, nil
 		}
 		m.sshTarget = vm.Name
 		return m, tea.Quit
 	}
 	if text, ok := m.busy[vm.Name]; ok {
-		m.lastErr = fmt.Sprintf("%s is busy (%s): wait for it to finish", vm.Name, text)
+		m.hint = fmt.Sprintf("%s is busy (%s): wait for it to finish", vm.Name, text)
 		return m, nil
 	}
 	switch {
@@ -269,19 +292,20 @@ func (m model) handleConfirm(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 // startOp marks vm busy and runs o in the background.
 func (m model) startOp(o op, vm api.VM, force bool) (tea.Model, tea.Cmd) {
 	m.lastErr, m.notice = "", ""
-	m.busy[vm.Name] = ""
+	m.busy[vm.Name] = o.verb() + " " + vm.Name
 	m.order = append(m.order, vm.Name)
 	cmds := []tea.Cmd{opCmd(m.ctx, m.be, m.events, o, vm, force)}
 	if !m.spinning {
 		m.spinning = true
 		cmds = append(cmds, m.spin.Tick)
 	}
-	m.busy[vm.Name] = o.verb() + " " + vm.Name
 	return m, tea.Batch(cmds...)
 }
 
 func (m model) finishOp(msg opDoneMsg) (tea.Model, tea.Cmd) {
 	delete(m.busy, msg.name)
+	delete(m.progress, msg.name)
+	m.hint = ""
 	for i, n := range m.order {
 		if n == msg.name {
 			m.order = append(m.order[:i:i], m.order[i+1:]...)

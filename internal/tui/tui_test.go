@@ -94,8 +94,8 @@ func TestStopRunningVM(t *testing.T) {
 	f := newFake(threeVMs()...)
 	tm := start(t, f)
 	waitOutput(t, tm, "web")
-	selectVM(tm, names, "web")
-	tm.Type("S")
+	// Letters typed fast reach the program as one message.
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jjS")})
 	waitFor(t, "StopVM web", func() bool { return f.called("StopVM web") })
 	waitOutput(t, tm, "stopped web")
 	m := finish(t, tm)
@@ -159,11 +159,26 @@ func TestBackendErrorInStatusLine(t *testing.T) {
 
 func TestActionsAndViews(t *testing.T) {
 	f := newFake(threeVMs()...)
+	f.gate = make(chan struct{})
+	t.Cleanup(func() {
+		select {
+		case <-f.gate:
+		default:
+			close(f.gate)
+		}
+	})
 	tm := start(t, f)
 	waitOutput(t, tm, "web")
 	selectVM(tm, names, "db")
 	tm.Type("s")
+	waitOutput(t, tm, "starting db: [1/2] boot…")
+	tm.Type("S")
+	waitOutput(t, tm, "db is busy (starting db)")
+	close(f.gate)
 	waitOutput(t, tm, "started db")
+	if f.called("StopVM db") {
+		t.Errorf("a busy VM got a second operation: %v", f.calls)
+	}
 	tm.Type("n")
 	waitOutput(t, tm, "NAT on for db")
 	tm.Type("r")
@@ -181,7 +196,7 @@ func TestActionsAndViews(t *testing.T) {
 	tm.Type("i")
 	waitOutput(t, tm, "alpine-dev", "web,db")
 	tm.Type("?")
-	waitOutput(t, tm, "toggle NAT")
+	waitOutput(t, tm, "NAT on/off")
 	tm.Send(tea.WindowSizeMsg{Width: 120, Height: 40})
 	m := finish(t, tm)
 	lines := strings.Split(m.View(), "\n")

@@ -45,10 +45,7 @@ func (m model) View() string {
 	default:
 		body = m.listView()
 	}
-	hints := m.help.ShortHelpView(m.keys.ShortHelp())
-	if m.confirm != nil {
-		hints = m.help.ShortHelpView([]key.Binding{m.keys.Yes, m.keys.No})
-	}
+	hints := m.help.ShortHelpView(m.hintKeys())
 	out := []string{
 		fit(m.titleLine(), m.width, 1),
 		fit(body, m.width, max(m.height-chromeLines, 1)),
@@ -56,6 +53,20 @@ func (m model) View() string {
 		fit(hints, m.width, 1),
 	}
 	return strings.Join(out, "\n")
+}
+
+// hintKeys are the keys listed under the status line for the screen.
+func (m model) hintKeys() []key.Binding {
+	k := m.keys
+	switch {
+	case m.confirm != nil:
+		return []key.Binding{k.Yes, k.No}
+	case m.screen == screenDetails:
+		return []key.Binding{k.Back, k.Start, k.Stop, k.Restart, k.NAT, k.Delete, k.SSH, k.Quit}
+	case m.screen == screenImages || m.screen == screenHelp:
+		return []key.Binding{k.Back, k.Quit}
+	}
+	return k.ShortHelp()
 }
 
 func (m model) titleLine() string {
@@ -106,9 +117,16 @@ func (m model) statusLine() string {
 	if len(m.order) > 0 {
 		texts := make([]string, 0, len(m.order))
 		for _, n := range m.order {
-			texts = append(texts, m.busy[n])
+			t := m.busy[n]
+			if p := m.progress[n]; p != "" {
+				t += ": " + p
+			}
+			texts = append(texts, t)
 		}
 		parts = append(parts, m.spin.View()+strings.Join(texts, ", ")+"…")
+	}
+	if m.hint != "" {
+		parts = append(parts, warnStyle.Render(m.hint))
 	}
 	// A failing refresh is the most urgent news: the list may be stale.
 	if m.refreshErr != nil {
@@ -116,7 +134,7 @@ func (m model) statusLine() string {
 	}
 	if m.lastErr != "" {
 		parts = append(parts, errorStyle.Render("error: "+m.lastErr))
-	} else if m.notice != "" && m.refreshErr == nil {
+	} else if m.notice != "" && m.refreshErr == nil && m.hint == "" {
 		parts = append(parts, noticeStyle.Render(m.notice))
 	}
 	return strings.Join(parts, " │ ")
