@@ -13,6 +13,7 @@ type keyMap struct {
 	NAT, Delete, SSH      key.Binding
 	Images, Help, Quit    key.Binding
 	Yes, No               key.Binding
+	Power, More           key.Binding // hint-only summaries of s/S and ?
 }
 
 func newKeyMap(sshEnabled bool) keyMap {
@@ -35,15 +36,15 @@ func newKeyMap(sshEnabled bool) keyMap {
 		Yes:     key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
 		No:      key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n", "no")),
 	}
+	k.Power = key.NewBinding(key.WithKeys("s", "S"), key.WithHelp("s/S", "start/stop"))
+	k.More = key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more"))
 	k.SSH.SetEnabled(sshEnabled)
 	return k
 }
 
 // ShortHelp is the one-line hint under the status line.
 func (k keyMap) ShortHelp() []key.Binding {
-	power := key.NewBinding(key.WithKeys("s", "S"), key.WithHelp("s/S", "start/stop"))
-	more := key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more"))
-	return []key.Binding{k.Details, power, k.Restart, k.Delete, k.SSH, more, k.Quit}
+	return []key.Binding{k.Details, k.Power, k.Restart, k.Delete, k.SSH, k.More, k.Quit}
 }
 
 // FullHelp is the ? view, one column per group.

@@ -156,3 +156,25 @@ func TestFormatting(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyHintsFit80Columns(t *testing.T) {
+	f := newFake(threeVMs()...)
+	m := newModel(context.Background(), f, Options{Now: func() time.Time { return epoch }}, true)
+	m.setVMs(threeVMs())
+	m.loaded = true
+	for _, s := range []screen{screenList, screenDetails, screenImages, screenHelp} {
+		m.screen = s
+		m.det = details{name: "web"}
+		lines := strings.Split(m.View(), "\n")
+		if len(lines) != 24 {
+			t.Errorf("screen %d: %d lines, want 24", s, len(lines))
+		}
+		if last := lines[len(lines)-1]; strings.HasSuffix(last, "…") || last == "" {
+			t.Errorf("screen %d: key hints cut or missing: %q", s, last)
+		}
+	}
+	m.screen, m.confirm = screenList, &confirmation{vm: threeVMs()[0], force: true}
+	if v := m.View(); !strings.Contains(v, "force delete running VM web? (y/n)") || !strings.Contains(v, "y yes • n no") {
+		t.Errorf("confirmation not shown:\n%s", v)
+	}
+}

@@ -62,7 +62,7 @@ func (m model) hintKeys() []key.Binding {
 	case m.confirm != nil:
 		return []key.Binding{k.Yes, k.No}
 	case m.screen == screenDetails:
-		return []key.Binding{k.Back, k.Start, k.Stop, k.Restart, k.NAT, k.Delete, k.SSH, k.Quit}
+		return []key.Binding{k.Back, k.Power, k.Restart, k.NAT, k.Delete, k.SSH, k.Quit}
 	case m.screen == screenImages || m.screen == screenHelp:
 		return []key.Binding{k.Back, k.Quit}
 	}
