@@ -227,6 +227,7 @@ func (e *Env) cleanup() {
 		}
 	}
 	_ = exec.Command("ip", "link", "del", e.Bridge).Run()
+	_ = exec.Command("nft", "delete", "table", "inet", "banger-"+e.Bridge).Run()
 	if e.t.Failed() {
 		e.t.Logf("daemon log tail:\n%s", e.DaemonLog(60))
 	}

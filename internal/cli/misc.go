@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -108,18 +106,4 @@ func installSSHConfig(home, block string) (string, error) {
 		return "", err
 	}
 	return path, nil
-}
-
-// execSelf runs banger again with args, passing the terminal through.
-func (e *Env) execSelf(ctx context.Context, args ...string) error {
-	c := exec.CommandContext(ctx, e.Exe, args...)
-	c.Stdin, c.Stdout, c.Stderr = e.In, e.Out, e.Err
-	if err := c.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return &ExitError{Code: ee.ExitCode()}
-		}
-		return err
-	}
-	return nil
 }

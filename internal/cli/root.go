@@ -123,6 +123,7 @@ func NewRootCmd(e *Env) *cobra.Command {
 		newDoctorCmd(e),
 		newSSHConfigCmd(e),
 		newVersionCmd(e),
+		newTUICmd(e),
 	)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%v; see '%s --help'", err, cmd.CommandPath())

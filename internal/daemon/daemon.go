@@ -120,7 +120,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer st.Close()
 
 	d.initSubsystems(ctx)
-	defer d.closeSubsystems()
+	defer d.closeSubsystems() // runs before st.Close (LIFO)
 	if err := d.registerBundleImage(ctx); err != nil {
 		d.log.Warn("default image not registered", "err", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"time"
 
 	mdns "github.com/miekg/dns"
 
@@ -125,9 +126,31 @@ func (d *Daemon) initDNS(ctx context.Context) {
 	}
 }
 
+// closeSubsystems stops the DNS server and, when no VM is running, removes
+// the bridge and banger's firewall table so a stopped daemon leaves no host
+// state behind. With running VMs both stay: the VMs keep their network.
 func (d *Daemon) closeSubsystems() {
 	if d.dnsServer != nil {
 		_ = d.dnsServer.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	vms, err := d.store.ListVMs(ctx)
+	if err != nil {
+		return
+	}
+	for _, v := range vms {
+		if v.State == "running" || v.State == "creating" {
+			return
+		}
+	}
+	if d.fw != nil {
+		if err := d.fw.Teardown(ctx); err != nil {
+			d.log.Warn("remove firewall rules", "err", err)
+		}
+	}
+	if err := d.net.TeardownBridge(ctx, d.cfg.BridgeName); err != nil {
+		d.log.Warn("remove bridge", "bridge", d.cfg.BridgeName, "err", err)
 	}
 }
 

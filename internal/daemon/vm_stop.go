@@ -37,31 +37,58 @@ func (d *Daemon) stopVM(ctx context.Context, name string, rep api.Reporter) (*ap
 	return &out, nil
 }
 
-// powerOff shuts v down and releases its runtime resources.
+// powerOff shuts v down and releases its runtime resources: the power
+// button (re-pressed every few seconds: a press before the guest listens is
+// lost), `systemctl poweroff` over SSH after a short grace, and SIGKILL at
+// stop_timeout.
 func (d *Daemon) powerOff(ctx context.Context, v *store.VM, rep api.Reporter) error {
 	h, ok := handleOf(v)
 	drv, derr := d.driverFor(v)
 	if ok && derr == nil && drv.Alive(h) {
 		d.stopMonitor(v.Name)
-		timeout := d.cfg.StopTimeout
-		if err := drv.Shutdown(ctx, h); err != nil {
-			d.log.Debug("vmm shutdown request failed", "vm", v.Name, "err", err)
-		}
-		if !waitExit(drv, h, timeout/3) {
-			rep.Logf("guest ignored the power button; asking it over SSH")
-			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			_, _ = d.sshRun(sctx, v, "systemctl poweroff || poweroff")
-			cancel()
-			if !waitExit(drv, h, timeout-timeout/3) {
-				rep.Logf("guest did not power off within %s; killing the VMM", timeout)
-				_ = drv.Kill(h, syscall.SIGKILL)
-				if !waitExit(drv, h, 10*time.Second) {
-					return fmt.Errorf("stop %s: VMM process %d survived SIGKILL; check it with ps", v.Name, h.PID)
-				}
+		if !d.gracefulStop(ctx, v, drv, h, rep) {
+			rep.Logf("guest did not power off within %s; killing the VMM", d.cfg.StopTimeout)
+			_ = drv.Kill(h, syscall.SIGKILL)
+			if !waitExit(drv, h, 10*time.Second) {
+				return fmt.Errorf("stop %s: VMM process %d survived SIGKILL; check it with ps", v.Name, h.PID)
 			}
 		}
 	}
 	return d.markStopped(ctx, v, "")
+}
+
+// sshGrace is how long the power button alone gets before banger also asks
+// the guest over SSH.
+const sshGrace = 3 * time.Second
+
+// gracefulStop asks the guest to power off and reports whether the VMM
+// exited within stop_timeout.
+func (d *Daemon) gracefulStop(ctx context.Context, v *store.VM, drv vmm.Driver, h vmm.Handle, rep api.Reporter) bool {
+	start := time.Now()
+	deadline := start.Add(d.cfg.StopTimeout)
+	lastPress := time.Time{}
+	sshAsked := false
+	for time.Now().Before(deadline) {
+		if time.Since(lastPress) >= 5*time.Second {
+			if err := drv.Shutdown(ctx, h); err != nil {
+				d.log.Debug("vmm shutdown request failed", "vm", v.Name, "err", err)
+			}
+			lastPress = time.Now()
+		}
+		if !sshAsked && time.Since(start) >= sshGrace {
+			sshAsked = true
+			rep.Logf("asking the guest to power off over SSH")
+			go func() {
+				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_, _ = d.sshRun(sctx, v, "systemctl poweroff || poweroff")
+			}()
+		}
+		if waitExit(drv, h, 250*time.Millisecond) {
+			return true
+		}
+	}
+	return false
 }
 
 // markStopped releases tap, NAT and DNS of a VM whose process is gone and
