@@ -95,7 +95,8 @@ func installDistroKernel(ctx context.Context, o Options, tree, stage string) (st
 	}
 	steps := [][]string{
 		{"cp", "-a", "--", rels[0], filepath.Join(tree, "usr/lib/modules") + "/"},
-		{"cp", "-a", "--", filepath.Join(x, "boot", "vmlinuz-"+rel), filepath.Join(tree, "boot") + "/"},
+		// mkinitramfs reads /boot/config-<release> to pick a compressor.
+		{"cp", "-a", "--", filepath.Join(x, "boot") + "/.", filepath.Join(tree, "boot") + "/"},
 		{"depmod", "-b", tree, rel},
 	}
 	for _, args := range steps {

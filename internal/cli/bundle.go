@@ -202,7 +202,7 @@ func newBundleShowCmd(e *Env) *cobra.Command {
 					if len(sum) > 16 {
 						sum = sum[:16]
 					}
-					rows = append(rows, []string{f.Role, f.Status, units.FormatSize(f.Size), dash(sum), dash(f.Path)})
+					rows = append(rows, []string{f.Role, f.Status, units.HumanSize(f.Size), dash(sum), dash(f.Path)})
 				}
 				return table(w, []string{"ROLE", "STATUS", "SIZE", "SHA256", "PATH"}, rows)
 			})

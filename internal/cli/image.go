@@ -42,7 +42,7 @@ func newImageListCmd(e *Env) *cobra.Command {
 					if im.Builtin {
 						src = "bundle"
 					}
-					rows = append(rows, []string{im.Name, src, units.FormatSize(im.Size), fmt.Sprint(len(im.UsedBy)), age(im.CreatedAt)})
+					rows = append(rows, []string{im.Name, src, units.HumanSize(im.Size), fmt.Sprint(len(im.UsedBy)), age(im.CreatedAt)})
 				}
 				return table(w, []string{"NAME", "SOURCE", "SIZE", "VMS", "AGE"}, rows)
 			})
@@ -66,7 +66,7 @@ func newImageShowCmd(e *Env) *cobra.Command {
 			}
 			return e.render(im, func(w io.Writer) error {
 				return kv(w, [][2]string{
-					{"name", im.Name}, {"path", im.Path}, {"size", units.FormatSize(im.Size)},
+					{"name", im.Name}, {"path", im.Path}, {"size", units.HumanSize(im.Size)},
 					{"kernel", im.Kernel}, {"initrd", dash(im.Initrd)}, {"modules", dash(im.Modules)},
 					{"builtin", fmt.Sprint(im.Builtin)}, {"created", im.CreatedAt.Local().Format("2006-01-02 15:04:05")},
 					{"packages", dash(strings.Join(im.Packages, " "))}, {"used by", dash(strings.Join(im.UsedBy, ", "))},
@@ -137,7 +137,7 @@ func newImageBuildCmd(e *Env, runF func(*ImageBuildOptions) error) *cobra.Comman
 				return err
 			}
 			return e.render(im, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "image %s built (%s); use it with 'banger vm create --image %s'\n", im.Name, units.FormatSize(im.Size), im.Name)
+				_, err := fmt.Fprintf(w, "image %s built (%s); use it with 'banger vm create --image %s'\n", im.Name, units.HumanSize(im.Size), im.Name)
 				return err
 			})
 		},

@@ -92,7 +92,7 @@ func (e *Env) progressPrinter() func(api.Event) {
 			fmt.Fprintf(e.Err, "      %s\n", ev.Message)
 		case api.EventProgress:
 			if ev.Size > 0 {
-				fmt.Fprintf(e.Err, "      %s / %s\n", units.FormatSize(ev.Done), units.FormatSize(ev.Size))
+				fmt.Fprintf(e.Err, "      %s / %s\n", units.HumanSize(ev.Done), units.HumanSize(ev.Size))
 			}
 		}
 	}

@@ -42,7 +42,7 @@ func vmTable(w io.Writer, vms []api.VM) error {
 			nat = " (nat)"
 		}
 		rows = append(rows, []string{v.Name, v.State, v.Image, dash(v.IP) + nat, strconv.Itoa(v.VCPUs),
-			units.FormatSize(int64(v.MemoryMiB) << 20), units.FormatSize(v.DiskSize), age(v.CreatedAt)})
+			units.HumanSize(int64(v.MemoryMiB) << 20), units.HumanSize(v.DiskSize), age(v.CreatedAt)})
 	}
 	return table(w, []string{"NAME", "STATE", "IMAGE", "IP", "VCPU", "MEMORY", "DISK", "AGE"}, rows)
 }
@@ -75,8 +75,8 @@ func showVM(w io.Writer, v *api.VM) error {
 		{"name", v.Name}, {"state", v.State}, {"image", v.Image},
 		{"ip", dash(v.IP)}, {"dns", v.DNSName}, {"mac", v.MAC}, {"tap", v.Tap},
 		{"nat", strconv.FormatBool(v.NAT)},
-		{"vcpus", strconv.Itoa(v.VCPUs)}, {"memory", units.FormatSize(int64(v.MemoryMiB) << 20)},
-		{"work disk", units.FormatSize(v.DiskSize)},
+		{"vcpus", strconv.Itoa(v.VCPUs)}, {"memory", units.HumanSize(int64(v.MemoryMiB) << 20)},
+		{"work disk", units.HumanSize(v.DiskSize)},
 		{"driver", dash(v.Driver) + accelSuffix(v.Accel)}, {"pid", pid},
 		{"created", v.CreatedAt.Local().Format("2006-01-02 15:04:05")},
 		{"started", timeOrDash(v)},
@@ -126,19 +126,19 @@ func showStats(w io.Writer, st *api.VMStats) error {
 	pairs := [][2]string{
 		{"state", st.State},
 		{"host cpu", fmt.Sprintf("%.1fs (%.1f%%)", h.CPUSeconds, h.CPUPercent)},
-		{"host rss", units.FormatSize(h.RSSBytes)},
-		{"work disk", fmt.Sprintf("%s allocated of %s", units.FormatSize(h.WorkDiskAlloc), units.FormatSize(h.WorkDiskSize))},
-		{"overlay", units.FormatSize(h.OverlayAlloc) + " allocated"},
-		{"disk io", fmt.Sprintf("read %s, written %s", units.FormatSize(h.DiskReadBytes), units.FormatSize(h.DiskWriteBytes))},
-		{"net io", fmt.Sprintf("rx %s, tx %s", units.FormatSize(h.NetRxBytes), units.FormatSize(h.NetTxBytes))},
+		{"host rss", units.HumanSize(h.RSSBytes)},
+		{"work disk", fmt.Sprintf("%s allocated of %s", units.HumanSize(h.WorkDiskAlloc), units.HumanSize(h.WorkDiskSize))},
+		{"overlay", units.HumanSize(h.OverlayAlloc) + " allocated"},
+		{"disk io", fmt.Sprintf("read %s, written %s", units.HumanSize(h.DiskReadBytes), units.HumanSize(h.DiskWriteBytes))},
+		{"net io", fmt.Sprintf("rx %s, tx %s", units.HumanSize(h.NetRxBytes), units.HumanSize(h.NetTxBytes))},
 	}
 	if g := st.Guest; g != nil {
 		pairs = append(pairs,
 			[2]string{"guest uptime", shortDurationSeconds(g.UptimeSeconds)},
 			[2]string{"guest load", fmt.Sprintf("%.2f %.2f %.2f", g.Load1, g.Load5, g.Load15)},
-			[2]string{"guest memory", fmt.Sprintf("%s used of %s", units.FormatSize(g.MemTotal-g.MemAvailable), units.FormatSize(g.MemTotal))},
-			[2]string{"guest /", fmt.Sprintf("%s used of %s", units.FormatSize(g.RootUsed), units.FormatSize(g.RootSize))},
-			[2]string{"guest /root", fmt.Sprintf("%s used of %s", units.FormatSize(g.WorkUsed), units.FormatSize(g.WorkSize))},
+			[2]string{"guest memory", fmt.Sprintf("%s used of %s", units.HumanSize(g.MemTotal-g.MemAvailable), units.HumanSize(g.MemTotal))},
+			[2]string{"guest /", fmt.Sprintf("%s used of %s", units.HumanSize(g.RootUsed), units.HumanSize(g.RootSize))},
+			[2]string{"guest /root", fmt.Sprintf("%s used of %s", units.HumanSize(g.WorkUsed), units.HumanSize(g.WorkSize))},
 		)
 	} else if st.GuestError != "" {
 		pairs = append(pairs, [2]string{"guest", st.GuestError})

@@ -35,11 +35,11 @@ const (
 )
 
 const (
-	minPrefix    = 16
-	maxPrefix    = 29
-	maxLinkName  = 15
-	minStop      = time.Second
-	maxStop      = time.Hour
+	minPrefix   = 16
+	maxPrefix   = 29
+	maxLinkName = 15
+	minStop     = time.Second
+	maxStop     = time.Hour
 )
 
 // keys lists every key in `banger config show` order, bound to c.
