@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# make demo: the main job on a fresh Debian machine. Installs the packages
+# banger needs, builds banger, builds a runtime bundle from Debian packages
+# (cached), creates a VM, runs `uname -a` in it over SSH and says how to get
+# a shell. Re-running reuses the bundle and the VM.
+#   NAME=calm-otter   VM name
+#   CACHE=~/.cache/banger
+set -euo pipefail
+cd "$(dirname "$0")/.."
+NAME=${NAME:-calm-otter}
+CACHE=${CACHE:-$HOME/.cache/banger}
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "installing host packages (if missing)"
+./scripts/install-deps.sh
+step "building banger and bangerd"
+make build
+if [ ! -f runtime/bundle.json ]; then
+  step "building the runtime bundle from Debian packages (first time: ~6 min on 2 cores)"
+  ./banger bundle build --dir runtime --cache-dir "$CACHE"
+fi
+step "starting bangerd and checking the host"
+./banger daemon status
+./banger doctor || true
+state=$(./banger --output json vm list | python3 -c 'import json,sys
+n=sys.argv[1]
+print(next((v["state"] for v in json.load(sys.stdin) if v["name"]==n), ""))' "$NAME")
+case "$state" in
+  "") step "creating VM $NAME"; ./banger vm create --name "$NAME" ;;
+  running) step "VM $NAME is already running" ;;
+  *) step "starting VM $NAME"; ./banger vm start "$NAME" ;;
+esac
+step "running uname -a in $NAME over SSH"
+./banger vm ssh "$NAME" -- uname -a
+cat <<MSG
+
+$NAME is up. Next:
+  ./banger vm ssh $NAME            # a shell in the VM
+  ./banger ssh-config --install    # then: ssh $NAME.vm
+  ./banger vm list | stats $NAME | stop $NAME | delete --force $NAME
+  ./banger tui
+MSG
