@@ -23,9 +23,7 @@ fi
 step "starting bangerd and checking the host"
 ./banger daemon status
 ./banger doctor || true
-state=$(./banger --output json vm list | python3 -c 'import json,sys
-n=sys.argv[1]
-print(next((v["state"] for v in json.load(sys.stdin) if v["name"]==n), ""))' "$NAME")
+state=$(./banger --output json vm show "$NAME" 2>/dev/null | sed -n 's/^  "state": "\(.*\)",$/\1/p')
 case "$state" in
   "") step "creating VM $NAME"; ./banger vm create --name "$NAME" ;;
   running) step "VM $NAME is already running" ;;
