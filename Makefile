@@ -5,6 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/bangerdev/banger/internal/version.Version=$(VERSION)
 CACHE   ?= $(HOME)/.cache/banger
 KERNEL  ?= microvm
+RUNTIME ?= runtime
 
 .PHONY: all build install uninstall runtime-bundle runtime-bundle-local runtime-package test test-short bench vet fmt demo deps clean
 
@@ -19,8 +20,8 @@ build:
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/banger
 	install -m 0755 banger bangerd $(DESTDIR)$(PREFIX)/bin/
-	@if [ -d runtime ]; then cp -a runtime/. $(DESTDIR)$(PREFIX)/lib/banger/; \
-	else echo "note: no ./runtime bundle to install; run 'make runtime-bundle' or 'make runtime-bundle-local' first"; fi
+	@if [ -d $(RUNTIME) ]; then cp -a $(RUNTIME)/. $(DESTDIR)$(PREFIX)/lib/banger/; \
+	else echo "note: no $(RUNTIME) bundle to install; run 'make runtime-bundle' or 'make runtime-bundle-local' first"; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/banger $(DESTDIR)$(PREFIX)/bin/bangerd

@@ -100,6 +100,13 @@ func TestVMLifecycle(t *testing.T) {
 
 	// Refusals while stopped/running are covered in refusals_test.go; here
 	// the changes that must take effect in the guest.
+	want := "banger: work disk of " + name + " is 2G; shrinking to 1G is not supported: choose a size of at least 2G\n"
+	if r := e.Run("vm", "set", name, "--disk-size", "1G"); r.Code == 0 || r.Stderr != want {
+		t.Fatalf("shrink: exit %d stderr %q, want %q", r.Code, r.Stderr, want)
+	}
+	if r := e.Run("vm", "logs", name); r.Code != 0 || !strings.Contains(r.Stdout, "login:") {
+		t.Fatalf("vm logs of the last boot lack the login prompt: exit %d, %d bytes", r.Code, len(r.Stdout))
+	}
 	e.MustRun("vm", "set", name, "--memory", "768", "--disk-size", "3G")
 	e.MustRun("vm", "start", name)
 	if got := e.ssh(name, "cat /root/keep.txt /etc/banger-e2e"); got != "work-data\nsys-data\n" {
