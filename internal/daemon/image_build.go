@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/bangerdev/banger/internal/namegen"
 	"github.com/bangerdev/banger/internal/preflight"
 	"github.com/bangerdev/banger/internal/revert"
+	"github.com/bangerdev/banger/internal/sshkeys"
 	"github.com/bangerdev/banger/internal/storage"
 	"github.com/bangerdev/banger/internal/store"
 	"github.com/bangerdev/banger/internal/units"
@@ -99,6 +101,12 @@ func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 			return nil, fmt.Errorf("image build: apt-get install in the builder VM failed: %w\n%s", err, lastLines(string(out), 10))
 		}
 	}
+	if d.cfg.CustomizeScript != "" {
+		rep.Logf("running customize_script %s in the builder", d.cfg.CustomizeScript)
+		if err := d.runScript(ctx, v, d.cfg.CustomizeScript); err != nil {
+			return nil, fmt.Errorf("image build: customize_script: %w", err)
+		}
+	}
 	rep.Step(3, steps, "powering the builder off")
 	unlock := d.vmLock(builder)
 	err = d.powerOff(ctx, v, rep)
@@ -165,4 +173,22 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// runScript feeds a host script to bash in the guest as root.
+func (d *Daemon) runScript(ctx context.Context, v *store.VM, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var out bytes.Buffer
+	code, err := sshkeys.Exec(ctx, d.sshTarget(v), "bash -s", f, &out, &out)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return fmt.Errorf("%s exited %d:\n%s", path, code, lastLines(out.String(), 15))
+	}
+	return nil
 }
