@@ -164,8 +164,13 @@ func resetIdentity(root string) error {
 	files := map[string]string{
 		"etc/hostname": "banger\n",
 		"etc/hosts":    "127.0.0.1\tlocalhost\n127.0.1.1\tbanger\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+		// pam_env warns on every login without it; C.UTF-8 ships with libc.
+		"etc/default/locale": "LANG=C.UTF-8\n",
 	}
 	for name, content := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, name)), 0o755); err != nil {
+			return err
+		}
 		if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o644); err != nil {
 			return err
 		}
