@@ -72,6 +72,9 @@ type Config struct {
 	BridgeName string
 	// DefaultDiskSize is the work disk size of new VMs, in bytes.
 	DefaultDiskSize int64
+	// SystemDiskSize is the size of a new VM's system overlay (its root
+	// filesystem grows to it at boot), in bytes; never less than the image.
+	SystemDiskSize int64
 	// DefaultMemoryMiB is the memory of new VMs.
 	DefaultMemoryMiB int
 	// DefaultVCPUs is the vCPU count of new VMs.
@@ -107,6 +110,7 @@ func Defaults(file string) *Config {
 		VMSubnet:         netip.MustParsePrefix("172.30.0.0/24"),
 		BridgeName:       "banger0",
 		DefaultDiskSize:  8 * units.GiB,
+		SystemDiskSize:   8 * units.GiB,
 		DefaultMemoryMiB: 1024,
 		DefaultVCPUs:     2,
 		DNS:              DNSBuiltin,

@@ -100,6 +100,7 @@ vmm = "qemu"
 vm_subnet = "10.77.0.0/16"
 bridge_name = "bgt-br0"
 default_disk_size = "16G"
+system_disk_size = "12G"
 default_memory_mib = 2048
 default_vcpus = 4
 dns = "none"
@@ -125,6 +126,7 @@ log_level = "debug"
 		"vm_subnet":             "10.77.0.0/16",
 		"bridge_name":           "bgt-br0",
 		"default_disk_size":     "16G",
+		"system_disk_size":      "12G",
 		"default_memory_mib":    "2048",
 		"default_vcpus":         "4",
 		"dns":                   "none",

@@ -34,6 +34,7 @@ type rawFile struct {
 	VMSubnet            any `toml:"vm_subnet"`
 	BridgeName          any `toml:"bridge_name"`
 	DefaultDiskSize     any `toml:"default_disk_size"`
+	SystemDiskSize      any `toml:"system_disk_size"`
 	DefaultMemoryMiB    any `toml:"default_memory_mib"`
 	DefaultVCPUs        any `toml:"default_vcpus"`
 	DNS                 any `toml:"dns"`

@@ -63,6 +63,7 @@ func (c *Config) keys() []key {
 		{name: "vm_subnet", set: c.setSubnet, show: func() string { return c.VMSubnet.String() }},
 		{name: "bridge_name", set: c.setBridge, show: func() string { return c.BridgeName }},
 		{name: "default_disk_size", set: c.setDiskSize, show: func() string { return units.FormatSize(c.DefaultDiskSize) }},
+		{name: "system_disk_size", set: c.setSystemSize, show: func() string { return units.FormatSize(c.SystemDiskSize) }},
 		intKey("default_memory_mib", &c.DefaultMemoryMiB, MinMemoryMiB, MaxMemoryMiB),
 		intKey("default_vcpus", &c.DefaultVCPUs, MinVCPUs, MaxVCPUs),
 		enumKey("dns", &c.DNS, DNSBuiltin, DNSMapDNS, DNSNone),
@@ -166,6 +167,15 @@ func ValidateLinkName(s string) error {
 }
 
 func (c *Config) setDiskSize(v any, _ *valueCtx) error {
+	return setSize(v, &c.DefaultDiskSize)
+}
+
+func (c *Config) setSystemSize(v any, _ *valueCtx) error {
+	return setSize(v, &c.SystemDiskSize)
+}
+
+// setSize parses a disk size within MinDiskSize..MaxDiskSize into dst.
+func setSize(v any, dst *int64) error {
 	s, err := asString(v, `"8G"`)
 	if err != nil {
 		return err
@@ -177,7 +187,7 @@ func (c *Config) setDiskSize(v any, _ *valueCtx) error {
 	if n < MinDiskSize || n > MaxDiskSize {
 		return fmt.Errorf("%s is out of range: use %s to %s", s, units.FormatSize(MinDiskSize), units.FormatSize(MaxDiskSize))
 	}
-	c.DefaultDiskSize = n
+	*dst = n
 	return nil
 }
 

@@ -115,6 +115,9 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 		return nil, fmt.Errorf("create %s: system overlay: %w", v.Name, err)
 	}
 	r.Add("remove overlay", func() error { return storage.RemoveOverlay(context.Background(), ov) })
+	if err := storage.GrowOverlay(ctx, ov, d.cfg.SystemDiskSize); err != nil {
+		return nil, fmt.Errorf("create %s: system overlay: %w", v.Name, err)
+	}
 	v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice = string(ov.Kind), ov.Path, ov.Format, ov.Device
 	v.State = api.StateStopped
 	if err := d.store.UpdateVM(ctx, v); err != nil {

@@ -1,0 +1,53 @@
+package storage
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestGrowOverlayQcow2AndRaw(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/qemu-img"); err != nil {
+		t.Skip("qemu-img not installed (qemu-utils)")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base.img")
+	if err := os.WriteFile(base, make([]byte, 1<<20), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	ov, err := CreateOverlay(ctx, KindQcow2, base, filepath.Join(dir, "ov.qcow2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := GrowOverlay(ctx, ov, 64<<20); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := qcow2VirtualSize(ctx, ov.Path); err != nil || n != 64<<20 {
+		t.Fatalf("qcow2 virtual size = %d, %v; want 64M", n, err)
+	}
+	// Asking for less never shrinks.
+	if err := GrowOverlay(ctx, ov, 2<<20); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := qcow2VirtualSize(ctx, ov.Path); n != 64<<20 {
+		t.Fatalf("qcow2 shrank to %d", n)
+	}
+
+	raw, err := CreateOverlay(ctx, KindSparseCopy, base, filepath.Join(dir, "ov.raw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := GrowOverlay(ctx, raw, 32<<20); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(raw.Path)
+	if st.Size() != 32<<20 {
+		t.Fatalf("raw overlay size = %d, want 32M", st.Size())
+	}
+	_, alloc, _ := ImageInfo(raw.Path)
+	if alloc > 2<<20 {
+		t.Fatalf("raw grow allocated %d bytes; it must stay sparse", alloc)
+	}
+}
