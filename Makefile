@@ -7,7 +7,7 @@ CACHE   ?= $(HOME)/.cache/banger
 KERNEL  ?= microvm
 RUNTIME ?= runtime
 
-.PHONY: all build install uninstall runtime-bundle runtime-bundle-local runtime-package test test-short bench vet fmt demo deps clean
+.PHONY: rootfs verify all build install uninstall runtime-bundle runtime-bundle-local runtime-package test test-short bench vet fmt demo deps clean
 
 all: build
 
@@ -34,6 +34,13 @@ runtime-bundle: build
 # Build a bundle from Debian packages (debootstrap + microVM kernel); root.
 runtime-bundle-local: build
 	./banger bundle build --dir runtime --cache-dir $(CACHE) --kernel $(KERNEL)
+
+# Rebuild ./runtime (rootfs from packages.apt; the kernel comes from cache).
+rootfs: runtime-bundle-local
+
+# Smoke test against the running daemon (NAT=1 adds an apt-get in the guest).
+verify: build
+	./scripts/verify.sh $(if $(NAT),--nat)
 
 # Pack ./runtime into dist/banger-runtime.tar.gz and print its SHA-256.
 runtime-package: build
