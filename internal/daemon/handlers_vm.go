@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -41,9 +42,14 @@ func handleOf(v *store.VM) (vmm.Handle, bool) {
 	return h, true
 }
 
+// getVM loads the VM named in the request path.
 func (d *Daemon) getVM(r *http.Request) (*store.VM, error) {
-	name := r.PathValue("name")
-	v, err := d.store.GetVM(r.Context(), name)
+	return d.loadVM(r.Context(), r.PathValue("name"))
+}
+
+// loadVM loads a VM record; a missing one is a 404 that says what to do.
+func (d *Daemon) loadVM(ctx context.Context, name string) (*store.VM, error) {
+	v, err := d.store.GetVM(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("VM", name)
 	}

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -149,10 +148,8 @@ func consoleTail(path string, n int) string {
 func (d *Daemon) startVM(ctx context.Context, name string, wait bool, rep api.Reporter) (*api.VM, error) {
 	unlock := d.vmLock(name)
 	defer unlock()
-	v, err := d.store.GetVM(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("VM", name)
-	} else if err != nil {
+	v, err := d.loadVM(ctx, name)
+	if err != nil {
 		return nil, err
 	}
 	if v.State == api.StateRunning {

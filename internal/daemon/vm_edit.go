@@ -2,14 +2,12 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
 	"github.com/bangerdev/banger/internal/storage"
-	"github.com/bangerdev/banger/internal/store"
 	"github.com/bangerdev/banger/internal/units"
 )
 
@@ -18,10 +16,8 @@ import (
 func (d *Daemon) deleteVM(ctx context.Context, name string, force bool) error {
 	unlock := d.vmLock(name)
 	defer unlock()
-	v, err := d.store.GetVM(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("VM", name)
-	} else if err != nil {
+	v, err := d.loadVM(ctx, name)
+	if err != nil {
 		return err
 	}
 	if v.State == api.StateRunning {
@@ -57,10 +53,8 @@ func (d *Daemon) deleteVM(ctx context.Context, name string, force bool) error {
 func (d *Daemon) setVM(ctx context.Context, name string, req api.SetVMRequest) (*api.VM, error) {
 	unlock := d.vmLock(name)
 	defer unlock()
-	v, err := d.store.GetVM(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("VM", name)
-	} else if err != nil {
+	v, err := d.loadVM(ctx, name)
+	if err != nil {
 		return nil, err
 	}
 	var vc, mem int

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -20,10 +19,8 @@ import (
 func (d *Daemon) stopVM(ctx context.Context, name string, rep api.Reporter) (*api.VM, error) {
 	unlock := d.vmLock(name)
 	defer unlock()
-	v, err := d.store.GetVM(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("VM", name)
-	} else if err != nil {
+	v, err := d.loadVM(ctx, name)
+	if err != nil {
 		return nil, err
 	}
 	if v.State != api.StateRunning {
@@ -117,10 +114,8 @@ func (d *Daemon) killVM(ctx context.Context, name, sigName string) (*api.VM, err
 	}
 	unlock := d.vmLock(name)
 	defer unlock()
-	v, err := d.store.GetVM(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("VM", name)
-	} else if err != nil {
+	v, err := d.loadVM(ctx, name)
+	if err != nil {
 		return nil, err
 	}
 	h, ok := handleOf(v)
