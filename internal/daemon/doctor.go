@@ -66,7 +66,7 @@ func (d *Daemon) handleDoctor(w http.ResponseWriter, r *http.Request) {
 	} else if d.fw != nil {
 		add("network", "firewall", true, d.fw.Backend())
 	}
-	fromResults("network", preflight.Report(preflight.ForNAT()...))
+	fromResults("network", preflight.Report(d.natNeeds()...))
 
 	switch {
 	case d.cfg.DNS == "none":

@@ -1,9 +1,12 @@
 package daemon
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/bangerdev/banger/internal/bundle"
+	"github.com/bangerdev/banger/internal/nat"
 	"github.com/bangerdev/banger/internal/preflight"
 )
 
@@ -38,9 +41,17 @@ func (d *Daemon) preflightStart(kernel, baseImage string, nat bool) error {
 	return preflightError(preflight.Check("vm start", needs...))
 }
 
+// natNeeds: root, a firewall backend banger can drive (nftables through
+// netlink, else iptables), a writable ip_forward sysctl and a default route.
 func (d *Daemon) natNeeds() []preflight.Need {
-	needs := preflight.ForNAT()
-	return append(needs, preflight.Func("firewall backend", func() error { return d.fwErr }))
+	return []preflight.Need{
+		preflight.Root("change firewall rules and enable IP forwarding"),
+		preflight.Func("nat", func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return nat.Check(ctx)
+		}),
+	}
 }
 
 // preflightNAT checks what NAT needs.
