@@ -152,6 +152,19 @@ func newBundleBuildCmd(e *Env) *cobra.Command {
 			if o.PackagesFile == "" && cfg.DefaultPackagesFile != "" {
 				o.PackagesFile = cfg.DefaultPackagesFile
 			}
+			// The package list and kernel fragment ship in the source tree:
+			// default to the checkout this banger was built in.
+			src := filepath.Dir(e.defaultManifest())
+			for _, p := range []struct {
+				field *string
+				rel   string
+			}{{&o.PackagesFile, "packages.apt"}, {&o.KernelFragment, "kernel/microvm.fragment"}} {
+				if *p.field == "" {
+					if _, err := os.Stat(filepath.Join(src, p.rel)); err == nil {
+						*p.field = filepath.Join(src, p.rel)
+					}
+				}
+			}
 			o.Progress = func(step string, i, n int) { fmt.Fprintf(e.Err, "[%d/%d] %s\n", i, n, step) }
 			return runBundleBuild(cmd.Context(), e, o)
 		},
