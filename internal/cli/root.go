@@ -73,6 +73,9 @@ func (e *Env) connectDaemon(ctx context.Context) (*client.Client, error) {
 	return c, nil
 }
 
+// newPlainClient is a client that never auto-starts the daemon.
+func newPlainClient(socket string) *client.Client { return client.New(socket) }
+
 // daemonBin finds bangerd: next to banger first, then in PATH.
 func (e *Env) daemonBin() string {
 	if p := e.Getenv("BANGER_DAEMON_BIN"); p != "" {

@@ -16,21 +16,14 @@ func newVMCmd(e *Env) *cobra.Command {
 		Use:   "vm",
 		Short: "Create, run and manage VMs",
 	}
-	cmd.AddCommand(
-		newVMCreateCmd(e, nil),
-		newVMListCmd(e),
-		newVMShowCmd(e),
-		newVMStatsCmd(e),
-		newVMSSHCmd(e),
-		newVMExecCmd(e),
-		newVMLogsCmd(e),
-		newVMStartCmd(e),
-		newVMStopCmd(e),
-		newVMRestartCmd(e),
-		newVMKillCmd(e),
-		newVMDeleteCmd(e, nil),
-		newVMSetCmd(e, nil),
-	)
+	named := []*cobra.Command{
+		newVMShowCmd(e), newVMStatsCmd(e), newVMSSHCmd(e), newVMExecCmd(e), newVMLogsCmd(e),
+		newVMStartCmd(e), newVMStopCmd(e), newVMRestartCmd(e), newVMKillCmd(e),
+		newVMDeleteCmd(e, nil), newVMSetCmd(e, nil),
+	}
+	withVMCompletion(e, named...)
+	cmd.AddCommand(newVMCreateCmd(e, nil), newVMListCmd(e))
+	cmd.AddCommand(named...)
 	return cmd
 }
 
