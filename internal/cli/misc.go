@@ -21,11 +21,7 @@ func newConfigCmd(e *Env) *cobra.Command {
 		Short: "Print the effective configuration and where each value came from",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := e.layout()
-			if err != nil {
-				return err
-			}
-			cfg, err := config.Load(l.ConfigFile, e.Getenv)
+			cfg, err := e.loadConfig()
 			if err != nil {
 				return err
 			}
@@ -53,11 +49,7 @@ func newSSHConfigCmd(e *Env) *cobra.Command {
 		Short: "Print an ssh_config block so plain 'ssh NAME.vm' works (--install adds it to ~/.ssh/config)",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := e.layout()
-			if err != nil {
-				return err
-			}
-			cfg, err := config.Load(l.ConfigFile, e.Getenv)
+			cfg, err := e.loadConfig()
 			if err != nil {
 				return err
 			}
@@ -106,4 +98,13 @@ func installSSHConfig(home, block string) (string, error) {
 		return "", err
 	}
 	return path, nil
+}
+
+// loadConfig reads config.toml of the current layout.
+func (e *Env) loadConfig() (*config.Config, error) {
+	l, err := e.layout()
+	if err != nil {
+		return nil, err
+	}
+	return config.Load(l.ConfigFile, e.Getenv)
 }

@@ -78,13 +78,19 @@ func (d *Daemon) handleListImages(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// loadImage loads an image record; a missing one is a 404 that says what to do.
+func (d *Daemon) loadImage(ctx context.Context, name string) (*store.Image, error) {
+	im, err := d.store.GetImage(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("image", name)
+	}
+	return im, err
+}
+
 func (d *Daemon) handleGetImage(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	im, err := d.store.GetImage(r.Context(), name)
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, notFound("image", name))
-		return
-	} else if err != nil {
+	im, err := d.loadImage(r.Context(), name)
+	if err != nil {
 		writeError(w, err)
 		return
 	}
@@ -94,11 +100,8 @@ func (d *Daemon) handleGetImage(w http.ResponseWriter, r *http.Request) {
 
 func (d *Daemon) handleDeleteImage(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	im, err := d.store.GetImage(r.Context(), name)
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, notFound("image", name))
-		return
-	} else if err != nil {
+	im, err := d.loadImage(r.Context(), name)
+	if err != nil {
 		writeError(w, err)
 		return
 	}

@@ -67,20 +67,7 @@ func (s *Store) GetImage(ctx context.Context, name string) (*Image, error) {
 
 // ListImages returns all images ordered by name.
 func (s *Store) ListImages(ctx context.Context) ([]*Image, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+imageColumns+` FROM images ORDER BY name`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Image
-	for rows.Next() {
-		im, err := scanImage(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, im)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanImage, `SELECT `+imageColumns+` FROM images ORDER BY name`)
 }
 
 // DeleteImage removes an image record; it fails while a VM uses the image.

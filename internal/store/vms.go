@@ -120,20 +120,7 @@ func (s *Store) GetVM(ctx context.Context, name string) (*VM, error) {
 
 // ListVMs returns all VMs ordered by name.
 func (s *Store) ListVMs(ctx context.Context) ([]*VM, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+vmColumns+` FROM vms v LEFT JOIN addresses a ON a.vm_name = v.name ORDER BY v.name`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*VM
-	for rows.Next() {
-		v, err := scanVM(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanVM, `SELECT `+vmColumns+` FROM vms v LEFT JOIN addresses a ON a.vm_name = v.name ORDER BY v.name`)
 }
 
 // DeleteVM removes the VM record and its address.
