@@ -12,8 +12,15 @@ work=$(mktemp -d /tmp/bgt-direct-XXXX)
 br=bgtdirect0
 tap=bgtdirtap0
 ip=172.31.251.2
-accel=tcg; cpu=max
-if [ -w /dev/kvm ] && grep -qE 'vmx|svm' /proc/cpuinfo; then accel=kvm; cpu=host; fi
+accel=tcg; cpu=max; extra=""
+if [ -w /dev/kvm ] && grep -qE 'vmx|svm' /proc/cpuinfo; then
+  accel=kvm; cpu=host
+else
+  # Same as banger's qemu driver: under TCG the guest cannot calibrate its
+  # TSC on the microvm machine and may hang early in boot without this.
+  mhz=$(awk -F: '/^cpu MHz/ {printf "%d", $2; exit}' /proc/cpuinfo)
+  [ -n "$mhz" ] && [ "$mhz" -gt 0 ] && extra="tsc_early_khz=$((mhz * 1000))"
+fi
 
 cleanup() {
   [ -f "$work/qemu.pid" ] && kill -9 "$(cat "$work/qemu.pid")" 2>/dev/null || true
@@ -42,13 +49,14 @@ ip tuntap add dev "$tap" mode tap
 ip link set "$tap" master "$br" up
 qemu-system-x86_64 -M microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=on -accel $accel -cpu $cpu \
   -nodefaults -no-user-config -display none -no-reboot -m 512 -smp 1 \
-  -kernel "$kernel" -append "console=ttyS0 root=/dev/vda rw banger.name=direct banger.ip=$ip/24 banger.gw=172.31.251.1 banger.dns=172.31.251.1" \
+  -kernel "$kernel" -append "console=ttyS0 reboot=t panic=-1 root=/dev/vda rw banger.name=direct banger.ip=$ip/24 banger.gw=172.31.251.1 banger.dns=172.31.251.1 $extra" \
   -drive id=root,file="$work/root.qcow2",format=qcow2,if=none -device virtio-blk-device,drive=root \
   -drive id=work,file="$work/work.ext4",format=raw,if=none -device virtio-blk-device,drive=work \
   -netdev tap,id=n0,ifname=$tap,script=no,downscript=no -device virtio-net-device,netdev=n0 \
   -serial file:"$work/console.log" -pidfile "$work/qemu.pid" -daemonize
 echo "$ip $(cut -d' ' -f1-2 "$work/hostkey.pub")" > "$work/known_hosts"
-for _ in $(seq 1 1200); do
+deadline=$(( $(date +%s) + 180 ))
+while [ "$(date +%s)" -lt "$deadline" ]; do
   if ssh -q -i "$work/id" -o UserKnownHostsFile="$work/known_hosts" -o StrictHostKeyChecking=yes \
        -o ConnectTimeout=2 -o BatchMode=yes root@$ip true 2>/dev/null; then
     end=$(date +%s.%N)
@@ -57,6 +65,6 @@ for _ in $(seq 1 1200); do
   fi
   sleep 0.1
 done
-echo "direct boot: no SSH after 120 s; console:" >&2
+echo "direct boot: no SSH after 180 s; console:" >&2
 tail -20 "$work/console.log" >&2
 exit 1
