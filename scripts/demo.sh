@@ -23,7 +23,7 @@ fi
 step "starting bangerd and checking the host"
 ./banger daemon status
 ./banger doctor || true
-state=$(./banger --output json vm show "$NAME" 2>/dev/null | sed -n 's/^  "state": "\(.*\)",$/\1/p')
+state=$(./banger --output json vm show "$NAME" 2>/dev/null | sed -n 's/^  "state": "\(.*\)",$/\1/p' || true)
 case "$state" in
   "") step "creating VM $NAME"; ./banger vm create --name "$NAME" ;;
   running) step "VM $NAME is already running" ;;
