@@ -61,15 +61,9 @@ func (m *NetlinkManager) TeardownBridge(ctx context.Context, name string) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	link, err := lookup(name)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("tear down bridge %s: %w", name, err)
-	}
-	if link.Type() != "bridge" {
-		return fmt.Errorf("tear down bridge %s: link is a %s, not a bridge; leaving it alone", name, link.Type())
+	link, err := lookupOwned(name, "bridge", "tear down bridge")
+	if link == nil || err != nil {
+		return err
 	}
 	ports, err := m.Ports(ctx, name)
 	if err != nil {
@@ -143,15 +137,9 @@ func (m *NetlinkManager) DeleteTap(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	link, err := lookup(name)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("delete tap %s: %w", name, err)
-	}
-	if link.Type() != "tuntap" {
-		return fmt.Errorf("delete tap %s: link is a %s, not a tap; leaving it alone", name, link.Type())
+	link, err := lookupOwned(name, "tuntap", "delete tap")
+	if link == nil || err != nil {
+		return err
 	}
 	if err := netlink.LinkDel(link); err != nil {
 		return fmt.Errorf("delete tap %s: %w", name, err)
@@ -191,6 +179,23 @@ func lookup(name string) (netlink.Link, error) {
 			return nil, fmt.Errorf("%s: %w", name, ErrNotFound)
 		}
 		return nil, fmt.Errorf("look up link %s: %w", name, err)
+	}
+	return link, nil
+}
+
+// lookupOwned finds link name for a removal: nil and no error when it is
+// already gone, an error when it exists but is not of the expected type (so
+// banger never removes a link it did not make).
+func lookupOwned(name, wantType, action string) (netlink.Link, error) {
+	link, err := lookup(name)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", action, name, err)
+	}
+	if link.Type() != wantType {
+		return nil, fmt.Errorf("%s %s: link is a %s, not a %s; leaving it alone", action, name, link.Type(), wantType)
 	}
 	return link, nil
 }

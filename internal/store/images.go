@@ -87,18 +87,5 @@ func (s *Store) DeleteImage(ctx context.Context, name string) error {
 
 // VMsUsingImage lists VM names whose image is name.
 func (s *Store) VMsUsingImage(ctx context.Context, name string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name FROM vms WHERE image = ? ORDER BY name`, name)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanString, `SELECT name FROM vms WHERE image = ? ORDER BY name`, name)
 }

@@ -162,3 +162,10 @@ func queryAll[T any](ctx context.Context, db *sql.DB, scan func(interface{ Scan(
 	}
 	return out, rows.Err()
 }
+
+// scanString scans a one-column text row.
+func scanString(row interface{ Scan(...any) error }) (string, error) {
+	var v string
+	err := row.Scan(&v)
+	return v, err
+}

@@ -137,18 +137,5 @@ func (s *Store) DeleteVM(ctx context.Context, name string) error {
 
 // UsedAddresses returns every allocated VM address.
 func (s *Store) UsedAddresses(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT ip FROM addresses ORDER BY ip`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var ip string
-		if err := rows.Scan(&ip); err != nil {
-			return nil, err
-		}
-		out = append(out, ip)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanString, `SELECT ip FROM addresses ORDER BY ip`)
 }
