@@ -70,49 +70,42 @@ func (n *Nftables) EnsureBase(ctx context.Context, bridge string, subnet netip.P
 	if err := validateBridge(bridge, subnet); err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	c, err := n.conn()
-	if err != nil {
-		return err
-	}
-	t := c.AddTable(n.table())
-	fwd, post := n.chains(t)
-	c.AddChain(fwd)
-	c.AddChain(post)
-	if err := c.Flush(); err != nil {
-		return fmt.Errorf("create nftables table %s: %w: check that the kernel has nf_tables with NAT (modprobe nf_tables nft_chain_nat)", n.tableName(), err)
-	}
-	old, err := c.GetRules(t, fwd)
-	if err != nil {
-		return fmt.Errorf("list nftables chain %s forward: %w", n.tableName(), err)
-	}
-	for _, r := range old {
-		if ruleComment(r) == baseComment {
-			if err := c.DelRule(r); err != nil {
-				return fmt.Errorf("replace base rule: %w", err)
+	return n.locked(ctx, func(c *nftables.Conn) error {
+		t := c.AddTable(n.table())
+		fwd, post := n.chains(t)
+		c.AddChain(fwd)
+		c.AddChain(post)
+		if err := c.Flush(); err != nil {
+			return fmt.Errorf("create nftables table %s: %w: check that the kernel has nf_tables with NAT (modprobe nf_tables nft_chain_nat)", n.tableName(), err)
+		}
+		old, err := c.GetRules(t, fwd)
+		if err != nil {
+			return fmt.Errorf("list nftables chain %s forward: %w", n.tableName(), err)
+		}
+		for _, r := range old {
+			if ruleComment(r) == baseComment {
+				if err := c.DelRule(r); err != nil {
+					return fmt.Errorf("replace base rule: %w", err)
+				}
 			}
 		}
-	}
-	ud := userdata.AppendString(nil, userdata.TypeComment, baseComment)
-	// iifname bridge oifname != bridge drop
-	c.AddRule(&nftables.Rule{Table: t, Chain: fwd, UserData: ud, Exprs: concat(
-		ifname(expr.MetaKeyIIFNAME, expr.CmpOpEq, bridge),
-		ifname(expr.MetaKeyOIFNAME, expr.CmpOpNeq, bridge),
-		verdict(expr.VerdictDrop))})
-	// oifname bridge iifname != bridge drop
-	c.AddRule(&nftables.Rule{Table: t, Chain: fwd, UserData: ud, Exprs: concat(
-		ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, bridge),
-		ifname(expr.MetaKeyIIFNAME, expr.CmpOpNeq, bridge),
-		verdict(expr.VerdictDrop))})
-	if err := c.Flush(); err != nil {
-		return fmt.Errorf("add nftables base rules: %w", err)
-	}
-	n.bridge = bridge
-	return nil
+		ud := userdata.AppendString(nil, userdata.TypeComment, baseComment)
+		// iifname bridge oifname != bridge drop
+		c.AddRule(&nftables.Rule{Table: t, Chain: fwd, UserData: ud, Exprs: concat(
+			ifname(expr.MetaKeyIIFNAME, expr.CmpOpEq, bridge),
+			ifname(expr.MetaKeyOIFNAME, expr.CmpOpNeq, bridge),
+			verdict(expr.VerdictDrop))})
+		// oifname bridge iifname != bridge drop
+		c.AddRule(&nftables.Rule{Table: t, Chain: fwd, UserData: ud, Exprs: concat(
+			ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, bridge),
+			ifname(expr.MetaKeyIIFNAME, expr.CmpOpNeq, bridge),
+			verdict(expr.VerdictDrop))})
+		if err := c.Flush(); err != nil {
+			return fmt.Errorf("add nftables base rules: %w", err)
+		}
+		n.bridge = bridge
+		return nil
+	})
 }
 
 // AddVM implements Firewall.
@@ -120,45 +113,38 @@ func (n *Nftables) AddVM(ctx context.Context, r Rule) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.bridge == "" {
-		return errors.New("nat: EnsureBase must run before AddVM")
-	}
-	c, err := n.conn()
-	if err != nil {
-		return err
-	}
-	t := n.table()
-	fwd, post := n.chains(t)
-	if err := n.deleteVM(c, t, r.Name, fwd, post); err != nil {
-		return err
-	}
-	ud := userdata.AppendString(nil, userdata.TypeComment, comment(r.Name))
-	ip := r.IP.AsSlice()
-	// Inserted at the top so they come before the base drops.
-	c.InsertRule(&nftables.Rule{Table: t, Chain: fwd, UserData: ud, Exprs: concat(
-		ifname(expr.MetaKeyIIFNAME, expr.CmpOpEq, n.bridge),
-		ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, r.OutIface),
-		ipv4Addr(12, ip),
-		verdict(expr.VerdictAccept))})
-	c.InsertRule(&nftables.Rule{Table: t, Chain: fwd, UserData: ud, Exprs: concat(
-		ifname(expr.MetaKeyIIFNAME, expr.CmpOpEq, r.OutIface),
-		ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, n.bridge),
-		ipv4Addr(16, ip),
-		ctEstablished(),
-		verdict(expr.VerdictAccept))})
-	c.AddRule(&nftables.Rule{Table: t, Chain: post, UserData: ud, Exprs: concat(
-		ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, r.OutIface),
-		ipv4Addr(12, ip),
-		[]expr.Any{&expr.Masq{}})})
-	if err := c.Flush(); err != nil {
-		return fmt.Errorf("add nat rules for vm %s: %w", r.Name, err)
-	}
-	return nil
+	return n.locked(ctx, func(c *nftables.Conn) error {
+		if n.bridge == "" {
+			return errors.New("nat: EnsureBase must run before AddVM")
+		}
+		t := n.table()
+		fwd, post := n.chains(t)
+		if err := n.deleteVM(c, t, r.Name, fwd, post); err != nil {
+			return err
+		}
+		ud := userdata.AppendString(nil, userdata.TypeComment, comment(r.Name))
+		ip := r.IP.AsSlice()
+		// Inserted at the top so they come before the base drops.
+		c.InsertRule(&nftables.Rule{Table: t, Chain: fwd, UserData: ud, Exprs: concat(
+			ifname(expr.MetaKeyIIFNAME, expr.CmpOpEq, n.bridge),
+			ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, r.OutIface),
+			ipv4Addr(12, ip),
+			verdict(expr.VerdictAccept))})
+		c.InsertRule(&nftables.Rule{Table: t, Chain: fwd, UserData: ud, Exprs: concat(
+			ifname(expr.MetaKeyIIFNAME, expr.CmpOpEq, r.OutIface),
+			ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, n.bridge),
+			ipv4Addr(16, ip),
+			ctEstablished(),
+			verdict(expr.VerdictAccept))})
+		c.AddRule(&nftables.Rule{Table: t, Chain: post, UserData: ud, Exprs: concat(
+			ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, r.OutIface),
+			ipv4Addr(12, ip),
+			[]expr.Any{&expr.Masq{}})})
+		if err := c.Flush(); err != nil {
+			return fmt.Errorf("add nat rules for vm %s: %w", r.Name, err)
+		}
+		return nil
+	})
 }
 
 // RemoveVM implements Firewall.
@@ -166,27 +152,20 @@ func (n *Nftables) RemoveVM(ctx context.Context, name string) error {
 	if err := validateName(name); err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	c, err := n.conn()
-	if err != nil {
-		return err
-	}
-	t := n.table()
-	if !n.tableExists(c) {
+	return n.locked(ctx, func(c *nftables.Conn) error {
+		t := n.table()
+		if !n.tableExists(c) {
+			return nil
+		}
+		fwd, post := n.chains(t)
+		if err := n.deleteVM(c, t, name, fwd, post); err != nil {
+			return err
+		}
+		if err := c.Flush(); err != nil {
+			return fmt.Errorf("remove nat rules for vm %s: %w", name, err)
+		}
 		return nil
-	}
-	fwd, post := n.chains(t)
-	if err := n.deleteVM(c, t, name, fwd, post); err != nil {
-		return err
-	}
-	if err := c.Flush(); err != nil {
-		return fmt.Errorf("remove nat rules for vm %s: %w", name, err)
-	}
-	return nil
+	})
 }
 
 // deleteVM queues the deletion of every rule commented for name.
@@ -247,24 +226,17 @@ func (n *Nftables) Sync(ctx context.Context, want []Rule) error { return syncWit
 
 // Teardown implements Firewall.
 func (n *Nftables) Teardown(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	c, err := n.conn()
-	if err != nil {
-		return err
-	}
-	if !n.tableExists(c) {
+	return n.locked(ctx, func(c *nftables.Conn) error {
+		if !n.tableExists(c) {
+			return nil
+		}
+		c.DelTable(n.table())
+		if err := c.Flush(); err != nil {
+			return fmt.Errorf("delete nftables table %s: %w", n.tableName(), err)
+		}
+		n.bridge = ""
 		return nil
-	}
-	c.DelTable(n.table())
-	if err := c.Flush(); err != nil {
-		return fmt.Errorf("delete nftables table %s: %w", n.tableName(), err)
-	}
-	n.bridge = ""
-	return nil
+	})
 }
 
 func (n *Nftables) tableExists(c *nftables.Conn) bool {
@@ -350,4 +322,19 @@ func (n *Nftables) tableName() string {
 		return n.Table
 	}
 	return TableName
+}
+
+// locked runs fn with the table lock held and a fresh netlink connection,
+// after checking ctx: the common prologue of every change.
+func (n *Nftables) locked(ctx context.Context, fn func(c *nftables.Conn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c, err := n.conn()
+	if err != nil {
+		return err
+	}
+	return fn(c)
 }
