@@ -27,7 +27,15 @@ type Event struct {
 	Size    int64           `json:"size,omitempty"`
 	Message string          `json:"message,omitempty"`
 	Result  json.RawMessage `json:"result,omitempty"`
+	// Status is the HTTP status an error event stands for (400, 404,
+	// 409, 424, 500, ...): a streamed operation that fails after its
+	// first progress line cannot change the response status any more.
+	Status int `json:"status,omitempty"`
 }
+
+// VersionHeader carries the sender's banger version on every request and
+// response, so client and daemon can tell a version mismatch.
+const VersionHeader = "X-Banger-Version"
 
 // StreamContentType marks a response body as a stream of Event lines.
 const StreamContentType = "application/x-ndjson"
@@ -50,24 +58,37 @@ func (NopReporter) Step(int, int, string) {}
 func (NopReporter) Logf(string, ...any) {}
 
 // StreamWriter writes Events as JSON lines to an HTTP response, flushing
-// after each so the client sees progress as it happens.
+// after each so the client sees progress as it happens. The 200 header is
+// sent with the first event, so an operation that fails before reporting
+// anything can still answer with its real status (see Started).
 type StreamWriter struct {
-	mu  sync.Mutex
-	w   http.ResponseWriter
-	enc *json.Encoder
+	mu      sync.Mutex
+	w       http.ResponseWriter
+	enc     *json.Encoder
+	started bool
 }
 
-// NewStreamWriter starts a stream on w.
+// NewStreamWriter prepares a stream on w; nothing is written yet.
 func NewStreamWriter(w http.ResponseWriter) *StreamWriter {
-	w.Header().Set("Content-Type", StreamContentType)
-	w.WriteHeader(http.StatusOK)
 	return &StreamWriter{w: w, enc: json.NewEncoder(w)}
 }
 
-// Send writes one event.
+// Started reports whether the stream's header and a first event went out.
+func (s *StreamWriter) Started() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.started
+}
+
+// Send writes one event, starting the stream first when needed.
 func (s *StreamWriter) Send(e Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.started {
+		s.w.Header().Set("Content-Type", StreamContentType)
+		s.w.WriteHeader(http.StatusOK)
+		s.started = true
+	}
 	_ = s.enc.Encode(e)
 	if f, ok := s.w.(http.Flusher); ok {
 		f.Flush()

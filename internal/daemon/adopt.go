@@ -2,11 +2,9 @@ package daemon
 
 import (
 	"context"
-	"net/netip"
 
 	"github.com/bangerdev/banger/internal/api"
 	"github.com/bangerdev/banger/internal/nat"
-	"github.com/bangerdev/banger/internal/network"
 )
 
 // adopt reconciles the database with the host after a daemon start: VMs
@@ -22,7 +20,6 @@ func (d *Daemon) adopt(ctx context.Context) {
 	}
 	d.ensureFirewallBase(ctx)
 	var wantNAT []nat.Rule
-	outIface, routeErr := network.DefaultRouteInterface()
 	for _, v := range vms {
 		switch v.State {
 		case api.StateCreating:
@@ -45,20 +42,13 @@ func (d *Daemon) adopt(ctx context.Context) {
 			continue
 		}
 		d.log.Info("re-adopting running VM", "vm", v.Name, "pid", h.PID)
-		if err := d.net.CreateTap(ctx, v.Tap, d.cfg.BridgeName); err != nil {
-			d.log.Warn("restore tap", "vm", v.Name, "err", err)
-		}
-		d.publishDNS(v)
-		d.startMonitor(v.Name, h)
-		if v.NAT && routeErr == nil {
-			if ip, err := netip.ParseAddr(v.IP); err == nil {
-				wantNAT = append(wantNAT, nat.Rule{Name: v.Name, IP: ip, Tap: v.Tap, OutIface: outIface})
-			}
-		}
+		a := &attachment{v: v, adopt: true, wantNAT: &wantNAT}
+		_ = d.attachResources(ctx, a, false, nil)
+		_ = d.attachResources(ctx, a, true, nil)
 	}
 	if d.fw != nil {
 		if len(wantNAT) > 0 {
-			if err := nat.EnableForwarding(); err != nil {
+			if err := d.host.EnableForwarding(); err != nil {
 				d.log.Warn("enable forwarding", "err", err)
 			}
 		}

@@ -13,10 +13,12 @@ import (
 	"github.com/bangerdev/banger/internal/bundle"
 	"github.com/bangerdev/banger/internal/config"
 	"github.com/bangerdev/banger/internal/dns"
+	"github.com/bangerdev/banger/internal/hostfacts"
 	"github.com/bangerdev/banger/internal/namegen"
 	"github.com/bangerdev/banger/internal/nat"
 	"github.com/bangerdev/banger/internal/network"
 	"github.com/bangerdev/banger/internal/paths"
+	"github.com/bangerdev/banger/internal/storage"
 	"github.com/bangerdev/banger/internal/store"
 	"github.com/bangerdev/banger/internal/vmm"
 )
@@ -38,6 +40,11 @@ type Options struct {
 	Firewall nat.Firewall
 	// Drivers maps driver names to implementations; nil builds the real ones.
 	Drivers map[string]vmm.Driver
+	// Storage builds and removes overlays, work disks and image files.
+	Storage storage.Manager
+	// Host answers host-wide questions (default route, forwarding,
+	// preflight probes).
+	Host hostfacts.Host
 }
 
 // Daemon is a running bangerd.
@@ -56,6 +63,8 @@ type Daemon struct {
 	bundleErr error
 
 	net       network.Manager
+	storage   storage.Manager
+	host      hostfacts.Host
 	fw        nat.Firewall
 	fwErr     error
 	drivers   map[string]vmm.Driver
@@ -96,6 +105,18 @@ func New(opts Options) (*Daemon, error) {
 		subnet:   subnet.Masked(),
 		locks:    map[string]*sync.Mutex{},
 		monitors: map[string]context.CancelFunc{},
+		net:      opts.Net,
+		storage:  opts.Storage,
+		host:     opts.Host,
+	}
+	if d.net == nil {
+		d.net = network.NewNetlinkManager()
+	}
+	if d.storage == nil {
+		d.storage = storage.Host{}
+	}
+	if d.host == nil {
+		d.host = hostfacts.Real{}
 	}
 	return d, nil
 }

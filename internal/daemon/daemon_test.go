@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,33 +13,36 @@ import (
 
 	"github.com/bangerdev/banger/internal/api"
 	"github.com/bangerdev/banger/internal/config"
+	"github.com/bangerdev/banger/internal/hostfacts"
 	"github.com/bangerdev/banger/internal/nat"
 	"github.com/bangerdev/banger/internal/network"
 	"github.com/bangerdev/banger/internal/paths"
+	"github.com/bangerdev/banger/internal/storage"
+	"github.com/bangerdev/banger/internal/storage/storagefake"
 	"github.com/bangerdev/banger/internal/store"
 	"github.com/bangerdev/banger/internal/vmm"
 	"github.com/bangerdev/banger/internal/vmm/vmmfake"
 )
 
-// testDaemon is a daemon with fake network, firewall and VMM, but real
-// SQLite, real disks (mkfs.ext4, qemu-img) and real keys, not serving HTTP.
+// testDaemon is a daemon with fake network, firewall, storage, host facts
+// and VMM, but real SQLite and real keys, not serving HTTP. It touches no
+// host resource and needs no root.
 type testDaemon struct {
 	*Daemon
-	net *network.Fake
-	fw  *nat.Fake
-	vmm *vmmfake.Driver
+	net     *network.Fake
+	fw      *nat.Fake
+	vmm     *vmmfake.Driver
+	disks   *storagefake.Fake
+	hostFax *hostfacts.Fake
 }
 
 func newTestDaemon(t *testing.T) *testDaemon {
+	return newTestDaemonWith(t, storage.KindQcow2)
+}
+
+// newTestDaemonWith builds a test daemon whose storage chooses kind.
+func newTestDaemonWith(t *testing.T, kind storage.Kind) *testDaemon {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("vm start preflight needs root")
-	}
-	for _, p := range []string{"mkfs.ext4", "qemu-img", "qemu-system-x86_64"} {
-		if _, err := lookPath(p); err != nil {
-			t.Skipf("%s not installed", p)
-		}
-	}
 	dir := t.TempDir()
 	l, err := paths.Resolve(func(k string) string {
 		switch k {
@@ -72,10 +74,12 @@ func newTestDaemon(t *testing.T) *testDaemon {
 	cfg.DNS = "none"
 	cfg.StopTimeout = 2 * time.Second
 	cfg.SSHKeyPath = filepath.Join(dir, "ssh", "id_ed25519")
-	td := &testDaemon{net: network.NewFake(), fw: nat.NewFake(), vmm: vmmfake.New("qemu")}
+	td := &testDaemon{net: network.NewFake(), fw: nat.NewFake(), vmm: vmmfake.New("qemu"),
+		disks: &storagefake.Fake{Kind: kind}, hostFax: &hostfacts.Fake{}}
 	d, err := New(Options{Layout: l, Config: cfg, RuntimeDir: bundleDir,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Net:    td.net, Firewall: td.fw, Drivers: map[string]vmm.Driver{"qemu": td.vmm}})
+		Net:    td.net, Firewall: td.fw, Drivers: map[string]vmm.Driver{"qemu": td.vmm},
+		Storage: td.disks, Host: td.hostFax})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,10 +120,11 @@ func TestCreateAndDeleteLeaveNothing(t *testing.T) {
 	if rules, _ := td.fw.List(context.Background()); len(rules) != 1 || rules[0].Name != "calm-otter" {
 		t.Fatalf("nat rules = %+v", rules)
 	}
-	for _, p := range []string{vm.Files.WorkDisk, vm.Files.Overlay} {
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("missing %s: %v", p, err)
-		}
+	if !td.disks.HasWorkDisk(vm.Files.WorkDisk) || !td.disks.HasOverlay(vm.Files.Overlay) {
+		t.Fatalf("disks not created: %+v", td.disks)
+	}
+	if !td.hostFax.Forwarding() {
+		t.Fatal("NAT VM started without IP forwarding")
 	}
 	if err := td.deleteVM(context.Background(), "calm-otter", false); err == nil || !strings.Contains(err.Error(), "pass --force") {
 		t.Fatalf("delete of a running VM without force: %v", err)
@@ -135,6 +140,9 @@ func TestCreateAndDeleteLeaveNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(vm.Files.Dir); !os.IsNotExist(err) {
 		t.Fatalf("VM dir survived delete: %v", err)
+	}
+	if td.disks.HasWorkDisk(vm.Files.WorkDisk) || td.disks.HasOverlay(vm.Files.Overlay) {
+		t.Fatal("disks survived delete")
 	}
 }
 
@@ -184,8 +192,8 @@ func TestCrashedVMIsMarkedStoppedAndKeepsItsDisks(t *testing.T) {
 	if _, ok := td.net.HasTap(vm.Tap); ok {
 		t.Fatal("tap of a crashed VM kept")
 	}
-	if _, err := os.Stat(vm.Files.WorkDisk); err != nil {
-		t.Fatalf("work disk lost after crash: %v", err)
+	if !td.disks.HasWorkDisk(vm.Files.WorkDisk) || !td.disks.HasOverlay(vm.Files.Overlay) {
+		t.Fatal("disks lost after crash")
 	}
 }
 
@@ -204,5 +212,3 @@ func TestAdoptMarksDeadVMsStopped(t *testing.T) {
 		t.Fatalf("after adopt: state %s, last error %q", v.State, v.LastError)
 	}
 }
-
-var lookPath = exec.LookPath

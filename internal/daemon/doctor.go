@@ -9,7 +9,6 @@ import (
 	"github.com/bangerdev/banger/internal/dns"
 	"github.com/bangerdev/banger/internal/network"
 	"github.com/bangerdev/banger/internal/preflight"
-	"github.com/bangerdev/banger/internal/storage"
 	"github.com/bangerdev/banger/internal/vmm"
 )
 
@@ -38,7 +37,7 @@ func (d *Daemon) handleDoctor(w http.ResponseWriter, r *http.Request) {
 	} else {
 		add("vmm", "driver", true, d.driver+": "+d.driverWhy)
 	}
-	fromResults("vmm", preflight.Report(preflight.ForVMStart(d.driver)...))
+	fromResults("vmm", d.host.Checker().Report(preflight.ForVMStart(d.driver)...))
 	if d.driver != "firecracker" {
 		fc := d.bundle.Firecracker
 		if fc == "" {
@@ -57,16 +56,16 @@ func (d *Daemon) handleDoctor(w http.ResponseWriter, r *http.Request) {
 		add("bundle", "kernel", fileExists(d.bootKernel()), d.bootKernel())
 	}
 
-	rep := storage.Probe(d.driver, d.layout.VMsDir)
+	rep := d.storage.Probe(d.driver, d.layout.VMsDir)
 	add("storage", "overlay", true, strings.ReplaceAll(rep.Describe(), "\n", "; "))
-	fromResults("storage", preflight.Report(preflight.ForDiskResize()...))
+	fromResults("storage", d.host.Checker().Report(preflight.ForDiskResize()...))
 
 	if d.fwErr != nil {
 		add("network", "firewall", false, d.fwErr.Error())
 	} else if d.fw != nil {
 		add("network", "firewall", true, d.fw.Backend())
 	}
-	fromResults("network", preflight.Report(d.natNeeds()...))
+	fromResults("network", d.host.Checker().Report(d.natNeeds()...))
 
 	switch {
 	case d.cfg.DNS == "none":
@@ -77,7 +76,7 @@ func (d *Daemon) handleDoctor(w http.ResponseWriter, r *http.Request) {
 		add("dns", "publisher", true, d.publisher.Name())
 	}
 	add("dns", "host resolver", true, dns.HostResolverAdvice(r.Context(), network.Gateway(d.subnet)))
-	fromResults("ssh", preflight.Report(preflight.ForSSH()...))
+	fromResults("ssh", d.host.Checker().Report(preflight.ForSSH()...))
 	writeJSON(w, http.StatusOK, out)
 }
 

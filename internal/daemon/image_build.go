@@ -12,12 +12,10 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
-	"github.com/bangerdev/banger/internal/execx"
 	"github.com/bangerdev/banger/internal/namegen"
 	"github.com/bangerdev/banger/internal/preflight"
 	"github.com/bangerdev/banger/internal/revert"
 	"github.com/bangerdev/banger/internal/sshkeys"
-	"github.com/bangerdev/banger/internal/storage"
 	"github.com/bangerdev/banger/internal/store"
 	"github.com/bangerdev/banger/internal/units"
 )
@@ -55,7 +53,7 @@ func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 		return nil, err
 	}
 	needs := append(preflight.ForImageBuild(), d.natNeeds()...)
-	if err := preflightError(preflight.Check("image build", needs...)); err != nil {
+	if err := preflightError(d.host.Checker().Check("image build", needs...)); err != nil {
 		return nil, err
 	}
 	if err := d.preflightStart(baseImg.Kernel, baseImg.Path, true); err != nil {
@@ -116,16 +114,16 @@ func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 	}
 
 	rep.Step(4, steps, "saving image "+req.Name)
-	if err := flattenOverlay(ctx, v, out); err != nil {
-		return nil, err
+	if err := d.storage.FlattenOverlay(ctx, overlayOf(v), out); err != nil {
+		return nil, fmt.Errorf("image build: save image: %w", err)
 	}
-	r.Add("remove image file", func() error { return os.Remove(out) })
+	r.Add("remove image file", func() error { return d.storage.RemoveImage(out) })
 	if req.Size > 0 {
-		if err := storage.GrowWorkDisk(ctx, out, req.Size); err != nil {
+		if err := d.storage.GrowWorkDisk(ctx, out, req.Size); err != nil {
 			return nil, fmt.Errorf("image build: grow to %s: %w", units.FormatSize(req.Size), err)
 		}
 	}
-	if err := storage.MakeReadOnly(out); err != nil {
+	if err := d.storage.MakeReadOnly(out); err != nil {
 		return nil, err
 	}
 	st, err := os.Stat(out)
@@ -140,24 +138,6 @@ func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 	r.Success()
 	res := imageToAPI(im, nil)
 	return &res, nil
-}
-
-// flattenOverlay writes the builder's root disk (base + overlay) as one raw
-// ext4 file.
-func flattenOverlay(ctx context.Context, v *store.VM, out string) error {
-	var err error
-	switch v.OverlayFormat {
-	case storage.FormatQcow2:
-		err = execx.Check(ctx, "qemu-img", "convert", "-O", "raw", "-S", "4k", v.OverlayPath, out)
-	default:
-		// Raw overlays (reflink, sparse copy) already hold the whole disk.
-		err = execx.Check(ctx, "cp", "--sparse=always", "--reflink=auto", overlayDiskPath(v), out)
-	}
-	if err != nil {
-		os.Remove(out)
-		return fmt.Errorf("image build: save image: %w", err)
-	}
-	return nil
 }
 
 func orNothing(p []string) string {

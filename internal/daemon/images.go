@@ -122,7 +122,7 @@ func (d *Daemon) handleDeleteImage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if err := os.Remove(im.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := d.storage.RemoveImage(im.Path); err != nil {
 		d.log.Warn("remove image file", "path", im.Path, "err", err)
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"deleted": name})

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/bundle"
-	"github.com/bangerdev/banger/internal/nat"
 	"github.com/bangerdev/banger/internal/preflight"
 )
 
@@ -38,7 +37,7 @@ func (d *Daemon) preflightStart(kernel, baseImage string, nat bool) error {
 	if nat {
 		needs = append(needs, d.natNeeds()...)
 	}
-	return preflightError(preflight.Check("vm start", needs...))
+	return preflightError(d.host.Checker().Check("vm start", needs...))
 }
 
 // natNeeds: root, a firewall backend banger can drive (nftables through
@@ -49,17 +48,17 @@ func (d *Daemon) natNeeds() []preflight.Need {
 		preflight.Func("nat", func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			return nat.Check(ctx)
+			return d.host.NATUsable(ctx)
 		}),
 	}
 }
 
 // preflightNAT checks what NAT needs.
 func (d *Daemon) preflightNAT() error {
-	return preflightError(preflight.Check("nat", d.natNeeds()...))
+	return preflightError(d.host.Checker().Check("nat", d.natNeeds()...))
 }
 
 // preflightResize checks what growing a work disk needs.
 func (d *Daemon) preflightResize() error {
-	return preflightError(preflight.Check("work-disk resize", preflight.ForDiskResize()...))
+	return preflightError(d.host.Checker().Check("work-disk resize", preflight.ForDiskResize()...))
 }

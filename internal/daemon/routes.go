@@ -77,17 +77,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, err error) {
-	status := http.StatusInternalServerError
+	writeJSON(w, errorStatus(err), api.Error{Message: err.Error()})
+}
+
+// errorStatus maps an error to its HTTP status: a UserError's own, 404 and
+// 409 for the store's not-found and exists, 500 for the rest.
+func errorStatus(err error) int {
 	var ue *UserError
 	switch {
 	case errors.As(err, &ue):
-		status = ue.Status
+		return ue.Status
 	case errors.Is(err, store.ErrNotFound):
-		status = http.StatusNotFound
+		return http.StatusNotFound
 	case errors.Is(err, store.ErrExists):
-		status = http.StatusConflict
+		return http.StatusConflict
 	}
-	writeJSON(w, status, api.Error{Message: err.Error()})
+	return http.StatusInternalServerError
 }
 
 // decode reads a JSON body into v; an empty body leaves v as is.
@@ -106,14 +111,19 @@ func decode(r *http.Request, v any) error {
 }
 
 // stream runs op with a Reporter wired to a streamed response and sends the
-// final result or error event. Request-validation errors returned before
-// the first progress event still become an error event, which the client
-// turns into the same one-line message.
+// final result or error event. An error before the first progress event
+// (bad request, conflict, missing image) is a plain error response with its
+// own status; one after it is an error event carrying that status, so the
+// client sees the same status either way.
 func stream(w http.ResponseWriter, op func(rep api.Reporter) (any, error)) {
 	sw := api.NewStreamWriter(w)
 	res, err := op(sw)
 	if err != nil {
-		sw.Send(api.Event{Kind: api.EventError, Message: err.Error()})
+		if !sw.Started() {
+			writeError(w, err)
+			return
+		}
+		sw.Send(api.Event{Kind: api.EventError, Message: err.Error(), Status: errorStatus(err)})
 		return
 	}
 	b, _ := json.Marshal(res)

@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/bangerdev/banger/internal/api/client"
+	"github.com/bangerdev/banger/internal/api"
 	"github.com/bangerdev/banger/internal/version"
 )
 
@@ -114,8 +114,8 @@ func (d *Daemon) serve(ctx context.Context, ln net.Listener) error {
 // withCommon adds the version header and request logging.
 func (d *Daemon) withCommon(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(client.VersionHeader, version.Version)
-		if cv := r.Header.Get(client.VersionHeader); cv != "" && cv != version.Version {
+		w.Header().Set(api.VersionHeader, version.Version)
+		if cv := r.Header.Get(api.VersionHeader); cv != "" && cv != version.Version {
 			d.log.Debug("client version differs", "client", cv, "daemon", version.Version)
 		}
 		start := time.Now()

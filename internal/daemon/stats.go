@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
-	"github.com/bangerdev/banger/internal/storage"
 )
 
 // clockTicks is USER_HZ, fixed at 100 on Linux for /proc accounting.
@@ -25,8 +24,8 @@ func (d *Daemon) handleStats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := api.VMStats{Name: v.Name, State: v.State}
-	st.Host.WorkDiskSize, st.Host.WorkDiskAlloc, _ = storage.ImageInfo(v.WorkDisk)
-	_, st.Host.OverlayAlloc, _ = storage.ImageInfo(v.OverlayPath)
+	st.Host.WorkDiskSize, st.Host.WorkDiskAlloc, _ = d.storage.ImageInfo(v.WorkDisk)
+	_, st.Host.OverlayAlloc, _ = d.storage.ImageInfo(v.OverlayPath)
 	if h, ok := handleOf(v); ok && v.State == api.StateRunning {
 		procStats(h.PID, &st.Host)
 		st.Host.NetRxBytes = readInt(fmt.Sprintf("/sys/class/net/%s/statistics/tx_bytes", v.Tap)) // tap tx = guest rx

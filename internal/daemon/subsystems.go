@@ -36,11 +36,6 @@ func (d *Daemon) initSubsystems(ctx context.Context) {
 		d.bundle = &bundle.Resolved{}
 	}
 
-	d.net = d.opts.Net
-	if d.net == nil {
-		d.net = network.NewNetlinkManager()
-	}
-
 	d.drivers = d.opts.Drivers
 	fcBin := d.bundle.Firecracker
 	if d.drivers == nil {

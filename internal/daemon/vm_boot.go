@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
-	"github.com/bangerdev/banger/internal/nat"
 	"github.com/bangerdev/banger/internal/network"
 	"github.com/bangerdev/banger/internal/revert"
 	"github.com/bangerdev/banger/internal/store"
@@ -64,19 +62,9 @@ func (d *Daemon) bootVM(ctx context.Context, v *store.VM, wait bool, rep api.Rep
 	r := revert.New()
 	defer r.Fail()
 	rep.Step(first, total, "starting "+drv.Name()+" VM on "+v.Tap)
-	if err := d.net.EnsureBridge(ctx, d.cfg.BridgeName, d.subnet); err != nil {
-		return nil, fmt.Errorf("start %s: bridge %s: %w", v.Name, d.cfg.BridgeName, err)
-	}
-	if err := d.net.CreateTap(ctx, v.Tap, d.cfg.BridgeName); err != nil {
-		return nil, fmt.Errorf("start %s: tap %s: %w", v.Name, v.Tap, err)
-	}
-	r.Add("delete tap", func() error { return d.net.DeleteTap(context.Background(), v.Tap) })
-	d.ensureFirewallBase(ctx)
-	if v.NAT {
-		if err := d.addNAT(ctx, v); err != nil {
-			return nil, fmt.Errorf("start %s: nat: %w", v.Name, err)
-		}
-		r.Add("remove nat", func() error { return d.removeNAT(context.Background(), v.Name) })
+	a := &attachment{v: v}
+	if err := d.attachResources(ctx, a, false, r); err != nil {
+		return nil, err
 	}
 	// A fresh console log per boot keeps 'vm logs' about the current boot.
 	_ = os.Remove(consoleLog(v))
@@ -98,13 +86,12 @@ func (d *Daemon) bootVM(ctx context.Context, v *store.VM, wait bool, rep api.Rep
 		v.State, v.Handle = api.StateStopped, ""
 		return d.store.UpdateVM(context.Background(), v)
 	})
-	d.publishDNS(v)
-	r.Add("unpublish dns", func() error { d.unpublishDNS(v); return nil })
 	if err := d.pinHostKey(v); err != nil {
 		return nil, err
 	}
-	d.startMonitor(v.Name, h)
-	r.Add("stop monitor", func() error { d.stopMonitor(v.Name); return nil })
+	if err := d.attachResources(ctx, a, true, r); err != nil {
+		return nil, err
+	}
 
 	if wait {
 		rep.Step(first+1, total, "waiting for SSH on "+v.IP)
@@ -173,21 +160,17 @@ func (d *Daemon) addNAT(ctx context.Context, v *store.VM) error {
 	if d.fw == nil {
 		return fmt.Errorf("no usable firewall: %v", d.fwErr)
 	}
-	out, err := network.DefaultRouteInterface()
+	rule, err := d.natRule(v)
 	if err != nil {
-		return fmt.Errorf("find the host's default route: %w; NAT needs one", err)
+		return err
 	}
-	if err := nat.EnableForwarding(); err != nil {
+	if err := d.host.EnableForwarding(); err != nil {
 		return err
 	}
 	if err := d.fw.EnsureBase(ctx, d.cfg.BridgeName, d.subnet); err != nil {
 		return err
 	}
-	ip, err := netip.ParseAddr(v.IP)
-	if err != nil {
-		return err
-	}
-	return d.fw.AddVM(ctx, nat.Rule{Name: v.Name, IP: ip, Tap: v.Tap, OutIface: out})
+	return d.fw.AddVM(ctx, rule)
 }
 
 func (d *Daemon) removeNAT(ctx context.Context, name string) error {

@@ -101,6 +101,7 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 	}
 	r.Add("delete record", func() error { return d.store.DeleteVM(context.Background(), v.Name) })
 	r.Add("remove VM dir", func() error { return os.RemoveAll(v.Dir) })
+	r.Add("remove work disk", func() error { return d.storage.RemoveImage(v.WorkDisk) })
 
 	rep.Step(2, steps, "creating work disk and identity")
 	if err := d.buildWorkDisk(ctx, v); err != nil {
@@ -108,14 +109,15 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 	}
 
 	rep.Step(3, steps, "creating system overlay of "+img.Name)
-	kind, why := storage.Choose(d.driver, v.Dir)
-	rep.Logf("overlay: %s (%s)", kind, why)
-	ov, err := storage.CreateOverlay(ctx, kind, img.Path, filepath.Join(v.Dir, overlayFile(kind)))
+	probe := d.storage.Probe(d.driver, v.Dir)
+	kind := probe.Chosen
+	rep.Logf("overlay: %s (%s)", kind, probe.Reason)
+	ov, err := d.storage.CreateOverlay(ctx, kind, img.Path, filepath.Join(v.Dir, overlayFile(kind)))
 	if err != nil {
 		return nil, fmt.Errorf("create %s: system overlay: %w", v.Name, err)
 	}
-	r.Add("remove overlay", func() error { return storage.RemoveOverlay(context.Background(), ov) })
-	if err := storage.GrowOverlay(ctx, ov, d.cfg.SystemDiskSize); err != nil {
+	r.Add("remove overlay", func() error { return d.storage.RemoveOverlay(context.Background(), ov) })
+	if err := d.storage.GrowOverlay(ctx, ov, d.cfg.SystemDiskSize); err != nil {
 		return nil, fmt.Errorf("create %s: system overlay: %w", v.Name, err)
 	}
 	v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice = string(ov.Kind), ov.Path, ov.Format, ov.Device
@@ -180,15 +182,8 @@ func (d *Daemon) buildWorkDisk(ctx context.Context, v *store.VM) error {
 	if err != nil {
 		return err
 	}
-	stage, err := os.MkdirTemp(v.Dir, "stage-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(stage)
-	if err := storage.StageIdentity(stage, userPub, priv, []byte(pub)); err != nil {
-		return err
-	}
-	if err := storage.CreateWorkDisk(ctx, v.WorkDisk, v.DiskSize, stage); err != nil {
+	id := storage.Identity{AuthorizedKey: userPub, HostKeyPriv: priv, HostKeyPub: []byte(pub)}
+	if err := d.storage.CreateWorkDisk(ctx, v.WorkDisk, v.DiskSize, id); err != nil {
 		return err
 	}
 	v.HostKeyPub = pub

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
-	"github.com/bangerdev/banger/internal/storage"
 	"github.com/bangerdev/banger/internal/units"
 )
 
@@ -36,11 +35,13 @@ func (d *Daemon) deleteVM(ctx context.Context, name string, force bool) error {
 	if err := d.markStopped(ctx, v, ""); err != nil {
 		return err
 	}
-	ov := storage.Overlay{Kind: storage.Kind(v.OverlayKind), Path: v.OverlayPath, Format: v.OverlayFormat, Base: v.BaseImage, Device: v.OverlayDevice}
 	if v.OverlayPath != "" {
-		if err := storage.RemoveOverlay(ctx, ov); err != nil {
+		if err := d.storage.RemoveOverlay(ctx, overlayOf(v)); err != nil {
 			return fmt.Errorf("delete %s: remove overlay: %w; retry 'banger vm delete %s'", name, err, name)
 		}
+	}
+	if err := d.storage.RemoveImage(v.WorkDisk); err != nil {
+		return fmt.Errorf("delete %s: remove work disk: %w; retry 'banger vm delete %s'", name, err, name)
 	}
 	if err := os.RemoveAll(v.Dir); err != nil {
 		return fmt.Errorf("delete %s: remove %s: %w", name, v.Dir, err)
@@ -89,7 +90,7 @@ func (d *Daemon) setVM(ctx context.Context, name string, req api.SetVMRequest) (
 		if err := d.preflightResize(); err != nil {
 			return nil, err
 		}
-		if err := storage.GrowWorkDisk(ctx, v.WorkDisk, disk); err != nil {
+		if err := d.storage.GrowWorkDisk(ctx, v.WorkDisk, disk); err != nil {
 			return nil, fmt.Errorf("grow work disk of %s: %w", name, err)
 		}
 		v.DiskSize = disk

@@ -88,17 +88,11 @@ func (d *Daemon) gracefulStop(ctx context.Context, v *store.VM, drv vmm.Driver, 
 	return false
 }
 
-// markStopped releases tap, NAT and DNS of a VM whose process is gone and
-// records it as stopped (with reason as last error when non-empty).
+// markStopped releases the runtime resources of a VM whose process is gone
+// (tap, NAT, overlay device, DNS, monitor) and records it as stopped (with
+// reason as last error when non-empty). Its disks are kept.
 func (d *Daemon) markStopped(ctx context.Context, v *store.VM, reason string) error {
-	d.stopMonitor(v.Name)
-	d.unpublishDNS(v)
-	if err := d.removeNAT(ctx, v.Name); err != nil {
-		d.log.Warn("remove nat rules", "vm", v.Name, "err", err)
-	}
-	if err := d.net.DeleteTap(ctx, v.Tap); err != nil {
-		d.log.Warn("delete tap", "vm", v.Name, "tap", v.Tap, "err", err)
-	}
+	d.detachResources(ctx, v)
 	v.State, v.Handle = api.StateStopped, ""
 	if reason != "" {
 		v.LastError = reason

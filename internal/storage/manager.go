@@ -2,27 +2,36 @@ package storage
 
 import "context"
 
-// Manager is the storage subsystem as the daemon uses it. Host is the real
+// Manager is the storage subsystem as the daemon uses it: every overlay,
+// work-disk and image-file operation goes through it. Host is the real
 // implementation; storagefake.Fake is an in-memory one for unit tests.
 type Manager interface {
 	// Probe reports the overlay mechanisms for a driver and directory.
 	Probe(driver, dir string) Report
 	// CreateOverlay creates a VM's system overlay (see CreateOverlay).
 	CreateOverlay(ctx context.Context, kind Kind, base, dst string) (Overlay, error)
+	// GrowOverlay makes the guest-visible size of an overlay at least size.
+	GrowOverlay(ctx context.Context, ov Overlay, size int64) error
 	// RemoveOverlay deletes an overlay (see RemoveOverlay).
 	RemoveOverlay(ctx context.Context, ov Overlay) error
 	// ActivateOverlay readies an overlay for a VM start (see ActivateOverlay).
 	ActivateOverlay(ctx context.Context, ov Overlay) (Overlay, error)
 	// DeactivateOverlay releases host devices on VM stop.
 	DeactivateOverlay(ctx context.Context, ov Overlay) error
-	// CreateWorkDisk builds a work disk from a staging directory.
-	CreateWorkDisk(ctx context.Context, path string, size int64, stage string) error
+	// FlattenOverlay saves what a VM sees through ov as one raw file.
+	FlattenOverlay(ctx context.Context, ov Overlay, out string) error
+	// CreateWorkDisk builds a work disk holding the VM's identity.
+	CreateWorkDisk(ctx context.Context, path string, size int64, id Identity) error
 	// GrowWorkDisk grows a work disk; shrinking yields *ShrinkError.
 	GrowWorkDisk(ctx context.Context, path string, newSize int64) error
 	// UpdateIdentity rewrites identity files in an existing work disk.
 	UpdateIdentity(ctx context.Context, image, authorizedKey string, hostKeyPriv, hostKeyPub []byte) error
 	// ImageInfo returns apparent and allocated size of an image file.
 	ImageInfo(path string) (size, allocated int64, err error)
+	// MakeReadOnly marks a base image read-only.
+	MakeReadOnly(path string) error
+	// RemoveImage deletes a disk image file (an image or a work disk).
+	RemoveImage(path string) error
 }
 
 // Host is the real Manager, operating on host files and tools.
@@ -38,6 +47,11 @@ func (Host) CreateOverlay(ctx context.Context, kind Kind, base, dst string) (Ove
 	return CreateOverlay(ctx, kind, base, dst)
 }
 
+// GrowOverlay calls the package function GrowOverlay.
+func (Host) GrowOverlay(ctx context.Context, ov Overlay, size int64) error {
+	return GrowOverlay(ctx, ov, size)
+}
+
 // RemoveOverlay calls the package function RemoveOverlay.
 func (Host) RemoveOverlay(ctx context.Context, ov Overlay) error { return RemoveOverlay(ctx, ov) }
 
@@ -51,9 +65,14 @@ func (Host) DeactivateOverlay(ctx context.Context, ov Overlay) error {
 	return DeactivateOverlay(ctx, ov)
 }
 
-// CreateWorkDisk calls the package function CreateWorkDisk.
-func (Host) CreateWorkDisk(ctx context.Context, path string, size int64, stage string) error {
-	return CreateWorkDisk(ctx, path, size, stage)
+// FlattenOverlay calls the package function FlattenOverlay.
+func (Host) FlattenOverlay(ctx context.Context, ov Overlay, out string) error {
+	return FlattenOverlay(ctx, ov, out)
+}
+
+// CreateWorkDisk calls CreateIdentityDisk.
+func (Host) CreateWorkDisk(ctx context.Context, path string, size int64, id Identity) error {
+	return CreateIdentityDisk(ctx, path, size, id)
 }
 
 // GrowWorkDisk calls the package function GrowWorkDisk.
@@ -68,3 +87,9 @@ func (Host) UpdateIdentity(ctx context.Context, image, authorizedKey string, hos
 
 // ImageInfo calls the package function ImageInfo.
 func (Host) ImageInfo(path string) (int64, int64, error) { return ImageInfo(path) }
+
+// MakeReadOnly calls the package function MakeReadOnly.
+func (Host) MakeReadOnly(path string) error { return MakeReadOnly(path) }
+
+// RemoveImage calls the package function RemoveImage.
+func (Host) RemoveImage(path string) error { return RemoveImage(path) }

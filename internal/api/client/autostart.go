@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
+
+	"github.com/bangerdev/banger/internal/detach"
 )
 
 // StartOptions say how to start bangerd when nothing answers on the socket.
@@ -77,30 +77,13 @@ func spawn(socket string, opts StartOptions) error {
 			return fmt.Errorf("create log dir: %w", err)
 		}
 	}
-	logPath := opts.LogFile
-	if logPath == "" {
-		logPath = os.DevNull
+	cmd := detach.Cmd{Args: []string{bin, "--socket", socket}, Stdout: opts.LogFile}
+	if opts.Env != nil {
+		cmd.Env, cmd.ReplaceEnv = opts.Env, true
 	}
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return fmt.Errorf("open daemon log: %w", err)
+	// Do not wait: the daemon outlives us.
+	if _, err := detach.Start(cmd); err != nil {
+		return fmt.Errorf("%w; check the path or reinstall banger", err)
 	}
-	defer logf.Close()
-	devnull, err := os.Open(os.DevNull)
-	if err != nil {
-		return err
-	}
-	defer devnull.Close()
-	cmd := exec.Command(bin, "--socket", socket)
-	cmd.Env = opts.Env
-	cmd.Stdin = devnull
-	cmd.Stdout = logf
-	cmd.Stderr = logf
-	cmd.Dir = "/"
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w; check the path or reinstall banger", bin, err)
-	}
-	// Do not wait: the daemon outlives us. Release so no handle leaks.
-	return cmd.Process.Release()
+	return nil
 }

@@ -19,15 +19,11 @@ import (
 	"github.com/bangerdev/banger/internal/version"
 )
 
-// VersionHeader carries the client's version on every request and the
-// daemon's on every response.
-const VersionHeader = "X-Banger-Version"
-
 // Client talks to one bangerd socket.
 type Client struct {
 	socket string
 	http   *http.Client
-	// DaemonVersion is filled from the last response's VersionHeader.
+	// DaemonVersion is filled from the last response's api.VersionHeader.
 	DaemonVersion string
 }
 
@@ -55,11 +51,30 @@ type APIError struct {
 // Error returns the daemon's message.
 func (e *APIError) Error() string { return e.Message }
 
-// IsNotFound reports whether err is a 404 from the daemon.
-func IsNotFound(err error) bool {
+// StatusOf returns the daemon's HTTP status carried by err (for streamed
+// operations, the status of the final error event), or 0 when err did not
+// come from the daemon.
+func StatusOf(err error) int {
 	var ae *APIError
-	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
+	if errors.As(err, &ae) {
+		return ae.Status
+	}
+	return 0
 }
+
+// IsNotFound reports whether err is a 404 from the daemon.
+func IsNotFound(err error) bool { return StatusOf(err) == http.StatusNotFound }
+
+// IsConflict reports whether err is a 409 from the daemon (name taken,
+// wrong state).
+func IsConflict(err error) bool { return StatusOf(err) == http.StatusConflict }
+
+// IsBadRequest reports whether err is a 400 from the daemon (invalid input).
+func IsBadRequest(err error) bool { return StatusOf(err) == http.StatusBadRequest }
+
+// IsMissingDependency reports whether err is a 424 from the daemon: a
+// preflight found something missing on the host.
+func IsMissingDependency(err error) bool { return StatusOf(err) == http.StatusFailedDependency }
 
 func (c *Client) newRequest(ctx context.Context, method, path string, body any) (*http.Request, error) {
 	var r io.Reader
@@ -74,7 +89,7 @@ func (c *Client) newRequest(ctx context.Context, method, path string, body any) 
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set(VersionHeader, version.Version)
+	req.Header.Set(api.VersionHeader, version.Version)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -86,7 +101,7 @@ func (c *Client) do(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, &DialError{Socket: c.socket, Err: err}
 	}
-	c.DaemonVersion = resp.Header.Get(VersionHeader)
+	c.DaemonVersion = resp.Header.Get(api.VersionHeader)
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()
 		var e api.Error
@@ -146,7 +161,11 @@ func (c *Client) Stream(ctx context.Context, method, path string, body any, onEv
 		}
 		switch ev.Kind {
 		case api.EventError:
-			return &APIError{Status: http.StatusInternalServerError, Message: ev.Message}
+			status := ev.Status
+			if status == 0 {
+				status = http.StatusInternalServerError
+			}
+			return &APIError{Status: status, Message: ev.Message}
 		case api.EventResult:
 			if out != nil && len(ev.Result) > 0 {
 				return json.Unmarshal(ev.Result, out)

@@ -6,6 +6,7 @@ package storagefake
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 
 	"github.com/bangerdev/banger/internal/storage"
@@ -22,6 +23,13 @@ type Fake struct {
 	WorkDisks map[string]int64
 	// Identity maps work disk path to its authorized key.
 	Identity map[string]string
+	// OverlaySize maps overlay path to the size GrowOverlay last set.
+	OverlaySize map[string]int64
+	// Images maps image files written by FlattenOverlay to whether they
+	// are read-only.
+	Images map[string]bool
+	// Activations counts ActivateOverlay calls per overlay path.
+	Activations map[string]int
 	// Fail makes the named method ("CreateOverlay", "GrowWorkDisk", ...)
 	// return the error.
 	Fail map[string]error
@@ -35,6 +43,7 @@ func (f *Fake) fail(op string) error {
 	if f.Overlays == nil {
 		f.Overlays, f.Active = map[string]storage.Overlay{}, map[string]bool{}
 		f.WorkDisks, f.Identity = map[string]int64{}, map[string]string{}
+		f.OverlaySize, f.Images, f.Activations = map[string]int64{}, map[string]bool{}, map[string]int{}
 	}
 	return f.Fail[op]
 }
@@ -89,6 +98,10 @@ func (f *Fake) ActivateOverlay(ctx context.Context, ov storage.Overlay) (storage
 		return storage.Overlay{}, fmt.Errorf("activate overlay: %s does not exist", ov.Path)
 	}
 	f.Active[ov.Path] = true
+	f.Activations[ov.Path]++
+	if ov.Kind == storage.KindDMSnapshot {
+		ov.Device = "/dev/mapper/fake-" + filepath.Base(filepath.Dir(ov.Path))
+	}
 	return ov, nil
 }
 
@@ -103,8 +116,8 @@ func (f *Fake) DeactivateOverlay(ctx context.Context, ov storage.Overlay) error 
 	return nil
 }
 
-// CreateWorkDisk records a work disk of size bytes.
-func (f *Fake) CreateWorkDisk(ctx context.Context, path string, size int64, stage string) error {
+// CreateWorkDisk records a work disk of size bytes and its identity.
+func (f *Fake) CreateWorkDisk(ctx context.Context, path string, size int64, id storage.Identity) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.fail("CreateWorkDisk"); err != nil {
@@ -114,6 +127,7 @@ func (f *Fake) CreateWorkDisk(ctx context.Context, path string, size int64, stag
 		return fmt.Errorf("create work disk: %s already exists", path)
 	}
 	f.WorkDisks[path] = size
+	f.Identity[path] = id.AuthorizedKey
 	return nil
 }
 

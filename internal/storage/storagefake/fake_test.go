@@ -18,7 +18,7 @@ func TestFake(t *testing.T) {
 	if _, err := f.CreateOverlay(ctx, storage.KindQcow2, "/base", "/vm/root"); err == nil {
 		t.Error("duplicate overlay accepted")
 	}
-	if err := f.CreateWorkDisk(ctx, "/vm/work", 8<<30, ""); err != nil {
+	if err := f.CreateWorkDisk(ctx, "/vm/work", 8<<30, storage.Identity{AuthorizedKey: "ssh-ed25519 AAAA"}); err != nil {
 		t.Fatal(err)
 	}
 	var se *storage.ShrinkError

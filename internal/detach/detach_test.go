@@ -1,4 +1,4 @@
-package vmm
+package detach
 
 import (
 	"bytes"
@@ -15,11 +15,11 @@ import (
 
 // helperEnv makes the test binary act as a short-lived parent that starts a
 // detached child and exits at once (see TestMain).
-const helperEnv = "BANGER_VMM_TEST_SPAWN_LOG"
+const helperEnv = "BANGER_DETACH_TEST_SPAWN_LOG"
 
 func TestMain(m *testing.M) {
 	if log := os.Getenv(helperEnv); log != "" {
-		p, err := StartDetached(DetachedCmd{
+		p, err := Start(Cmd{
 			Args:   []string{"sh", "-c", "echo out; echo err >&2; exec sleep 60"},
 			Stdout: log,
 		})
@@ -41,7 +41,7 @@ func killDetached(t *testing.T, pid int, st uint64) {
 	})
 }
 
-func TestStartDetachedOutlivesParent(t *testing.T) {
+func TestStartOutlivesParent(t *testing.T) {
 	log := filepath.Join(t.TempDir(), "child.log")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"="+log)
@@ -84,9 +84,9 @@ func TestStartDetachedOutlivesParent(t *testing.T) {
 	}
 }
 
-func TestStartDetachedReapsChild(t *testing.T) {
+func TestStartReapsChild(t *testing.T) {
 	dir := t.TempDir()
-	p, err := StartDetached(DetachedCmd{
+	p, err := Start(Cmd{
 		Args:   []string{"sleep", "60"},
 		Stdout: filepath.Join(dir, "out.log"),
 		Stderr: filepath.Join(dir, "err.log"),
@@ -117,22 +117,25 @@ func TestStartDetachedReapsChild(t *testing.T) {
 	}
 }
 
-func TestStartDetachedErrors(t *testing.T) {
-	if _, err := StartDetached(DetachedCmd{}); err == nil {
+func TestStartErrors(t *testing.T) {
+	if _, err := Start(Cmd{}); err == nil {
 		t.Error("empty command accepted")
 	}
-	_, err := StartDetached(DetachedCmd{Args: []string{"/nonexistent/banger-vmm"}})
+	_, err := Start(Cmd{Args: []string{"/nonexistent/banger-vmm"}})
 	if err == nil || !strings.Contains(err.Error(), "/nonexistent/banger-vmm") {
 		t.Errorf("missing program: %v", err)
 	}
-	_, err = StartDetached(DetachedCmd{Args: []string{"true"}, Stdout: "/nonexistent/dir/log"})
+	_, err = Start(Cmd{Args: []string{"true"}, Stdout: "/nonexistent/dir/log"})
 	if err == nil || !strings.Contains(err.Error(), "open log file") {
 		t.Errorf("bad log path: %v", err)
 	}
 }
 
 func TestTailFile(t *testing.T) {
-	p := writeFile(t, t.TempDir(), "log", "line one\nline two\n")
+	p := filepath.Join(t.TempDir(), "log")
+	if err := os.WriteFile(p, []byte("line one\nline two\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if got := TailFile(p, 100); got != "line one\nline two" {
 		t.Errorf("TailFile = %q", got)
 	}
@@ -141,5 +144,32 @@ func TestTailFile(t *testing.T) {
 	}
 	if got := TailFile(p+"x", 9); got != "" {
 		t.Errorf("TailFile missing = %q", got)
+	}
+}
+
+// TestStartEnvAndDir: a replaced environment is the whole environment, and
+// the process runs in / so it pins no directory of the caller.
+func TestStartEnvAndDir(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	p, err := Start(Cmd{Args: []string{"/bin/sh", "-c", "pwd; env"}, Env: []string{"ONLY=1"}, ReplaceEnv: true, Stdout: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-p.Exited()
+	b, _ := os.ReadFile(out)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if lines[0] != "/" {
+		t.Errorf("working dir = %q; want /", lines[0])
+	}
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, "HOME=") || strings.HasPrefix(l, "USER=") {
+			t.Errorf("inherited %q despite ReplaceEnv", l)
+		}
+	}
+	if !strings.Contains(string(b), "ONLY=1") {
+		t.Errorf("env lacks ONLY=1:\n%s", b)
+	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("log file mode = %v, %v; want 0600", fi.Mode(), err)
 	}
 }

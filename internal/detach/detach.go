@@ -1,4 +1,9 @@
-package vmm
+// Package detach starts programs that must outlive the process that starts
+// them: the VMM processes bangerd spawns (VMs keep running when the daemon
+// stops or crashes) and the bangerd the CLI starts on first use. It is the
+// one place banger starts a program it does not wait for; every other
+// program runs through internal/execx.
+package detach
 
 import (
 	"errors"
@@ -10,13 +15,16 @@ import (
 	"syscall"
 )
 
-// DetachedCmd describes a long-running program started outside the caller's
+// Cmd describes a long-running program started outside the caller's
 // session, such as a VMM process that must outlive the daemon.
-type DetachedCmd struct {
+type Cmd struct {
 	// Args is the argv; Args[0] is the program (looked up in PATH).
 	Args []string
-	// Env is appended to the caller's environment (KEY=VALUE entries).
+	// Env is appended to the caller's environment (KEY=VALUE entries),
+	// or replaces it when ReplaceEnv is set.
 	Env []string
+	// ReplaceEnv makes Env the whole environment.
+	ReplaceEnv bool
 	// Dir is the working directory; empty means the caller's.
 	Dir string
 	// Stdout is the file receiving standard output (created or appended).
@@ -25,7 +33,7 @@ type DetachedCmd struct {
 	Stderr string
 }
 
-// Process is a program started by StartDetached.
+// Process is a program started by Start.
 type Process struct {
 	// PID is the process id.
 	PID int
@@ -49,14 +57,12 @@ func (p *Process) ExitErr() error {
 	}
 }
 
-// StartDetached starts c in its own session (setsid) with stdin from
-// /dev/null and stdout/stderr appended to log files, so it survives the
-// caller exiting or being killed. A goroutine waits for the process so it
+// Start starts c in its own session (setsid) with stdin from /dev/null,
+// stdout/stderr appended to log files (0600) and "/" as working directory
+// unless Dir says otherwise, so it survives the caller exiting or being
+// killed and pins no directory. A goroutine waits for the process so it
 // never lingers as a zombie while the caller lives.
-//
-// This is the one place banger starts a program it does not wait for; every
-// other program runs through internal/execx.
-func StartDetached(c DetachedCmd) (*Process, error) {
+func Start(c Cmd) (*Process, error) {
 	if len(c.Args) == 0 {
 		return nil, errors.New("start detached process: empty command")
 	}
@@ -81,7 +87,13 @@ func StartDetached(c DetachedCmd) (*Process, error) {
 
 	cmd := exec.Command(c.Args[0], c.Args[1:]...)
 	cmd.Env = append(os.Environ(), c.Env...)
+	if c.ReplaceEnv {
+		cmd.Env = c.Env
+	}
 	cmd.Dir = c.Dir
+	if cmd.Dir == "" {
+		cmd.Dir = "/"
+	}
 	cmd.Stdin = devnull
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
@@ -108,7 +120,7 @@ func openLog(path string) (*os.File, error) {
 	if path == "" {
 		return os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open log file: %w", err)
 	}

@@ -1,0 +1,88 @@
+package storagefake
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/bangerdev/banger/internal/storage"
+)
+
+// GrowOverlay records the overlay's new size (never shrinking).
+func (f *Fake) GrowOverlay(ctx context.Context, ov storage.Overlay, size int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("GrowOverlay"); err != nil {
+		return err
+	}
+	if _, ok := f.Overlays[ov.Path]; !ok {
+		return fmt.Errorf("grow overlay: %s does not exist", ov.Path)
+	}
+	if size > f.OverlaySize[ov.Path] {
+		f.OverlaySize[ov.Path] = size
+	}
+	return nil
+}
+
+// FlattenOverlay records an image file at out.
+func (f *Fake) FlattenOverlay(ctx context.Context, ov storage.Overlay, out string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("FlattenOverlay"); err != nil {
+		return err
+	}
+	if _, ok := f.Overlays[ov.Path]; !ok {
+		return fmt.Errorf("flatten overlay: %s does not exist", ov.Path)
+	}
+	if _, ok := f.Images[out]; ok {
+		return fmt.Errorf("flatten overlay: %s already exists", out)
+	}
+	f.Images[out] = false
+	return nil
+}
+
+// MakeReadOnly marks a recorded image read-only.
+func (f *Fake) MakeReadOnly(path string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("MakeReadOnly"); err != nil {
+		return err
+	}
+	f.Images[path] = true
+	return nil
+}
+
+// RemoveImage forgets an image file or work disk.
+func (f *Fake) RemoveImage(path string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("RemoveImage"); err != nil {
+		return err
+	}
+	delete(f.Images, path)
+	delete(f.WorkDisks, path)
+	delete(f.Identity, path)
+	return nil
+}
+
+// IsActive reports whether the overlay at path is activated.
+func (f *Fake) IsActive(path string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.Active[path]
+}
+
+// HasOverlay reports whether an overlay exists at path.
+func (f *Fake) HasOverlay(path string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.Overlays[path]
+	return ok
+}
+
+// HasWorkDisk reports whether a work disk exists at path.
+func (f *Fake) HasWorkDisk(path string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.WorkDisks[path]
+	return ok
+}
