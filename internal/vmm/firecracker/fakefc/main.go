@@ -152,4 +152,3 @@ func serve(sock string, opts Options) int {
 		return 0
 	}
 }
-
