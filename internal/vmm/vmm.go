@@ -76,6 +76,12 @@ type Handle struct {
 	ControlSocket string `json:"control_socket"`
 	// Accel is the accelerator in use ("kvm" or "tcg").
 	Accel string `json:"accel,omitempty"`
+	// Console is the guest console log the process writes, and
+	// ConsoleOffset its size when the process started: drivers that must
+	// read what this guest printed (firecracker, to see a guest that halted
+	// instead of exiting) read from there on. Empty for other drivers.
+	Console       string `json:"console,omitempty"`
+	ConsoleOffset int64  `json:"console_offset,omitempty"`
 }
 
 // Driver is implemented by each VMM backend.
@@ -93,4 +99,25 @@ type Driver interface {
 	// Alive reports whether the process in h still runs (same PID and start
 	// time, not a zombie).
 	Alive(h Handle) bool
+}
+
+// DefaultGuestStopCommand is the shell command run in the guest over SSH
+// when the VMM's own shutdown request is not honoured in time.
+const DefaultGuestStopCommand = "systemctl poweroff || poweroff"
+
+// GuestStopCommander is implemented by drivers whose VMM does not exit on a
+// guest power-off and need another guest command to end the process.
+type GuestStopCommander interface {
+	// GuestStopCommand is the shell command to run in the guest.
+	GuestStopCommand() string
+}
+
+// GuestStopCommand returns the command to run in a guest of d to make its
+// VMM process exit: the driver's own (GuestStopCommander), else
+// DefaultGuestStopCommand.
+func GuestStopCommand(d Driver) string {
+	if c, ok := d.(GuestStopCommander); ok {
+		return c.GuestStopCommand()
+	}
+	return DefaultGuestStopCommand
 }

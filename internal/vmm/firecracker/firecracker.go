@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -25,15 +24,20 @@ const Name = vmm.DriverFirecracker
 const (
 	APISocketName   = "firecracker.sock"
 	VsockSocketName = "vsock.sock"
-	LogFileName     = "firecracker.log"
-	MetricsFileName = "firecracker.metrics"
-	StderrFileName  = "firecracker.stderr"
+	// LogFileName is firecracker's own log (--log-path). The previous
+	// boot's log is kept as LogFileName + ".prev".
+	LogFileName    = "firecracker.log"
+	StderrFileName = "firecracker.stderr"
 )
+
+// LogLevel is the firecracker log level banger runs with (--level).
+const LogLevel = "Warning"
 
 // baseBootArgs precede Spec.Cmdline. reboot=k makes a guest reboot go
 // through the i8042 keyboard controller, which firecracker turns into a
 // clean exit; panic=1 reboots (and so exits) a second after a panic.
-const baseBootArgs = "console=ttyS0 reboot=k panic=1 pci=off"
+// Firecracker appends pci=off itself when PCI is not enabled.
+const baseBootArgs = "console=ttyS0 reboot=k panic=1"
 
 // Driver implements vmm.Driver with firecracker.
 type Driver struct {
@@ -94,33 +98,21 @@ func (d *Driver) start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return vmm.Handle{}, err
 	}
-	sock := filepath.Join(dir, APISocketName)
-	vsock := filepath.Join(dir, VsockSocketName)
-	if len(vsock) >= 108 {
-		return vmm.Handle{}, fmt.Errorf("socket path %s is longer than a unix socket allows: use a shorter runtime directory", vsock)
-	}
-	for _, p := range []string{sock, vsock} {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return vmm.Handle{}, fmt.Errorf("remove stale socket: %w", err)
-		}
-	}
-	// Older firecracker releases open (not create) the log and metrics
-	// files, so make sure they exist.
-	logPath, metricsPath := filepath.Join(dir, LogFileName), filepath.Join(dir, MetricsFileName)
-	for _, p := range []string{logPath, metricsPath} {
-		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
-		if err != nil {
-			return vmm.Handle{}, fmt.Errorf("create firecracker log file: %w", err)
-		}
-		f.Close()
+	sock, vsock, logPath, err := prepareDir(dir, spec)
+	if err != nil {
+		return vmm.Handle{}, err
 	}
 	stderrPath := filepath.Join(dir, StderrFileName)
 	console := spec.ConsoleLog
 	if console == "" {
 		console = os.DevNull
 	}
+	var consoleOffset int64
+	if fi, err := os.Stat(console); err == nil && fi.Mode().IsRegular() {
+		consoleOffset = fi.Size()
+	}
 	proc, err := vmm.StartDetached(vmm.DetachedCmd{
-		Args:   []string{binPath, "--api-sock", sock},
+		Args:   []string{binPath, "--api-sock", sock, "--log-path", logPath, "--level", LogLevel, "--show-level"},
 		Dir:    dir,
 		Stdout: console,
 		Stderr: stderrPath,
@@ -129,6 +121,9 @@ func (d *Driver) start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
 		return vmm.Handle{}, err
 	}
 	h := vmm.Handle{Driver: Name, PID: proc.PID, StartTime: proc.StartTime, ControlSocket: sock, Accel: "kvm"}
+	if spec.ConsoleLog != "" {
+		h.Console, h.ConsoleOffset = spec.ConsoleLog, consoleOffset
+	}
 	fail := func(err error) (vmm.Handle, error) {
 		if vmm.SignalProcess(h.PID, h.StartTime, syscall.SIGKILL) == nil {
 			select {
@@ -138,6 +133,9 @@ func (d *Driver) start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
 		}
 		if tail := vmm.TailFile(stderrPath, 2048); tail != "" {
 			err = fmt.Errorf("%w; firecracker stderr: %s", err, tail)
+		}
+		if tail := vmm.TailFile(logPath, 2048); tail != "" {
+			err = fmt.Errorf("%w; firecracker log: %s", err, tail)
 		}
 		return vmm.Handle{}, err
 	}
@@ -151,13 +149,39 @@ func (d *Driver) start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
 	if err := waitAPI(wctx, api, proc); err != nil {
 		return fail(err)
 	}
-	if err := configure(ctx, api, spec, logPath, metricsPath, vsock); err != nil {
+	if err := configure(ctx, api, spec, vsock); err != nil {
 		return fail(err)
 	}
 	if err := api.put(ctx, "/actions", InstanceActionInfo{ActionType: ActionInstanceStart}); err != nil {
 		return fail(err)
 	}
 	return h, nil
+}
+
+// prepareDir checks the socket paths in dir, removes stale sockets and
+// starts a fresh log file; it returns the API socket, vsock socket and log
+// paths.
+func prepareDir(dir string, spec vmm.Spec) (sock, vsock, logPath string, err error) {
+	sock = filepath.Join(dir, APISocketName)
+	vsock = filepath.Join(dir, VsockSocketName)
+	if err := checkSocketPath("API", sock); err != nil {
+		return "", "", "", err
+	}
+	if spec.VsockCID != 0 {
+		if err := checkSocketPath("vsock", vsock); err != nil {
+			return "", "", "", err
+		}
+	}
+	for _, p := range []string{sock, vsock} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", "", "", fmt.Errorf("remove stale socket: %w", err)
+		}
+	}
+	logPath = filepath.Join(dir, LogFileName)
+	if err := freshLog(logPath); err != nil {
+		return "", "", "", err
+	}
+	return sock, vsock, logPath, nil
 }
 
 // waitAPI polls GET / until the API answers or the process exits.
@@ -178,14 +202,10 @@ func waitAPI(ctx context.Context, api *apiClient, proc *vmm.Process) error {
 	}
 }
 
-// configure issues the pre-boot API calls for spec.
-func configure(ctx context.Context, api *apiClient, spec vmm.Spec, logPath, metricsPath, vsock string) error {
-	if err := api.put(ctx, "/logger", Logger{LogPath: logPath, Level: "Warning", ShowLevel: true}); err != nil {
-		return err
-	}
-	if err := api.put(ctx, "/metrics", Metrics{MetricsPath: metricsPath}); err != nil {
-		return err
-	}
+// configure issues the pre-boot API calls for spec. The logger is set on
+// the command line (so nothing is logged to the console before it), and
+// metrics are not enabled: banger never reads them.
+func configure(ctx context.Context, api *apiClient, spec vmm.Spec, vsock string) error {
 	if err := api.put(ctx, "/machine-config", MachineConfiguration{VCPUCount: spec.VCPUs, MemSizeMiB: spec.MemoryMiB}); err != nil {
 		return err
 	}
@@ -212,49 +232,11 @@ func configure(ctx context.Context, api *apiClient, spec vmm.Spec, logPath, metr
 	return nil
 }
 
-// BootArgs returns the kernel command line firecracker gets; firecracker
-// itself appends root= for the root drive.
-func BootArgs(spec vmm.Spec) string {
-	if c := strings.TrimSpace(spec.Cmdline); c != "" {
-		return baseBootArgs + " " + c
-	}
-	return baseBootArgs
-}
-
-func validate(spec vmm.Spec) error {
-	if spec.Dir == "" {
-		return errors.New("no runtime directory given")
-	}
-	if spec.VCPUs < 1 || spec.VCPUs > 32 {
-		return fmt.Errorf("invalid vcpu count %d: firecracker supports 1 to 32", spec.VCPUs)
-	}
-	if spec.MemoryMiB < 64 {
-		return fmt.Errorf("invalid memory size %d MiB: must be at least 64", spec.MemoryMiB)
-	}
-	for i, dr := range spec.Drives {
-		if dr.ID == "" || strings.ContainsAny(dr.ID, "/?#% ") {
-			return fmt.Errorf("drive %d: invalid id %q", i, dr.ID)
-		}
-		if dr.Format != "" && dr.Format != "raw" {
-			return fmt.Errorf("drive %q is %s: firecracker only reads raw images; convert it with qemu-img convert -O raw, or set vmm = \"qemu\"", dr.ID, dr.Format)
-		}
-		// Firecracker always makes the root device /dev/vda; keep the
-		// guest order equal to the spec order.
-		if dr.Root && i != 0 {
-			return fmt.Errorf("drive %q is the root drive but not the first: firecracker always exposes the root drive as /dev/vda", dr.ID)
-		}
-	}
-	if spec.Net != nil && spec.Net.Tap == "" {
-		return errors.New("network interface has no tap device")
-	}
-	if spec.VsockCID != 0 && spec.VsockCID < 3 {
-		return fmt.Errorf("invalid vsock CID %d: must be 3 or more", spec.VsockCID)
-	}
-	return nil
-}
-
 // Shutdown sends Ctrl-Alt-Del to the guest (PUT /actions SendCtrlAltDel);
-// with reboot=k the guest's reboot ends the firecracker process.
+// with reboot=k the guest's reboot ends the firecracker process. A press
+// before the guest's keyboard driver is up is lost (firecracker still
+// answers 204), so callers repeat it; a 400 "i8042 internal buffer full"
+// means earlier presses were not read yet.
 func (d *Driver) Shutdown(ctx context.Context, h vmm.Handle) error {
 	if !d.Alive(h) {
 		return fmt.Errorf("shut down vm: %w", vmm.ErrNotRunning)
@@ -265,13 +247,34 @@ func (d *Driver) Shutdown(ctx context.Context, h vmm.Handle) error {
 	return nil
 }
 
+// GuestStopCommand is the guest command that ends a firecracker VM: on x86
+// firecracker has no ACPI power management, so a guest power-off only
+// halts the guest and the process stays; a reboot with reboot=k exits it.
+func (d *Driver) GuestStopCommand() string { return "systemctl reboot || reboot" }
+
+var _ vmm.GuestStopCommander = (*Driver)(nil)
+
 // Kill sends sig to the firecracker process after checking its start time.
 func (d *Driver) Kill(h vmm.Handle, sig syscall.Signal) error {
 	return vmm.SignalProcess(h.PID, h.StartTime, sig)
 }
 
-// Alive reports whether the firecracker process in h still runs.
+// Alive reports whether the firecracker process in h still runs. A guest
+// that powered itself off (`poweroff` typed in the guest) halts without
+// ending the process; Alive then kills the process, whose guest has
+// already synced and unmounted its disks, and reports it dead, so a guest
+// power-off stops the VM as it does under qemu.
 func (d *Driver) Alive(h vmm.Handle) bool {
+	if !vmm.ProcessAlive(h.PID, h.StartTime) {
+		return false
+	}
+	if !guestHalted(h) {
+		return true
+	}
+	_ = vmm.SignalProcess(h.PID, h.StartTime, syscall.SIGKILL)
+	for i := 0; i < 100 && vmm.ProcessAlive(h.PID, h.StartTime); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
 	return vmm.ProcessAlive(h.PID, h.StartTime)
 }
 

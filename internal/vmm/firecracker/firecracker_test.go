@@ -91,6 +91,7 @@ func waitDead(d *Driver, h vmm.Handle, timeout time.Duration) bool {
 
 func TestFakeStartShutdown(t *testing.T) {
 	d := fakeDriver(t)
+	t.Setenv(fakefc.KeyboardReadyEnv, "1s")
 	spec := fakeSpec(t)
 	h := startFake(t, d, spec)
 	if h.Driver != "firecracker" || h.Accel != "kvm" || h.ControlSocket != filepath.Join(spec.Dir, APISocketName) {
@@ -104,16 +105,27 @@ func TestFakeStartShutdown(t *testing.T) {
 		t.Fatalf("Info = %+v, %v", info, err)
 	}
 	console, _ := os.ReadFile(spec.ConsoleLog)
-	for _, want := range []string{"login:", "console=ttyS0 reboot=k panic=1 pci=off banger.name=bgt-fc", "[rootfs work]"} {
+	for _, want := range []string{"login:", "Command line: console=ttyS0 reboot=k panic=1 banger.name=bgt-fc ", "[rootfs work]"} {
 		if !strings.Contains(string(console), want) {
 			t.Errorf("console lacks %q:\n%s", want, console)
 		}
+	}
+	if n := strings.Count(string(console), "pci=off"); n != 1 {
+		t.Errorf("pci=off %d times on the command line; firecracker appends it once itself", n)
 	}
 	// Pre-boot calls are refused now, with firecracker's fault message.
 	err = newAPIClient(h.ControlSocket).put(t.Context(), "/machine-config", MachineConfiguration{VCPUCount: 1, MemSizeMiB: 128})
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Status != 400 || !strings.Contains(ae.FaultMessage, "after starting the microVM") {
 		t.Errorf("post-boot machine-config: %v", err)
+	}
+	// A press before the guest's keyboard driver is up is lost, as with
+	// firecracker; the caller repeats it.
+	if err := d.Shutdown(t.Context(), h); err != nil {
+		t.Fatal(err)
+	}
+	if waitDead(d, h, 1500*time.Millisecond) {
+		t.Fatal("an early Ctrl-Alt-Del stopped the guest; firecracker's guest never reads it")
 	}
 	if err := d.Shutdown(t.Context(), h); err != nil {
 		t.Fatal(err)
@@ -123,6 +135,61 @@ func TestFakeStartShutdown(t *testing.T) {
 	}
 	if err := d.Shutdown(t.Context(), h); !errors.Is(err, vmm.ErrNotRunning) {
 		t.Errorf("shutdown after exit: %v", err)
+	}
+}
+
+// TestGuestPowerOffStopsTheVM: a guest `poweroff` halts a firecracker
+// guest on x86 without ending the process; Alive reaps it. A new boot on
+// the same console log is not mistaken for the halted one.
+func TestGuestPowerOffStopsTheVM(t *testing.T) {
+	d := fakeDriver(t)
+	t.Setenv(fakefc.PowerOffEnv, "200ms")
+	spec := fakeSpec(t)
+	h := startFake(t, d, spec)
+	if !waitDead(d, h, 5*time.Second) {
+		t.Fatalf("halted guest still reported alive:\n%s", vmm.TailFile(spec.ConsoleLog, 500))
+	}
+	if vmm.ProcessAlive(h.PID, h.StartTime) {
+		t.Error("Alive reported a halted guest dead but left its firecracker process running")
+	}
+	t.Setenv(fakefc.PowerOffEnv, "")
+	h2 := startFake(t, d, spec)
+	if h2.ConsoleOffset == 0 {
+		t.Errorf("second boot's console offset is 0; the first boot's halt line would count")
+	}
+	time.Sleep(300 * time.Millisecond)
+	if !d.Alive(h2) {
+		t.Error("a fresh boot was taken for halted: its console log ends with the previous boot's halt line")
+	}
+	if got := vmm.GuestStopCommand(d); got != "systemctl reboot || reboot" {
+		t.Errorf("guest stop command %q; a guest poweroff does not end firecracker", got)
+	}
+}
+
+// TestLogFile: firecracker logs to --log-path from its first line (not to
+// the console) and overwrites the file from offset 0, so each boot starts
+// a fresh log and keeps the previous one.
+func TestLogFile(t *testing.T) {
+	d := fakeDriver(t)
+	spec := fakeSpec(t)
+	os.MkdirAll(spec.Dir, 0o700)
+	logPath := filepath.Join(spec.Dir, LogFileName)
+	stale := strings.Repeat("stale line from an older boot\n", 20)
+	os.WriteFile(logPath, []byte(stale), 0o600)
+	startFake(t, d, spec)
+	log, _ := os.ReadFile(logPath)
+	if !strings.HasPrefix(string(log), "[anonymous-instance:main] Running Firecracker") || strings.Contains(string(log), "stale") {
+		t.Errorf("log after boot:\n%s", log)
+	}
+	if prev, _ := os.ReadFile(logPath + ".prev"); string(prev) != stale {
+		t.Errorf("previous log not kept: %q", prev)
+	}
+	console, _ := os.ReadFile(spec.ConsoleLog)
+	if strings.Contains(string(console), "Running Firecracker") {
+		t.Errorf("firecracker's log went to the guest console:\n%s", console)
+	}
+	if m, _ := filepath.Glob(filepath.Join(spec.Dir, "*metrics*")); len(m) > 0 {
+		t.Errorf("metrics files %v written; banger does not read metrics", m)
 	}
 }
 
@@ -171,7 +238,7 @@ func TestFakeStartErrors(t *testing.T) {
 	spec := fakeSpec(t)
 	spec.Net.MAC = "not-a-mac"
 	_, err := d.Start(t.Context(), spec)
-	if err == nil || !strings.Contains(err.Error(), "PUT /network-interfaces/eth0: 400: Invalid guest MAC") {
+	if err == nil || !strings.Contains(err.Error(), "PUT /network-interfaces/eth0: 400: ") || !strings.Contains(err.Error(), "Invalid guest MAC") {
 		t.Errorf("bad MAC: %v", err)
 	}
 	if pids := processesMentioning(spec.Dir); len(pids) > 0 {
@@ -194,6 +261,9 @@ func TestFakeStartErrors(t *testing.T) {
 		{func(s *vmm.Spec) { s.Drives[0].Root, s.Drives[1].Root = false, true }, "root drive but not the first"},
 		{func(s *vmm.Spec) { s.VCPUs = 64 }, "vcpu"},
 		{func(s *vmm.Spec) { os.WriteFile(s.Kernel, []byte("MZ......"), 0o600) }, "uncompressed ELF vmlinux"},
+		{func(s *vmm.Spec) { s.Drives[1].ID = "work-disk" }, "only letters, digits and '_'"},
+		{func(s *vmm.Spec) { s.Cmdline = strings.Repeat("x", 1900) }, "shorten the kernel arguments"},
+		{func(s *vmm.Spec) { s.Dir = filepath.Join(s.Dir, strings.Repeat("d", 90)) }, "BANGER_STATE_DIR"},
 	}
 	for _, c := range cases {
 		spec := fakeSpec(t)

@@ -3,19 +3,6 @@ package firecracker
 // Request bodies of the firecracker API, named and shaped after the
 // definitions of firecracker's OpenAPI description (firecracker.yaml).
 
-// Logger is the body of PUT /logger.
-type Logger struct {
-	LogPath       string `json:"log_path,omitempty"`
-	Level         string `json:"level,omitempty"`
-	ShowLevel     bool   `json:"show_level,omitempty"`
-	ShowLogOrigin bool   `json:"show_log_origin,omitempty"`
-}
-
-// Metrics is the body of PUT /metrics.
-type Metrics struct {
-	MetricsPath string `json:"metrics_path"`
-}
-
 // MachineConfiguration is the body of PUT /machine-config.
 type MachineConfiguration struct {
 	VCPUCount  int  `json:"vcpu_count"`

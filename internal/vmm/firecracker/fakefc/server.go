@@ -1,52 +1,150 @@
-// Package fakefc is a stand-in for the firecracker binary in tests. It
-// serves the subset of firecracker's REST API banger uses on a unix socket
-// and enforces the request shapes of firecracker's OpenAPI description:
-// required fields, no unknown fields, pre-boot-only calls refused after
-// InstanceStart, InstanceStart refused without a boot source or root drive,
-// SendCtrlAltDel refused before start.
+// Package fakefc is a stand-in for the firecracker binary (v1.16, x86_64)
+// in tests. It serves the subset of firecracker's REST API banger uses on a
+// unix socket and enforces what firecracker enforces, with its fault
+// messages, as read from firecracker's source and OpenAPI description:
+//
+//   - request shapes: required fields, no unknown fields, path and body ids
+//     equal, resource ids of letters, digits and '_' only, an empty PUT
+//     body refused;
+//   - ordering: pre-boot resources refused after InstanceStart, runtime
+//     actions (SendCtrlAltDel, FlushMetrics, PATCH /vm, snapshot create)
+//     refused before it; metrics set once (on the command line or by PUT
+//     /metrics); the logger may be reconfigured before boot, as in v1.16;
+//   - the kernel command line capacity (2048 bytes with the terminating
+//     NUL), checked at PUT /boot-source and again at InstanceStart with
+//     what firecracker appends (pci=off, root=, virtio_mmio.device=);
+//   - Ctrl-Alt-Del as the i8042 device handles it: keys go to a 16-byte
+//     buffer; the guest reads them only once its keyboard driver is up
+//     (Options.KeyboardReady after InstanceStart), and that driver flushes
+//     whatever was pressed before, so an early press is answered 204 and
+//     lost; a fifth unread press is refused with firecracker's 400 "i8042
+//     internal buffer full". A press the guest reads makes it reboot, and
+//     with reboot=k the process exits 0;
+//   - PATCH /vm Paused/Resumed; PUT /snapshot/create only while Paused;
+//     PUT /snapshot/load only on a fresh process (nothing but logger and
+//     metrics configured), with exactly one of mem_backend and
+//     mem_file_path, and a failed restore ending the process as
+//     firecracker does;
+//   - files: the log, metrics, vsock socket and snapshot files are created
+//     by the fake, as firecracker creates them; the kernel, initrd, drives
+//     and snapshot inputs must exist. The log and metrics files are opened
+//     without O_APPEND or O_TRUNC, like firecracker's.
+//
+// What the fake cannot know it does not check: KVM, the host CPU model
+// and CPU templates, whether the kernel boots, vCPU count limits of the
+// host, tap devices, guest memory contents (a snapshot's memory file is a
+// sparse file of the guest's size), Uffd memory backends (refused), and
+// device hotplug after boot (refused). A guest that powers itself off is
+// modelled by Options.PowerOffAfter: it prints Linux's last line and halts,
+// and the process runs on, as firecracker's does on x86.
 package fakefc
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
+	"time"
+)
+
+// Options configure the fake's guest.
+type Options struct {
+	// Console receives the guest serial console.
+	Console io.Writer
+	// Log receives firecracker's own log lines (nil: discarded).
+	Log io.Writer
+	// KeyboardReady is how long after InstanceStart the guest's keyboard
+	// driver takes to come up and read Ctrl-Alt-Del.
+	KeyboardReady time.Duration
+	// RebootDelay is how long the guest takes from reading Ctrl-Alt-Del to
+	// the reset that ends the process.
+	RebootDelay time.Duration
+	// PowerOffAfter, when non-zero, makes the guest power itself off that
+	// long after InstanceStart (as `poweroff` typed in the guest).
+	PowerOffAfter time.Duration
+	// MetricsConfigured tells the fake that metrics were set on the
+	// command line (--metrics-path).
+	MetricsConfigured bool
+}
+
+// Instance states reported by GET /.
+const (
+	StateNotStarted = "Not started"
+	StateRunning    = "Running"
+	StatePaused     = "Paused"
 )
 
 // Server is the fake API. Create it with NewServer.
 type Server struct {
-	console io.Writer
+	opts Options
 
 	mu         sync.Mutex
-	started    bool
+	state      string
+	bootPath   bool // a boot-specific resource was configured
+	metricsSet bool
 	boot       *bootSource
 	machine    *machineConfig
 	drives     map[string]drive
 	driveOrder []string
 	ifaces     map[string]networkInterface
 	vsock      *vsock
+	vsockLn    net.Listener
+	kbd        keyboard
+	halted     bool
 	requests   []string
-	ctrlAltDel chan struct{}
-	once       sync.Once
+
+	exitOnce sync.Once
+	exited   chan struct{}
+	exitCode int
 }
 
-// NewServer returns a fake whose "guest" writes its console to console.
-func NewServer(console io.Writer) *Server {
+// NewServer returns a fake firecracker process state configured by opts.
+func NewServer(opts Options) *Server {
+	if opts.Console == nil {
+		opts.Console = io.Discard
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
 	return &Server{
-		console:    console,
+		opts:       opts,
+		state:      StateNotStarted,
+		metricsSet: opts.MetricsConfigured,
 		drives:     map[string]drive{},
 		ifaces:     map[string]networkInterface{},
-		ctrlAltDel: make(chan struct{}),
+		exited:     make(chan struct{}),
 	}
 }
 
-// CtrlAltDel is closed when the started guest received SendCtrlAltDel.
-func (s *Server) CtrlAltDel() <-chan struct{} { return s.ctrlAltDel }
+// Exited is closed when the process should exit: the guest reset itself
+// (Ctrl-Alt-Del, reboot with reboot=k) or a snapshot restore failed.
+func (s *Server) Exited() <-chan struct{} { return s.exited }
+
+// ExitCode is the exit status once Exited is closed.
+func (s *Server) ExitCode() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.exitCode
+}
+
+// exitAfter ends the process with code after d, leaving time for the API
+// answer to go out first.
+func (s *Server) exitAfter(d time.Duration, code int) {
+	time.AfterFunc(d, func() {
+		s.exitOnce.Do(func() {
+			s.mu.Lock()
+			s.exitCode = code
+			if s.vsockLn != nil {
+				s.vsockLn.Close()
+			}
+			s.mu.Unlock()
+			close(s.exited)
+		})
+	})
+}
 
 // Requests returns "METHOD /path" of every request so far.
 func (s *Server) Requests() []string {
@@ -55,12 +153,16 @@ func (s *Server) Requests() []string {
 	return append([]string(nil), s.requests...)
 }
 
-// Started reports whether InstanceStart succeeded.
-func (s *Server) Started() bool {
+// State returns the instance state GET / reports.
+func (s *Server) State() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.started
+	return s.state
 }
+
+// Started reports whether the microVM runs or is paused (booted or
+// restored from a snapshot).
+func (s *Server) Started() bool { return s.State() != StateNotStarted }
 
 // Serve answers API requests on ln until it is closed.
 func (s *Server) Serve(ln net.Listener) error {
@@ -81,6 +183,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case status/100 == 2:
 		w.WriteHeader(status)
 	default:
+		fmt.Fprintf(s.opts.Log, "[fakefc:fc_api:ERROR] %s %s: %s\n", r.Method, r.URL.Path, msg)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		b, _ := json.Marshal(map[string]string{"fault_message": msg})
@@ -88,249 +191,66 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-const noContent = http.StatusNoContent
+const (
+	noContent  = http.StatusNoContent
+	badRequest = http.StatusBadRequest
+)
+
+// preBootOnly are the PUT resources refused after InstanceStart.
+var preBootOnly = map[string]bool{"logger": true, "metrics": true, "machine-config": true, "boot-source": true, "vsock": true}
 
 func (s *Server) route(r *http.Request) (int, string) {
-	path := r.URL.Path
-	if r.Method == http.MethodGet && path == "/" {
-		state := "Not started"
-		if s.started {
-			state = "Running"
-		}
-		b, _ := json.Marshal(map[string]string{"app_name": "Firecracker", "id": "anonymous-instance", "state": state, "vmm_version": "1.7.0-fake"})
-		return http.StatusOK, string(b)
+	tokens := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	res := tokens[0]
+	id := ""
+	if len(tokens) > 1 {
+		id = tokens[1]
 	}
-	if r.Method != http.MethodPut {
-		return http.StatusBadRequest, fmt.Sprintf("Invalid request method and/or path: %s %s.", r.Method, path)
+	invalid := fmt.Sprintf("Invalid request method and/or path: %s %s.", r.Method, r.URL.Path)
+	if r.Method == http.MethodGet {
+		if r.URL.Path != "/" {
+			return badRequest, invalid
+		}
+		b, _ := json.Marshal(map[string]string{"app_name": "Firecracker", "id": "anonymous-instance", "state": s.state, "vmm_version": "1.16.1-fake"})
+		return http.StatusOK, string(b)
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
-		return http.StatusBadRequest, err.Error()
+		return badRequest, err.Error()
+	}
+	if len(body) == 0 && (r.Method == http.MethodPut || r.Method == http.MethodPatch) {
+		return badRequest, fmt.Sprintf("Empty %s request.", r.Method)
 	}
 	switch {
-	case path == "/actions":
+	case r.Method == http.MethodPatch && r.URL.Path == "/vm":
+		return s.patchVM(body)
+	case r.Method != http.MethodPut:
+		return badRequest, invalid
+	case res == "actions":
 		return s.putAction(body)
-	case path == "/logger", path == "/metrics", path == "/machine-config", path == "/boot-source", path == "/vsock",
-		strings.HasPrefix(path, "/drives/"), strings.HasPrefix(path, "/network-interfaces/"):
-		if s.started {
-			return http.StatusBadRequest, faultPostBoot
+	case res == "snapshot" && id == "create":
+		return s.createSnapshot(body)
+	case res == "snapshot" && id == "load":
+		return s.loadSnapshot(body)
+	case res == "drives" || res == "network-interfaces":
+		if id == "" {
+			return badRequest, faultEmptyID
 		}
-	default:
-		return http.StatusBadRequest, fmt.Sprintf("Invalid request method and/or path: %s %s.", r.Method, path)
+		if !validID(id) {
+			return badRequest, faultInvalidID
+		}
+		if s.state != StateNotStarted {
+			return badRequest, "fake firecracker: device hotplug after boot is not modelled"
+		}
+		if res == "drives" {
+			return s.putDrive(id, body)
+		}
+		return s.putIface(id, body)
+	case preBootOnly[res] && len(tokens) == 1:
+		if s.state != StateNotStarted {
+			return badRequest, faultPostBoot
+		}
+		return s.putPreBoot(res, body)
 	}
-	switch {
-	case path == "/logger":
-		var v logger
-		if e := decode(body, &v); e != "" {
-			return http.StatusBadRequest, e
-		}
-		if v.LogPath != nil {
-			if e := mustExist("log_path", *v.LogPath); e != "" {
-				return http.StatusBadRequest, e
-			}
-		}
-		if v.Level != nil && !oneOf(strings.ToLower(*v.Level), "error", "warning", "info", "debug", "trace", "off") {
-			return http.StatusBadRequest, "Invalid log level: " + *v.Level
-		}
-	case path == "/metrics":
-		var v metrics
-		if e := decode(body, &v); e != "" {
-			return http.StatusBadRequest, e
-		}
-		if v.MetricsPath == nil {
-			return http.StatusBadRequest, missing("metrics_path")
-		}
-		if e := mustExist("metrics_path", *v.MetricsPath); e != "" {
-			return http.StatusBadRequest, e
-		}
-	case path == "/machine-config":
-		var v machineConfig
-		if e := decode(body, &v); e != "" {
-			return http.StatusBadRequest, e
-		}
-		switch {
-		case v.VCPUCount == nil:
-			return http.StatusBadRequest, missing("vcpu_count")
-		case v.MemSizeMiB == nil:
-			return http.StatusBadRequest, missing("mem_size_mib")
-		case *v.VCPUCount < 1 || *v.VCPUCount > 32:
-			return http.StatusBadRequest, "The vCPU number is invalid! The vCPU number can only be 1 or an even number when SMT is enabled."
-		case *v.MemSizeMiB < 1:
-			return http.StatusBadRequest, "The memory size (MiB) is invalid."
-		}
-		s.machine = &v
-	case path == "/boot-source":
-		var v bootSource
-		if e := decode(body, &v); e != "" {
-			return http.StatusBadRequest, e
-		}
-		if v.KernelImagePath == nil {
-			return http.StatusBadRequest, missing("kernel_image_path")
-		}
-		if e := mustExist("kernel_image_path", *v.KernelImagePath); e != "" {
-			return http.StatusBadRequest, e
-		}
-		if v.InitrdPath != nil {
-			if e := mustExist("initrd_path", *v.InitrdPath); e != "" {
-				return http.StatusBadRequest, e
-			}
-		}
-		s.boot = &v
-	case strings.HasPrefix(path, "/drives/"):
-		return s.putDrive(strings.TrimPrefix(path, "/drives/"), body)
-	case strings.HasPrefix(path, "/network-interfaces/"):
-		return s.putIface(strings.TrimPrefix(path, "/network-interfaces/"), body)
-	case path == "/vsock":
-		var v vsock
-		if e := decode(body, &v); e != "" {
-			return http.StatusBadRequest, e
-		}
-		switch {
-		case v.GuestCID == nil:
-			return http.StatusBadRequest, missing("guest_cid")
-		case v.UDSPath == nil:
-			return http.StatusBadRequest, missing("uds_path")
-		case *v.GuestCID < 3:
-			return http.StatusBadRequest, fmt.Sprintf("Invalid guest CID: %d", *v.GuestCID)
-		}
-		s.vsock = &v
-	}
-	return noContent, ""
-}
-
-func (s *Server) putDrive(id string, body []byte) (int, string) {
-	var v drive
-	if e := decode(body, &v); e != "" {
-		return http.StatusBadRequest, e
-	}
-	switch {
-	case v.DriveID == nil:
-		return http.StatusBadRequest, missing("drive_id")
-	case v.IsRootDevice == nil:
-		return http.StatusBadRequest, missing("is_root_device")
-	case *v.DriveID != id:
-		return http.StatusBadRequest, "The id from the path does not match the id from the body!"
-	case v.PathOnHost == nil || v.IsReadOnly == nil:
-		return http.StatusBadRequest, "Unable to create the block device: path_on_host and is_read_only are required for a virtio block device"
-	}
-	if e := mustExist("path_on_host", *v.PathOnHost); e != "" {
-		return http.StatusBadRequest, e
-	}
-	if *v.IsRootDevice {
-		for _, other := range s.drives {
-			if *other.IsRootDevice && *other.DriveID != id {
-				return http.StatusBadRequest, "A root block device already exists!"
-			}
-		}
-	}
-	if _, ok := s.drives[id]; !ok {
-		s.driveOrder = append(s.driveOrder, id)
-	}
-	s.drives[id] = v
-	return noContent, ""
-}
-
-func (s *Server) putIface(id string, body []byte) (int, string) {
-	var v networkInterface
-	if e := decode(body, &v); e != "" {
-		return http.StatusBadRequest, e
-	}
-	switch {
-	case v.IfaceID == nil:
-		return http.StatusBadRequest, missing("iface_id")
-	case v.HostDevName == nil:
-		return http.StatusBadRequest, missing("host_dev_name")
-	case *v.IfaceID != id:
-		return http.StatusBadRequest, "The id from the path does not match the id from the body!"
-	}
-	if v.GuestMAC != nil {
-		if hw, err := net.ParseMAC(*v.GuestMAC); err != nil || len(hw) != 6 {
-			return http.StatusBadRequest, "Invalid guest MAC address: " + *v.GuestMAC
-		}
-	}
-	s.ifaces[id] = v
-	return noContent, ""
-}
-
-func (s *Server) putAction(body []byte) (int, string) {
-	var v action
-	if e := decode(body, &v); e != "" {
-		return http.StatusBadRequest, e
-	}
-	if v.ActionType == nil {
-		return http.StatusBadRequest, missing("action_type")
-	}
-	switch *v.ActionType {
-	case "InstanceStart":
-		if s.started {
-			return http.StatusBadRequest, faultPostBoot
-		}
-		if s.boot == nil {
-			return http.StatusBadRequest, "Start microvm error: Cannot start microvm without kernel configuration."
-		}
-		if !s.hasRoot() {
-			return http.StatusBadRequest, "Start microvm error: no root block device configured (fake firecracker requires one)."
-		}
-		s.started = true
-		args := ""
-		if s.boot.BootArgs != nil {
-			args = *s.boot.BootArgs
-		}
-		fmt.Fprintf(s.console, "fakefc: booting kernel %s with %q\nfakefc: drives %v\n\nfakevm login: ", *s.boot.KernelImagePath, args, s.driveOrder)
-	case "SendCtrlAltDel":
-		if !s.started {
-			return http.StatusBadRequest, faultPreBoot
-		}
-		s.once.Do(func() { close(s.ctrlAltDel) })
-	case "FlushMetrics":
-		if !s.started {
-			return http.StatusBadRequest, faultPreBoot
-		}
-	default:
-		return http.StatusBadRequest, fmt.Sprintf("An error occurred when deserializing the json body of a request: unknown variant `%s`, expected one of `FlushMetrics`, `InstanceStart`, `SendCtrlAltDel`.", *v.ActionType)
-	}
-	return noContent, ""
-}
-
-func (s *Server) hasRoot() bool {
-	for _, d := range s.drives {
-		if *d.IsRootDevice {
-			return true
-		}
-	}
-	return false
-}
-
-// decode parses body strictly: unknown fields are errors, as with the real
-// API's deserializer.
-func decode(body []byte, v any) string {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return "An error occurred when deserializing the json body of a request: " + err.Error() + "."
-	}
-	if dec.More() {
-		return "An error occurred when deserializing the json body of a request: trailing characters."
-	}
-	return ""
-}
-
-func missing(field string) string {
-	return fmt.Sprintf("An error occurred when deserializing the json body of a request: missing field `%s`.", field)
-}
-
-func mustExist(field, path string) string {
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Sprintf("Invalid %s %q: %v", field, path, err)
-	}
-	return ""
-}
-
-func oneOf(s string, opts ...string) bool {
-	for _, o := range opts {
-		if s == o {
-			return true
-		}
-	}
-	return false
+	return badRequest, invalid
 }
