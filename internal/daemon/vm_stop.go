@@ -36,7 +36,7 @@ func (d *Daemon) stopVM(ctx context.Context, name string, rep api.Reporter) (*ap
 
 // powerOff shuts v down and releases its runtime resources: the power
 // button (re-pressed every few seconds: a press before the guest listens is
-// lost), `systemctl poweroff` over SSH after a short grace, and SIGKILL at
+// lost), the driver's guest stop command (poweroff; reboot for firecracker) over SSH after a short grace, and SIGKILL at
 // stop_timeout.
 func (d *Daemon) powerOff(ctx context.Context, v *store.VM, rep api.Reporter) error {
 	h, ok := handleOf(v)
@@ -78,7 +78,7 @@ func (d *Daemon) gracefulStop(ctx context.Context, v *store.VM, drv vmm.Driver, 
 			go func() {
 				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
-				_, _ = d.sshRun(sctx, v, "systemctl poweroff || poweroff")
+				_, _ = d.sshRun(sctx, v, vmm.GuestStopCommand(drv))
 			}()
 		}
 		if waitExit(drv, h, 250*time.Millisecond) {
