@@ -35,8 +35,11 @@ runtime-bundle: build
 runtime-bundle-local: build
 	./banger bundle build --dir runtime --cache-dir $(CACHE) --kernel $(KERNEL)
 
-# Rebuild ./runtime (rootfs from packages.apt; the kernel comes from cache).
-rootfs: runtime-bundle-local
+# Rebuild ./runtime/rootfs-docker.ext4 from ./runtime/rootfs.ext4 +
+# packages.apt + Docker Engine; a no-op while its packages stamp matches.
+# Root (loop mount + chroot). Other base: make rootfs ROOTFS_ARGS="--base-rootfs PATH".
+rootfs:
+	./scripts/make-rootfs.sh $(ROOTFS_ARGS)
 
 # Smoke test against the running daemon (NAT=1 adds an apt-get in the guest).
 verify: build

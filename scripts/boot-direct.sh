@@ -22,8 +22,9 @@ else
   [ -n "$mhz" ] && [ "$mhz" -gt 0 ] && extra="tsc_early_khz=$((mhz * 1000))"
 fi
 
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
-  [ -f "$work/qemu.pid" ] && kill -9 "$(cat "$work/qemu.pid")" 2>/dev/null || true
+  if [ -f "$work/qemu.pid" ]; then kill -9 "$(cat "$work/qemu.pid")" 2>/dev/null || true; fi
   sleep 0.2
   ip link del "$tap" 2>/dev/null || true
   ip link del "$br" 2>/dev/null || true

@@ -11,6 +11,7 @@ pkgs=(
   dnsutils                            # dig (tests, doctor hints)
   debootstrap                         # bundle builder: rootfs
   linux-source-6.1 bc flex bison libelf-dev libssl-dev make gcc cpio xz-utils  # microVM kernel
+  shellcheck jq                       # helper-script tests, dns.sh
   ca-certificates curl tmux
 )
 

@@ -22,11 +22,11 @@ const (
 
 // managed lists every OutDir entry Build owns: entries a build does not
 // produce are removed so bundle.json describes the directory exactly.
-var managed = []string{
+var managed = append([]string{
 	RootfsName, BaseRootfsName, PackagesName, PackagesStamp, FirecrackerName,
 	MetadataFileName, vmlinuxName, bzImageName, vmlinuzName, initrdName,
 	modulesName, configName,
-}
+}, helperFiles()...)
 
 // progress serialises Options.Progress calls.
 type progress struct {
@@ -146,7 +146,7 @@ func Build(ctx context.Context, o Options) error {
 		}
 		meta.microVM(kres.release)
 	}
-	p.step("bundle: package list and firecracker")
+	p.step("bundle: package list, helpers and firecracker")
 	if err := stageExtras(o, pl, fc, stage, meta); err != nil {
 		return err
 	}
@@ -177,6 +177,9 @@ func stageExtras(o Options, pl *PackageList, fc, stage string, meta *metadata) e
 	}
 	if err := os.WriteFile(filepath.Join(stage, PackagesStamp), []byte(pl.SHA256+"\n"), 0o644); err != nil {
 		return fmt.Errorf("bundle build: %w", err)
+	}
+	if err := stageHelpers(stage, meta); err != nil {
+		return err
 	}
 	if fc == "" {
 		o.Log.Info("no firecracker binary found; the bundle has none")

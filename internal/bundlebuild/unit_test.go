@@ -3,6 +3,7 @@ package bundlebuild
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -244,5 +245,38 @@ func TestOptionsValidation(t *testing.T) {
 		if err := Build(context.Background(), o); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: err = %v", want, err)
 		}
+	}
+}
+
+func TestHelpersShippedAndListed(t *testing.T) {
+	stage := t.TempDir()
+	writeFile(t, filepath.Join(stage, vmlinuxName), "\x7fELF")
+	md := newMetadata(Options{Suite: "bookworm"}, &PackageList{})
+	md.microVM("6.1.192")
+	if err := stageHelpers(stage, md); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeMetadata(stage, md); err != nil {
+		t.Fatal(err)
+	}
+	r, err := bundle.Resolve(stage, bundle.Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, file := range map[string]string{"customize": "customize.sh", "make-rootfs": "make-rootfs.sh", "interactive": "interactive.sh", "verify": "verify.sh", "packages": "packages.sh", "dns": "dns.sh"} {
+		p := r.Helpers[name]
+		fi, err := os.Stat(p)
+		if p != filepath.Join(stage, file) || err != nil {
+			t.Errorf("helper %s = %q (%v), want %s in the bundle", name, p, err, file)
+			continue
+		}
+		if lib := name == "packages" || name == "dns"; (fi.Mode().Perm()&0o111 != 0) == lib {
+			t.Errorf("helper %s mode %v", name, fi.Mode())
+		}
+	}
+	// A bundle's customize.sh finds its library beside it.
+	out, err := exec.Command(filepath.Join(stage, "customize.sh"), "--package", "jq", "--print").Output()
+	if err != nil || !strings.Contains(string(out), "apt-get install -y -q --no-install-recommends jq") {
+		t.Fatalf("bundled customize.sh: %v\n%s", err, out)
 	}
 }

@@ -87,15 +87,15 @@ func (d *Daemon) ensureFirewallBase(ctx context.Context) {
 }
 
 // initDNS starts the built-in .vm server on the bridge address or sets up
-// the mapdns publisher, per config.
+// starts (or adopts) mapdns, per config.
 func (d *Daemon) initDNS(ctx context.Context) {
 	switch d.cfg.DNS {
 	case "none":
 		return
 	case "mapdns":
 		m := dns.NewMapdns(d.cfg.MapDNSDataFile, d.cfg.MapDNSBin, "")
-		if err := m.Check(); err != nil {
-			d.log.Warn("mapdns unusable", "err", err)
+		if err := m.Start(ctx); err != nil {
+			d.log.Warn("mapdns not running; records go to its data file only", "err", err)
 		}
 		d.publisher = m
 		return
@@ -127,6 +127,9 @@ func (d *Daemon) initDNS(ctx context.Context) {
 func (d *Daemon) closeSubsystems() {
 	if d.dnsServer != nil {
 		_ = d.dnsServer.Close()
+	}
+	if m, ok := d.publisher.(*dns.Mapdns); ok {
+		_ = m.Close() // stops mapdns only if bangerd started it
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

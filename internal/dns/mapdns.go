@@ -8,9 +8,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
+	"sync"
 
 	"github.com/bangerdev/banger/internal/execx"
 	"golang.org/x/sys/unix"
@@ -37,8 +36,8 @@ func MapdnsDataFile(configured string) string {
 	return filepath.Join(base, "mapdns", "records.json")
 }
 
-// Mapdns publishes records into the JSON data file of the external mapdns
-// server: an object from FQDN to record types,
+// Mapdns publishes records into the JSON data file of a mapdns server: an
+// object from FQDN to record types,
 //
 //	{"calm-otter.vm.": {"A": "172.30.0.2"}}
 //
@@ -47,24 +46,39 @@ func MapdnsDataFile(configured string) string {
 // banger processes never lose each other's records. Entries banger did not
 // write are kept as they are.
 //
-// After a change mapdns is told to reload with SIGHUP when its pid is known
-// (PidFile). banger never starts or restarts mapdns itself: without a pid
-// it relies on mapdns noticing the new file.
+// Start runs the mapdns program (Bin) unless one is already running (found
+// by PidFile); after every change mapdns is sent SIGHUP to reload the file.
+// Close stops mapdns only when Start started it. See docs/networking.md for
+// the contract a mapdns program must follow.
 type Mapdns struct {
 	// DataFile is the JSON data file (see MapdnsDataFile).
 	DataFile string
-	// Bin is the mapdns program (config mapdns_bin), checked by Check.
+	// Bin is the mapdns program (config mapdns_bin); "mapdns" when empty.
 	Bin string
-	// PidFile holds mapdns's pid; empty or unreadable means unknown.
+	// PidFile holds mapdns's pid; "mapdns.pid" beside DataFile when empty.
 	PidFile string
+	// Listen is passed to a started mapdns as --listen; mapdns's own
+	// default when invalid (zero).
+	Listen netip.AddrPort
+	// LogFile receives a started mapdns's output; "mapdns.log" beside
+	// DataFile when empty.
+	LogFile string
 	// Zone is the zone names are published in; DefaultZone when empty.
 	Zone string
+
+	mu   sync.Mutex // guards proc
+	proc proc
 }
 
 // NewMapdns returns a Mapdns publisher for dataFile (resolved with
-// MapdnsDataFile), bin and pidFile.
+// MapdnsDataFile), bin and pidFile (empty: "mapdns.pid" beside the data
+// file).
 func NewMapdns(dataFile, bin, pidFile string) *Mapdns {
-	return &Mapdns{DataFile: MapdnsDataFile(dataFile), Bin: bin, PidFile: pidFile, Zone: DefaultZone}
+	m := &Mapdns{DataFile: MapdnsDataFile(dataFile), Bin: bin, PidFile: pidFile, Zone: DefaultZone}
+	if m.PidFile == "" {
+		m.PidFile = filepath.Join(filepath.Dir(m.DataFile), "mapdns.pid")
+	}
+	return m
 }
 
 // Name implements Publisher.
@@ -72,14 +86,17 @@ func (m *Mapdns) Name() string { return "mapdns" }
 
 // Check reports whether the mapdns program can be found.
 func (m *Mapdns) Check() error {
-	bin := m.Bin
-	if bin == "" {
-		bin = "mapdns"
-	}
-	if !execx.Have(bin) {
-		return fmt.Errorf("mapdns program %q not found: install mapdns, set mapdns_bin, or use the builtin DNS server", bin)
+	if !execx.Have(m.bin()) {
+		return fmt.Errorf("mapdns program %q not found: install mapdns, set mapdns_bin, or use the builtin DNS server", m.bin())
 	}
 	return nil
+}
+
+func (m *Mapdns) bin() string {
+	if m.Bin == "" {
+		return "mapdns"
+	}
+	return m.Bin
 }
 
 func (m *Mapdns) fqdn(name string) (string, error) {
@@ -163,6 +180,15 @@ func readRecords(path string) (map[string]map[string]json.RawMessage, error) {
 
 // update applies edit to the data file under the lock, then signals mapdns.
 func (m *Mapdns) update(edit func(map[string]map[string]json.RawMessage)) error {
+	if err := m.rewrite(edit); err != nil {
+		return err
+	}
+	return m.reload()
+}
+
+// rewrite applies edit to the data file under the lock and replaces the file
+// atomically.
+func (m *Mapdns) rewrite(edit func(map[string]map[string]json.RawMessage)) error {
 	dir := filepath.Dir(m.DataFile)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create mapdns data dir: %w", err)
@@ -205,25 +231,6 @@ func (m *Mapdns) update(edit func(map[string]map[string]json.RawMessage)) error 
 	}
 	if err != nil {
 		return fmt.Errorf("write mapdns data file %s: %w", m.DataFile, err)
-	}
-	return m.signal()
-}
-
-// signal sends SIGHUP to mapdns when its pid is known and alive.
-func (m *Mapdns) signal() error {
-	if m.PidFile == "" {
-		return nil
-	}
-	b, err := os.ReadFile(m.PidFile)
-	if err != nil {
-		return nil // not running, or never started: it reads the file on start
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
-		return nil
-	}
-	if err := syscall.Kill(pid, syscall.SIGHUP); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("signal mapdns (pid %d) to reload: %w", pid, err)
 	}
 	return nil
 }

@@ -7,97 +7,12 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"strconv"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/bangerdev/banger/internal/execx"
-	mdns "github.com/miekg/dns"
 )
-
-// startMapdnsLike runs a stand-in for mapdns built from the builtin server:
-// it serves the records of file and reloads them on SIGHUP. It returns the
-// server and the pid file to hand to Mapdns.
-func startMapdnsLike(t *testing.T, file string) (*Server, string) {
-	s := startServer(t, Options{})
-	load := func() {
-		recs, err := ReadMapdnsFile(file)
-		if err != nil {
-			t.Errorf("reload: %v", err)
-			return
-		}
-		if err := s.Replace(recs); err != nil {
-			t.Errorf("reload: %v", err)
-		}
-	}
-	load()
-	hup := make(chan os.Signal, 4)
-	signal.Notify(hup, syscall.SIGHUP)
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-hup:
-				load()
-			case <-done:
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() { signal.Stop(hup); close(done) })
-	pidFile := filepath.Join(t.TempDir(), "mapdns.pid")
-	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return s, pidFile
-}
-
-// waitRcode polls until name answers with rcode (the reload is async).
-func waitRcode(t *testing.T, s *Server, name string, rcode int) *mdns.Msg {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		r := query(t, s, "udp", name, mdns.TypeA)
-		if r.Rcode == rcode || time.Now().After(deadline) {
-			if r.Rcode != rcode {
-				t.Fatalf("%s: rcode %s, want %s", name, mdns.RcodeToString[r.Rcode], mdns.RcodeToString[rcode])
-			}
-			return r
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func TestMapdnsPublishReload(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "mapdns", "records.json")
-	srv, pidFile := startMapdnsLike(t, file)
-	m := NewMapdns(file, "", pidFile)
-	if m.Name() != "mapdns" {
-		t.Fatal(m.Name())
-	}
-	if err := m.Publish("Calm-Otter", netip.MustParseAddr("172.30.0.2")); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(file)
-	if want := "{\n  \"calm-otter.vm.\": {\n    \"A\": \"172.30.0.2\"\n  }\n}\n"; string(b) != want {
-		t.Fatalf("data file = %q", b)
-	}
-	r := waitRcode(t, srv, "calm-otter.vm.", mdns.RcodeSuccess)
-	if r.Answer[0].(*mdns.A).A.String() != "172.30.0.2" {
-		t.Fatalf("answer %v", r.Answer)
-	}
-	if err := m.Unpublish("calm-otter"); err != nil {
-		t.Fatal(err)
-	}
-	waitRcode(t, srv, "calm-otter.vm.", mdns.RcodeNameError)
-	if err := m.Publish("a.b", netip.MustParseAddr("172.30.0.2")); err == nil {
-		t.Fatal("dotted name accepted")
-	}
-}
 
 func TestMapdnsKeepsForeignEntries(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "records.json")

@@ -8,9 +8,13 @@ import (
 	"strings"
 )
 
-// LoadFile reads a word-list file (format in the package documentation) and
-// returns a Generator over it. Errors name the file and line.
+// LoadFile returns the Generator for namegen_path: a name program when path
+// is one (see NewProgram), else a Generator over the word-list file (format
+// in the package documentation). Errors name the file and line.
 func LoadFile(path string) (*Generator, error) {
+	if isProgram(path) {
+		return NewProgram(path), nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read name word list: %w; fix namegen_path in config.toml or remove it to use the built-in words", err)

@@ -42,6 +42,8 @@ type Generator struct {
 	nouns      []string
 	// intn returns a random int in [0, n); replaced in tests.
 	intn func(n int) int
+	// program, when set, is run for each name instead of the word lists.
+	program string
 }
 
 // New returns a Generator over the built-in word lists.
@@ -72,6 +74,9 @@ func (g *Generator) Generate(taken func(string) bool) (string, error) {
 	if taken == nil {
 		taken = func(string) bool { return false }
 	}
+	if g.program != "" {
+		return g.generateFromProgram(taken)
+	}
 	for range randomTries {
 		name := g.pair()
 		if !taken(name) {
@@ -88,7 +93,8 @@ func (g *Generator) Generate(taken func(string) bool) (string, error) {
 	return "", fmt.Errorf("could not find a free name after %d attempts: pass --name explicitly", randomTries+maxSuffix)
 }
 
-// Size is the number of distinct adjective-noun pairs the generator knows.
+// Size is the number of distinct adjective-noun pairs the generator knows
+// (0 for a name program: unknown).
 func (g *Generator) Size() int { return len(g.adjectives) * len(g.nouns) }
 
 func (g *Generator) pair() string {
