@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -51,12 +52,16 @@ func kv(w io.Writer, pairs [][2]string) error {
 	return tw.Flush()
 }
 
-// age renders a duration since t like "3m", "2h", "5d".
-func age(t time.Time) string {
+// age renders the time since t like "3m", "2h", "5d".
+func (e *Env) age(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return shortDuration(time.Since(t))
+	now := time.Now
+	if e.Now != nil {
+		now = e.Now
+	}
+	return shortDuration(now().Sub(t))
 }
 
 func shortDuration(d time.Duration) string {
@@ -96,6 +101,15 @@ func (e *Env) progressPrinter() func(api.Event) {
 			}
 		}
 	}
+}
+
+// runWith calls runF when a test passed one (to see the parsed options),
+// else the verb's real run function.
+func runWith[O any](cmd *cobra.Command, e *Env, o *O, runF func(*O) error, run func(context.Context, *Env, *O) error) error {
+	if runF != nil {
+		return runF(o)
+	}
+	return run(cmd.Context(), e, o)
 }
 
 // exactArgs is cobra.ExactArgs with a message that names what is missing.

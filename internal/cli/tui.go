@@ -10,21 +10,20 @@ import (
 	"github.com/bangerdev/banger/internal/tui"
 )
 
-func newTUICmd(e *Env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "tui",
-		Short: "Interactive terminal UI for your VMs",
-		Args:  exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := e.Connect(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return tui.Run(cmd.Context(), c, tui.Options{
-				OnSSH: func(name string) error { return e.execSelf(cmd.Context(), "vm", "ssh", name) },
-			})
-		},
+func newTUICmd(e *Env, runF func(*NoArgsOptions) error) *cobra.Command {
+	return noArgsCmd("tui", "Interactive terminal UI for your VMs", func(cmd *cobra.Command) error {
+		return runWith(cmd, e, &NoArgsOptions{}, runF, tuiRun)
+	})
+}
+
+func tuiRun(ctx context.Context, e *Env, _ *NoArgsOptions) error {
+	b, err := e.Connect(ctx)
+	if err != nil {
+		return err
 	}
+	return tui.Run(ctx, b, tui.Options{
+		OnSSH: func(name string) error { return e.execSelf(ctx, "vm", "ssh", name) },
+	})
 }
 
 // execSelf runs banger again with args, passing the terminal through.
