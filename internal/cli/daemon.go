@@ -23,20 +23,6 @@ func newDaemonCmd(e *Env) *cobra.Command {
 	return cmd
 }
 
-// NoArgsOptions are the options of a verb with no arguments and no flags
-// of its own (`vm list`, `daemon status`, `version`, ...).
-type NoArgsOptions struct{}
-
-// noArgsCmd is a verb that takes no arguments and no flags of its own.
-func noArgsCmd(use, short string, run func(cmd *cobra.Command) error) *cobra.Command {
-	return &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  exactArgs(0, "no arguments"),
-		RunE:  func(cmd *cobra.Command, _ []string) error { return run(cmd) },
-	}
-}
-
 func newDaemonStatusCmd(e *Env, runF func(*NoArgsOptions) error) *cobra.Command {
 	return noArgsCmd("status", "Show the daemon's pid, version, uptime, socket and VM counts (starts it if needed)", func(cmd *cobra.Command) error {
 		return runWith(cmd, e, &NoArgsOptions{}, runF, daemonStatusRun)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,8 +8,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"github.com/spf13/cobra"
 
 	"github.com/bangerdev/banger/internal/api"
 	"github.com/bangerdev/banger/internal/units"
@@ -100,25 +97,6 @@ func (e *Env) progressPrinter() func(api.Event) {
 				fmt.Fprintf(e.Err, "      %s / %s\n", units.HumanSize(ev.Done), units.HumanSize(ev.Size))
 			}
 		}
-	}
-}
-
-// runWith calls runF when a test passed one (to see the parsed options),
-// else the verb's real run function.
-func runWith[O any](cmd *cobra.Command, e *Env, o *O, runF func(*O) error, run func(context.Context, *Env, *O) error) error {
-	if runF != nil {
-		return runF(o)
-	}
-	return run(cmd.Context(), e, o)
-}
-
-// exactArgs is cobra.ExactArgs with a message that names what is missing.
-func exactArgs(n int, what string) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
-			return fmt.Errorf("%s expects %s, got %d argument(s); see '%s --help'", cmd.CommandPath(), what, len(args), cmd.CommandPath())
-		}
-		return nil
 	}
 }
 

@@ -17,6 +17,7 @@ func refuseUnknownSubcommands(c *cobra.Command) {
 		c.Args = unknownSubcommand
 		if c.Run == nil && c.RunE == nil {
 			c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+			c.DisableFlagsInUseLine = true // usage shows "banger vm", not "banger vm [flags]"
 		}
 	}
 	for _, sub := range c.Commands() {
@@ -34,16 +35,65 @@ func unknownSubcommand(cmd *cobra.Command, args []string) error {
 }
 
 // unknownCommandError says which word was not understood where, and the
-// nearest subcommands when some are close, on one line.
+// nearest subcommand when one is close, on one line.
 func unknownCommandError(cmd *cobra.Command, word string) error {
-	if cmd.SuggestionsMinimumDistance <= 0 {
-		cmd.SuggestionsMinimumDistance = 2
-	}
 	hint := fmt.Sprintf("see '%s --help'", cmd.CommandPath())
-	if s := cmd.SuggestionsFor(word); len(s) > 0 {
+	if s := nearest(cmd, word); len(s) > 0 {
 		hint = "did you mean " + quoteOr(s) + "?"
 	}
 	return fmt.Errorf("unknown command %q for %q; %s", word, cmd.CommandPath(), hint)
+}
+
+// nearest returns the subcommands of cmd closest to word: cobra's
+// candidates (edit distance up to 2, or word is a prefix), ranked by edit
+// distance with a swap of two neighbours counting as one edit, prefix
+// matches first on a tie.
+func nearest(cmd *cobra.Command, word string) []string {
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	var best []string
+	bestScore := -1
+	for _, name := range cmd.SuggestionsFor(word) {
+		score := 2 * editDistance(strings.ToLower(word), strings.ToLower(name))
+		if !strings.HasPrefix(strings.ToLower(name), strings.ToLower(word)) {
+			score++
+		}
+		switch {
+		case bestScore < 0 || score < bestScore:
+			best, bestScore = []string{name}, score
+		case score == bestScore:
+			best = append(best, name)
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance of a and b:
+// insertions, deletions, substitutions and adjacent swaps cost one each.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
 }
 
 // quoteOr renders names as `"a"`, `"a" or "b"`, `"a", "b" or "c"`.

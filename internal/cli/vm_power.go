@@ -29,20 +29,6 @@ type VMKillOptions struct {
 	Signal string
 }
 
-// nameCmd is a verb whose only argument is one VM name, stored in *name
-// before run is called.
-func nameCmd(use, short string, name *string, run func(cmd *cobra.Command) error) *cobra.Command {
-	return &cobra.Command{
-		Use:   use + " NAME",
-		Short: short,
-		Args:  exactArgs(1, "a VM name"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			*name = args[0]
-			return run(cmd)
-		},
-	}
-}
-
 // printChanged renders the VM a power verb returned.
 func (e *Env) printChanged(vm *api.VM, done string) error {
 	return e.render(vm, func(w io.Writer) error {
