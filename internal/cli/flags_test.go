@@ -205,3 +205,22 @@ func TestUnknownOutputFormatRefused(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestBundleFlags(t *testing.T) {
+	var build *BundleBuildOptions
+	cmd := newBundleBuildCmd(testEnv(t), func(o *BundleBuildOptions) error { build = o; return nil })
+	if err := execute(cmd, "--dir", "rt", "--kernel", "both", "--suite", "trixie", "--cache-dir", "/c"); err != nil {
+		t.Fatal(err)
+	}
+	if build.Dir != "rt" || build.Build.Kernel != "both" || build.Build.Suite != "trixie" || build.Build.CacheDir != "/c" || build.Build.Mirror == "" {
+		t.Fatalf("build options = %+v", build)
+	}
+	var pkg *BundlePackageOptions
+	cmd = newBundlePackageCmd(testEnv(t), func(o *BundlePackageOptions) error { pkg = o; return nil })
+	if err := execute(cmd, "--write-manifest"); err != nil {
+		t.Fatal(err)
+	}
+	if !pkg.WriteManifest || pkg.Out != "dist/banger-runtime.tar.gz" {
+		t.Fatalf("package options = %+v", pkg)
+	}
+}
