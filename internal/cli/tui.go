@@ -32,7 +32,13 @@ func (e *Env) execSelf(ctx context.Context, args ...string) error {
 	if e.Socket != "" {
 		full = append([]string{"--socket", e.Socket}, args...)
 	}
-	c := exec.CommandContext(ctx, e.Exe, full...)
+	return e.runAttached(ctx, e.Exe, full...)
+}
+
+// runAttached runs a program on the CLI's own terminal streams; its exit
+// status becomes an *ExitError so banger exits with the same code.
+func (e *Env) runAttached(ctx context.Context, path string, args ...string) error {
+	c := exec.CommandContext(ctx, path, args...)
 	c.Stdin, c.Stdout, c.Stderr = e.In, e.Out, e.Err
 	if err := c.Run(); err != nil {
 		var ee *exec.ExitError

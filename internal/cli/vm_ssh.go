@@ -2,9 +2,7 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -72,16 +70,7 @@ func vmSSHRun(ctx context.Context, e *Env, o *VMSSHOptions) error {
 	if err != nil {
 		return fmt.Errorf("ssh not found: install openssh-client (Debian) or openssh-clients (Fedora)")
 	}
-	c := exec.CommandContext(ctx, path, argv[1:]...)
-	c.Stdin, c.Stdout, c.Stderr = e.In, e.Out, e.Err
-	if err := c.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return &ExitError{Code: ee.ExitCode()}
-		}
-		return err
-	}
-	return nil
+	return e.runAttached(ctx, path, argv[1:]...)
 }
 
 // VMExecOptions are the arguments and flags of `banger vm exec`.
