@@ -9,7 +9,7 @@ import (
 )
 
 // testEnv is an Env with no backend: flag tests must never reach a daemon.
-func testEnv(t *testing.T) *Env {
+func testEnv() *Env {
 	e := &Env{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}, In: strings.NewReader(""), Getenv: func(string) string { return "" }, Output: "text"}
 	e.Connect = nil // a call would panic: runF must stop every verb first
 	return e
@@ -24,7 +24,7 @@ func execute(cmd *cobra.Command, args ...string) error {
 
 func TestVMCreateFlags(t *testing.T) {
 	var got *VMCreateOptions
-	cmd := newVMCreateCmd(testEnv(t), func(o *VMCreateOptions) error { got = o; return nil })
+	cmd := newVMCreateCmd(testEnv(), func(o *VMCreateOptions) error { got = o; return nil })
 	if err := execute(cmd, "--name", "calm-otter", "--disk-size", "16G", "--memory", "2048", "--vcpu", "4", "--nat", "--no-wait", "--image", "dev"); err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestVMCreateFlags(t *testing.T) {
 		t.Fatalf("request = %+v", req)
 	}
 	// No resource flags: zero values, which the daemon fills from the config.
-	cmd = newVMCreateCmd(testEnv(t), func(o *VMCreateOptions) error { got = o; return nil })
+	cmd = newVMCreateCmd(testEnv(), func(o *VMCreateOptions) error { got = o; return nil })
 	if err := execute(cmd, "--name", "plain"); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ var resourceRefusals = []struct {
 func TestVMCreateRefusesOutOfRangeResources(t *testing.T) {
 	for _, c := range resourceRefusals {
 		var got *VMCreateOptions
-		cmd := newVMCreateCmd(testEnv(t), func(o *VMCreateOptions) error { got = o; return nil })
+		cmd := newVMCreateCmd(testEnv(), func(o *VMCreateOptions) error { got = o; return nil })
 		if err := execute(cmd, append([]string{"--name", "ok"}, c.flags...)...); err != nil {
 			t.Fatalf("%v: parse: %v", c.flags, err)
 		}
@@ -86,7 +86,7 @@ func TestVMCreateRejectsBadSizeAndArgs(t *testing.T) {
 	if _, err := o.request(); err == nil || !strings.Contains(err.Error(), `invalid --disk-size "lots"`) {
 		t.Fatalf("bad size: %v", err)
 	}
-	cmd := newVMCreateCmd(testEnv(t), func(*VMCreateOptions) error { t.Fatal("run called"); return nil })
+	cmd := newVMCreateCmd(testEnv(), func(*VMCreateOptions) error { t.Fatal("run called"); return nil })
 	if err := execute(cmd, "stray-arg"); err == nil || !strings.Contains(err.Error(), "expects no arguments") {
 		t.Fatalf("positional arg: %v", err)
 	}
@@ -94,7 +94,7 @@ func TestVMCreateRejectsBadSizeAndArgs(t *testing.T) {
 
 func TestVMSetFlags(t *testing.T) {
 	var got *VMSetOptions
-	cmd := newVMSetCmd(testEnv(t), func(o *VMSetOptions) error { got = o; return nil })
+	cmd := newVMSetCmd(testEnv(), func(o *VMSetOptions) error { got = o; return nil })
 	if err := execute(cmd, "web", "--memory", "4096", "--no-nat"); err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestVMSetFlags(t *testing.T) {
 func TestVMSetRefusesOutOfRangeResources(t *testing.T) {
 	for _, c := range resourceRefusals {
 		var got *VMSetOptions
-		cmd := newVMSetCmd(testEnv(t), func(o *VMSetOptions) error { got = o; return nil })
+		cmd := newVMSetCmd(testEnv(), func(o *VMSetOptions) error { got = o; return nil })
 		if err := execute(cmd, append([]string{"web"}, c.flags...)...); err != nil {
 			t.Fatalf("%v: parse: %v", c.flags, err)
 		}
@@ -132,14 +132,14 @@ func TestVMSetRefusesOutOfRangeResources(t *testing.T) {
 
 func TestVMDeleteFlags(t *testing.T) {
 	var got *VMDeleteOptions
-	cmd := newVMDeleteCmd(testEnv(t), func(o *VMDeleteOptions) error { got = o; return nil })
+	cmd := newVMDeleteCmd(testEnv(), func(o *VMDeleteOptions) error { got = o; return nil })
 	if err := execute(cmd, "--force", "a", "b"); err != nil {
 		t.Fatal(err)
 	}
 	if !got.Force || strings.Join(got.Names, ",") != "a,b" {
 		t.Fatalf("options = %+v", got)
 	}
-	cmd = newVMDeleteCmd(testEnv(t), func(o *VMDeleteOptions) error { t.Fatal("run called"); return nil })
+	cmd = newVMDeleteCmd(testEnv(), func(o *VMDeleteOptions) error { t.Fatal("run called"); return nil })
 	if err := execute(cmd); err == nil || !strings.Contains(err.Error(), "at least one VM name") {
 		t.Fatalf("no names: %v", err)
 	}
@@ -147,31 +147,31 @@ func TestVMDeleteFlags(t *testing.T) {
 
 func TestVMPowerAndRemoteFlags(t *testing.T) {
 	var kill *VMKillOptions
-	if err := execute(newVMKillCmd(testEnv(t), func(o *VMKillOptions) error { kill = o; return nil }), "web", "-s", "TERM"); err != nil || kill.Name != "web" || kill.Signal != "TERM" {
+	if err := execute(newVMKillCmd(testEnv(), func(o *VMKillOptions) error { kill = o; return nil }), "web", "-s", "TERM"); err != nil || kill.Name != "web" || kill.Signal != "TERM" {
 		t.Fatalf("kill: %+v %v", kill, err)
 	}
 	var start *VMStartOptions
-	if err := execute(newVMStartCmd(testEnv(t), func(o *VMStartOptions) error { start = o; return nil }), "db", "--no-wait"); err != nil || start.Name != "db" || !start.NoWait {
+	if err := execute(newVMStartCmd(testEnv(), func(o *VMStartOptions) error { start = o; return nil }), "db", "--no-wait"); err != nil || start.Name != "db" || !start.NoWait {
 		t.Fatalf("start: %+v %v", start, err)
 	}
 	var ex *VMExecOptions
-	if err := execute(newVMExecCmd(testEnv(t), func(o *VMExecOptions) error { ex = o; return nil }), "-i", "web", "--", "uname", "-a"); err != nil ||
+	if err := execute(newVMExecCmd(testEnv(), func(o *VMExecOptions) error { ex = o; return nil }), "-i", "web", "--", "uname", "-a"); err != nil ||
 		ex.Name != "web" || !ex.Stdin || strings.Join(ex.Command, " ") != "uname -a" {
 		t.Fatalf("exec: %+v %v", ex, err)
 	}
 	var ssh *VMSSHOptions
-	if err := execute(newVMSSHCmd(testEnv(t), func(o *VMSSHOptions) error { ssh = o; return nil }), "web"); err != nil || ssh.Name != "web" || len(ssh.Command) != 0 {
+	if err := execute(newVMSSHCmd(testEnv(), func(o *VMSSHOptions) error { ssh = o; return nil }), "web"); err != nil || ssh.Name != "web" || len(ssh.Command) != 0 {
 		t.Fatalf("ssh: %+v %v", ssh, err)
 	}
 	var logs *VMLogsOptions
-	if err := execute(newVMLogsCmd(testEnv(t), func(o *VMLogsOptions) error { logs = o; return nil }), "-f", "web"); err != nil || logs.Name != "web" || !logs.Follow {
+	if err := execute(newVMLogsCmd(testEnv(), func(o *VMLogsOptions) error { logs = o; return nil }), "-f", "web"); err != nil || logs.Name != "web" || !logs.Follow {
 		t.Fatalf("logs: %+v %v", logs, err)
 	}
 }
 
 func TestImageBuildFlags(t *testing.T) {
 	var got *ImageBuildOptions
-	cmd := newImageBuildCmd(testEnv(t), func(o *ImageBuildOptions) error { got = o; return nil })
+	cmd := newImageBuildCmd(testEnv(), func(o *ImageBuildOptions) error { got = o; return nil })
 	if err := execute(cmd, "--name", "docker-dev", "--docker", "--package", "jq", "--package", "ripgrep", "--size", "4G"); err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestImageBuildFlags(t *testing.T) {
 	if err != nil || req.Name != "docker-dev" || !req.Docker || strings.Join(req.Packages, ",") != "jq,ripgrep" || req.Size != 4<<30 {
 		t.Fatalf("request = %+v %v", req, err)
 	}
-	cmd = newImageBuildCmd(testEnv(t), func(o *ImageBuildOptions) error { t.Fatal("run called"); return nil })
+	cmd = newImageBuildCmd(testEnv(), func(o *ImageBuildOptions) error { t.Fatal("run called"); return nil })
 	if err := execute(cmd); err == nil || !strings.Contains(err.Error(), "needs --name") {
 		t.Fatalf("missing name: %v", err)
 	}
@@ -208,7 +208,7 @@ func TestUnknownOutputFormatRefused(t *testing.T) {
 
 func TestBundleFlags(t *testing.T) {
 	var build *BundleBuildOptions
-	cmd := newBundleBuildCmd(testEnv(t), func(o *BundleBuildOptions) error { build = o; return nil })
+	cmd := newBundleBuildCmd(testEnv(), func(o *BundleBuildOptions) error { build = o; return nil })
 	if err := execute(cmd, "--dir", "rt", "--kernel", "both", "--suite", "trixie", "--cache-dir", "/c"); err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func TestBundleFlags(t *testing.T) {
 		t.Fatalf("build options = %+v", build)
 	}
 	var pkg *BundlePackageOptions
-	cmd = newBundlePackageCmd(testEnv(t), func(o *BundlePackageOptions) error { pkg = o; return nil })
+	cmd = newBundlePackageCmd(testEnv(), func(o *BundlePackageOptions) error { pkg = o; return nil })
 	if err := execute(cmd, "--write-manifest"); err != nil {
 		t.Fatal(err)
 	}

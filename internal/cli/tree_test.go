@@ -18,7 +18,7 @@ func walk(c *cobra.Command, fn func(*cobra.Command)) {
 // treePaths lists the argument paths of every command (without "banger"),
 // split into parents (with subcommands) and leaves.
 func treePaths(t *testing.T) (parents, leaves [][]string) {
-	root := NewRootCmd(testEnv(t))
+	root := NewRootCmd(testEnv())
 	root.InitDefaultHelpCmd()
 	walk(root, func(c *cobra.Command) {
 		path := strings.Fields(c.CommandPath())[1:]
@@ -80,7 +80,7 @@ var variadic = map[string]bool{"vm delete": true, "vm ssh": true, "vm exec": tru
 
 func TestLeavesRejectStrayArguments(t *testing.T) {
 	_, leaves := treePaths(t)
-	root := NewRootCmd(testEnv(t))
+	root := NewRootCmd(testEnv())
 	root.InitDefaultHelpCmd()
 	checked := 0
 	for _, p := range leaves {
