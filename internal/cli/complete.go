@@ -20,8 +20,7 @@ func completeVMNames(e *Env) func(*cobra.Command, []string, string) ([]string, c
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		c := newPlainClient(l.SocketPath)
-		vms, err := c.ListVMs(ctx)
+		vms, err := e.Dial(l.SocketPath).ListVMs(ctx)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -13,87 +14,109 @@ import (
 
 func newImageCmd(e *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "image", Short: "Build and manage read-only base images"}
-	cmd.AddCommand(newImageListCmd(e), newImageShowCmd(e), newImageDeleteCmd(e), newImageBuildCmd(e, nil))
+	cmd.AddCommand(newImageListCmd(e, nil), newImageShowCmd(e, nil), newImageDeleteCmd(e, nil), newImageBuildCmd(e, nil))
 	return cmd
 }
 
-func newImageListCmd(e *Env) *cobra.Command {
-	return &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List images",
-		Args:    exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := e.Connect(cmd.Context())
-			if err != nil {
-				return err
-			}
-			ims, err := c.ListImages(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if ims == nil {
-				ims = []api.Image{}
-			}
-			return e.render(ims, func(w io.Writer) error {
-				rows := make([][]string, 0, len(ims))
-				for _, im := range ims {
-					src := "built"
-					if im.Builtin {
-						src = "bundle"
-					}
-					rows = append(rows, []string{im.Name, src, units.HumanSize(im.Size), fmt.Sprint(len(im.UsedBy)), age(im.CreatedAt)})
-				}
-				return table(w, []string{"NAME", "SOURCE", "SIZE", "VMS", "AGE"}, rows)
-			})
-		},
-	}
+func newImageListCmd(e *Env, runF func(*NoArgsOptions) error) *cobra.Command {
+	cmd := noArgsCmd("list", "List images", func(cmd *cobra.Command) error {
+		return runWith(cmd, e, &NoArgsOptions{}, runF, imageListRun)
+	})
+	cmd.Aliases = []string{"ls"}
+	return cmd
 }
 
-func newImageShowCmd(e *Env) *cobra.Command {
+func imageListRun(ctx context.Context, e *Env, _ *NoArgsOptions) error {
+	b, err := e.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	ims, err := b.ListImages(ctx)
+	if err != nil {
+		return err
+	}
+	if ims == nil {
+		ims = []api.Image{}
+	}
+	return e.render(ims, func(w io.Writer) error {
+		rows := make([][]string, 0, len(ims))
+		for _, im := range ims {
+			src := "built"
+			if im.Builtin {
+				src = "bundle"
+			}
+			rows = append(rows, []string{im.Name, src, units.HumanSize(im.Size), fmt.Sprint(len(im.UsedBy)), e.age(im.CreatedAt)})
+		}
+		return table(w, []string{"NAME", "SOURCE", "SIZE", "VMS", "AGE"}, rows)
+	})
+}
+
+// ImageShowOptions are the arguments of `banger image show`.
+type ImageShowOptions struct {
+	Name string
+}
+
+func newImageShowCmd(e *Env, runF func(*ImageShowOptions) error) *cobra.Command {
+	o := &ImageShowOptions{}
 	return &cobra.Command{
 		Use:   "show NAME",
 		Short: "Show an image",
 		Args:  exactArgs(1, "an image name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := e.Connect(cmd.Context())
-			if err != nil {
-				return err
-			}
-			im, err := c.GetImage(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return e.render(im, func(w io.Writer) error {
-				return kv(w, [][2]string{
-					{"name", im.Name}, {"path", im.Path}, {"size", units.HumanSize(im.Size)},
-					{"kernel", im.Kernel}, {"initrd", dash(im.Initrd)}, {"modules", dash(im.Modules)},
-					{"builtin", fmt.Sprint(im.Builtin)}, {"created", im.CreatedAt.Local().Format("2006-01-02 15:04:05")},
-					{"packages", dash(strings.Join(im.Packages, " "))}, {"used by", dash(strings.Join(im.UsedBy, ", "))},
-				})
-			})
+			o.Name = args[0]
+			return runWith(cmd, e, o, runF, imageShowRun)
 		},
 	}
 }
 
-func newImageDeleteCmd(e *Env) *cobra.Command {
+func imageShowRun(ctx context.Context, e *Env, o *ImageShowOptions) error {
+	b, err := e.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	im, err := b.GetImage(ctx, o.Name)
+	if err != nil {
+		return err
+	}
+	return e.render(im, func(w io.Writer) error {
+		return kv(w, [][2]string{
+			{"name", im.Name}, {"path", im.Path}, {"size", units.HumanSize(im.Size)},
+			{"kernel", im.Kernel}, {"initrd", dash(im.Initrd)}, {"modules", dash(im.Modules)},
+			{"builtin", fmt.Sprint(im.Builtin)}, {"created", im.CreatedAt.Local().Format("2006-01-02 15:04:05")},
+			{"packages", dash(strings.Join(im.Packages, " "))}, {"used by", dash(strings.Join(im.UsedBy, ", "))},
+		})
+	})
+}
+
+// ImageDeleteOptions are the arguments of `banger image delete`.
+type ImageDeleteOptions struct {
+	Name string
+}
+
+func newImageDeleteCmd(e *Env, runF func(*ImageDeleteOptions) error) *cobra.Command {
+	o := &ImageDeleteOptions{}
 	return &cobra.Command{
 		Use:     "delete NAME",
 		Aliases: []string{"rm"},
 		Short:   "Delete an image no VM uses",
 		Args:    exactArgs(1, "an image name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := e.Connect(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteImage(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.Out, "image %s deleted\n", args[0])
-			return nil
+			o.Name = args[0]
+			return runWith(cmd, e, o, runF, imageDeleteRun)
 		},
 	}
+}
+
+func imageDeleteRun(ctx context.Context, e *Env, o *ImageDeleteOptions) error {
+	b, err := e.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	if err := b.DeleteImage(ctx, o.Name); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Out, "image %s deleted\n", o.Name)
+	return nil
 }
 
 // ImageBuildOptions are the flags of `banger image build`.
@@ -103,6 +126,19 @@ type ImageBuildOptions struct {
 	Docker   bool
 	Packages []string
 	Size     string
+}
+
+// request validates the flags and builds the API request.
+func (o *ImageBuildOptions) request() (api.BuildImageRequest, error) {
+	req := api.BuildImageRequest{Name: o.Name, Base: o.Base, Docker: o.Docker, Packages: o.Packages}
+	if o.Size != "" {
+		n, err := units.ParseSize(o.Size)
+		if err != nil {
+			return req, fmt.Errorf("invalid --size %q: %v; use a size like 4G", o.Size, err)
+		}
+		req.Size = n
+	}
+	return req, nil
 }
 
 func newImageBuildCmd(e *Env, runF func(*ImageBuildOptions) error) *cobra.Command {
@@ -117,29 +153,7 @@ func newImageBuildCmd(e *Env, runF func(*ImageBuildOptions) error) *cobra.Comman
 			if o.Name == "" {
 				return fmt.Errorf("image build needs --name; see 'banger image build --help'")
 			}
-			if runF != nil {
-				return runF(o)
-			}
-			req := api.BuildImageRequest{Name: o.Name, Base: o.Base, Docker: o.Docker, Packages: o.Packages}
-			if o.Size != "" {
-				n, err := units.ParseSize(o.Size)
-				if err != nil {
-					return fmt.Errorf("invalid --size %q: %v; use a size like 4G", o.Size, err)
-				}
-				req.Size = n
-			}
-			c, err := e.Connect(cmd.Context())
-			if err != nil {
-				return err
-			}
-			im, err := c.BuildImage(cmd.Context(), req, e.progressPrinter())
-			if err != nil {
-				return err
-			}
-			return e.render(im, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "image %s built (%s); use it with 'banger vm create --image %s'\n", im.Name, units.HumanSize(im.Size), im.Name)
-				return err
-			})
+			return runWith(cmd, e, o, runF, imageBuildRun)
 		},
 	}
 	f := cmd.Flags()
@@ -149,4 +163,23 @@ func newImageBuildCmd(e *Env, runF func(*ImageBuildOptions) error) *cobra.Comman
 	f.StringArrayVar(&o.Packages, "package", nil, "apt package to install (repeatable)")
 	f.StringVar(&o.Size, "size", "", "grow the image filesystem to SIZE first")
 	return cmd
+}
+
+func imageBuildRun(ctx context.Context, e *Env, o *ImageBuildOptions) error {
+	req, err := o.request()
+	if err != nil {
+		return err
+	}
+	b, err := e.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	im, err := b.BuildImage(ctx, req, e.progressPrinter())
+	if err != nil {
+		return err
+	}
+	return e.render(im, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "image %s built (%s); use it with 'banger vm create --image %s'\n", im.Name, units.HumanSize(im.Size), im.Name)
+		return err
+	})
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,58 +17,66 @@ import (
 
 func newConfigCmd(e *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "config", Short: "Inspect banger's configuration"}
-	cmd.AddCommand(&cobra.Command{
-		Use:   "show",
-		Short: "Print the effective configuration and where each value came from",
-		Args:  exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := e.loadConfig()
-			if err != nil {
-				return err
-			}
-			if err := cfg.ResolveRuntimeDir(e.Exe); err != nil {
-				cfg.Sources["runtime_dir"] = "unresolved: " + err.Error()
-			}
-			rows := cfg.Rows()
-			return e.render(rows, func(w io.Writer) error {
-				fmt.Fprintf(w, "config file: %s\n", cfg.File)
-				out := make([][]string, 0, len(rows))
-				for _, r := range rows {
-					out = append(out, []string{r.Key, dash(r.Value), r.Source})
-				}
-				return table(w, []string{"KEY", "VALUE", "SOURCE"}, out)
-			})
-		},
-	})
+	cmd.AddCommand(newConfigShowCmd(e, nil))
 	return cmd
 }
 
-func newSSHConfigCmd(e *Env) *cobra.Command {
-	var install bool
-	cmd := &cobra.Command{
-		Use:   "ssh-config",
-		Short: "Print an ssh_config block so plain 'ssh NAME.vm' works (--install adds it to ~/.ssh/config)",
-		Args:  exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := e.loadConfig()
-			if err != nil {
-				return err
-			}
-			block := sshkeys.ConfigBlock(sshkeys.Options{KeyPath: cfg.SSHKeyPath, KnownHosts: sshkeys.KnownHostsFor(cfg.SSHKeyPath)})
-			if !install {
-				_, err := io.WriteString(e.Out, block)
-				return err
-			}
-			path, err := installSSHConfig(e.Getenv("HOME"), block)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.Out, "wrote %s and included it from ~/.ssh/config; try 'ssh NAME.vm'\n", path)
-			return nil
-		},
+func newConfigShowCmd(e *Env, runF func(*NoArgsOptions) error) *cobra.Command {
+	return noArgsCmd("show", "Print the effective configuration and where each value came from", func(cmd *cobra.Command) error {
+		return runWith(cmd, e, &NoArgsOptions{}, runF, configShowRun)
+	})
+}
+
+func configShowRun(_ context.Context, e *Env, _ *NoArgsOptions) error {
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
 	}
-	cmd.Flags().BoolVar(&install, "install", false, "write ~/.ssh/banger.conf and Include it at the top of ~/.ssh/config")
+	if err := cfg.ResolveRuntimeDir(e.Exe); err != nil {
+		cfg.Sources["runtime_dir"] = "unresolved: " + err.Error()
+	}
+	rows := cfg.Rows()
+	return e.render(rows, func(w io.Writer) error {
+		fmt.Fprintf(w, "config file: %s\n", cfg.File)
+		out := make([][]string, 0, len(rows))
+		for _, r := range rows {
+			out = append(out, []string{r.Key, dash(r.Value), r.Source})
+		}
+		return table(w, []string{"KEY", "VALUE", "SOURCE"}, out)
+	})
+}
+
+// SSHConfigOptions are the flags of `banger ssh-config`.
+type SSHConfigOptions struct {
+	// Install writes the block to ~/.ssh/banger.conf and includes it.
+	Install bool
+}
+
+func newSSHConfigCmd(e *Env, runF func(*SSHConfigOptions) error) *cobra.Command {
+	o := &SSHConfigOptions{}
+	cmd := noArgsCmd("ssh-config", "Print an ssh_config block so plain 'ssh NAME.vm' works (--install adds it to ~/.ssh/config)", func(cmd *cobra.Command) error {
+		return runWith(cmd, e, o, runF, sshConfigRun)
+	})
+	cmd.Flags().BoolVar(&o.Install, "install", false, "write ~/.ssh/banger.conf and Include it at the top of ~/.ssh/config")
 	return cmd
+}
+
+func sshConfigRun(_ context.Context, e *Env, o *SSHConfigOptions) error {
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	block := sshkeys.ConfigBlock(sshkeys.Options{KeyPath: cfg.SSHKeyPath, KnownHosts: sshkeys.KnownHostsFor(cfg.SSHKeyPath)})
+	if !o.Install {
+		_, err := io.WriteString(e.Out, block)
+		return err
+	}
+	path, err := installSSHConfig(e.Getenv("HOME"), block)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Out, "wrote %s and included it from ~/.ssh/config; try 'ssh NAME.vm'\n", path)
+	return nil
 }
 
 // installSSHConfig writes block to ~/.ssh/banger.conf and makes sure

@@ -9,8 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/bangerdev/banger/internal/api"
 	"github.com/bangerdev/banger/internal/units"
 )
@@ -51,12 +49,16 @@ func kv(w io.Writer, pairs [][2]string) error {
 	return tw.Flush()
 }
 
-// age renders a duration since t like "3m", "2h", "5d".
-func age(t time.Time) string {
+// age renders the time since t like "3m", "2h", "5d".
+func (e *Env) age(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return shortDuration(time.Since(t))
+	now := time.Now
+	if e.Now != nil {
+		now = e.Now
+	}
+	return shortDuration(now().Sub(t))
 }
 
 func shortDuration(d time.Duration) string {
@@ -95,16 +97,6 @@ func (e *Env) progressPrinter() func(api.Event) {
 				fmt.Fprintf(e.Err, "      %s / %s\n", units.HumanSize(ev.Done), units.HumanSize(ev.Size))
 			}
 		}
-	}
-}
-
-// exactArgs is cobra.ExactArgs with a message that names what is missing.
-func exactArgs(n int, what string) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
-			return fmt.Errorf("%s expects %s, got %d argument(s); see '%s --help'", cmd.CommandPath(), what, len(args), cmd.CommandPath())
-		}
-		return nil
 	}
 }
 

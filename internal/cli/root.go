@@ -1,6 +1,9 @@
 // Package cli is the `banger` command line: one file per command group, an
-// options struct and a run function per verb. It never touches host
-// resources itself; everything goes through bangerd's API client.
+// options struct, a newXCmd(e, runF) constructor and an xRun function per
+// verb (the cli/cli shape: tests pass runF to check flag parsing). It never
+// touches host resources itself; every daemon call goes through the
+// backend.Backend that Env.Connect returns, so verbs are unit-tested with an
+// in-memory fake.
 package cli
 
 import (
@@ -10,10 +13,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bangerdev/banger/internal/api/client"
+	"github.com/bangerdev/banger/internal/backend"
 	"github.com/bangerdev/banger/internal/paths"
 	"github.com/bangerdev/banger/internal/version"
 )
@@ -29,12 +34,17 @@ type Env struct {
 	Getenv func(string) string
 	// Exe is the path of the running banger binary.
 	Exe string
-	// Connect returns a client, starting bangerd if needed.
-	Connect func(ctx context.Context) (*client.Client, error)
+	// Connect returns the daemon backend, starting bangerd if needed.
+	Connect func(ctx context.Context) (backend.Backend, error)
+	// Dial returns a backend for socket that never starts a daemon (used by
+	// `daemon stop` and shell completion).
+	Dial func(socket string) backend.Backend
 	// Output is the --output flag: "text" or "json".
 	Output string
 	// Socket overrides the daemon socket (--socket).
 	Socket string
+	// Now is the clock for ages ("3m"); nil means time.Now.
+	Now func() time.Time
 }
 
 // NewEnv returns the production environment.
@@ -42,6 +52,7 @@ func NewEnv() *Env {
 	exe, _ := os.Executable()
 	e := &Env{Out: os.Stdout, Err: os.Stderr, In: os.Stdin, Getenv: os.Getenv, Exe: exe, Output: "text"}
 	e.Connect = e.connectDaemon
+	e.Dial = func(socket string) backend.Backend { return client.New(socket) }
 	return e
 }
 
@@ -58,7 +69,7 @@ func (e *Env) layout() (paths.Layout, error) {
 	return l, nil
 }
 
-func (e *Env) connectDaemon(ctx context.Context) (*client.Client, error) {
+func (e *Env) connectDaemon(ctx context.Context) (backend.Backend, error) {
 	l, err := e.layout()
 	if err != nil {
 		return nil, err
@@ -72,9 +83,6 @@ func (e *Env) connectDaemon(ctx context.Context) (*client.Client, error) {
 	}
 	return c, nil
 }
-
-// newPlainClient is a client that never auto-starts the daemon.
-func newPlainClient(socket string) *client.Client { return client.New(socket) }
 
 // daemonBin finds bangerd: next to banger first, then in PATH.
 func (e *Env) daemonBin() string {
@@ -123,14 +131,17 @@ func NewRootCmd(e *Env) *cobra.Command {
 		newDaemonCmd(e),
 		newBundleCmd(e),
 		newConfigCmd(e),
-		newDoctorCmd(e),
-		newSSHConfigCmd(e),
-		newVersionCmd(e),
-		newTUICmd(e),
+		newDoctorCmd(e, nil),
+		newSSHConfigCmd(e, nil),
+		newVersionCmd(e, nil),
+		newTUICmd(e, nil),
 	)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%v; see '%s --help'", err, cmd.CommandPath())
 	})
+	root.InitDefaultCompletionCmd()
+	root.SetHelpCommand(newHelpCmd())
+	refuseUnknownSubcommands(root)
 	return root
 }
 
@@ -157,3 +168,56 @@ type ExitError struct{ Code int }
 
 // Error describes the code.
 func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// The shape every verb shares (after cli/cli's pkg/cmd/<noun>/<verb>): an
+// options struct holding its arguments and flags, newXCmd(e, runF) that
+// parses into it, and xRun(ctx, e, opts) that does the work through
+// e.Connect. Tests pass runF to see the parsed options without a daemon, or
+// run the real xRun against a fake backend.
+
+// NoArgsOptions are the options of a verb with no arguments and no flags
+// of its own (`vm list`, `daemon status`, `version`, ...).
+type NoArgsOptions struct{}
+
+// noArgsCmd is a verb that takes no arguments and no flags of its own.
+func noArgsCmd(use, short string, run func(cmd *cobra.Command) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  exactArgs(0, "no arguments"),
+		RunE:  func(cmd *cobra.Command, _ []string) error { return run(cmd) },
+	}
+}
+
+// runWith calls runF when a test passed one (to see the parsed options),
+// else the verb's real run function.
+func runWith[O any](cmd *cobra.Command, e *Env, o *O, runF func(*O) error, run func(context.Context, *Env, *O) error) error {
+	if runF != nil {
+		return runF(o)
+	}
+	return run(cmd.Context(), e, o)
+}
+
+// exactArgs is cobra.ExactArgs with a message that names what is missing.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return fmt.Errorf("%s expects %s, got %d argument(s); see '%s --help'", cmd.CommandPath(), what, len(args), cmd.CommandPath())
+		}
+		return nil
+	}
+}
+
+// nameCmd is a verb whose only argument is one VM name, stored in *name
+// before run is called.
+func nameCmd(use, short string, name *string, run func(cmd *cobra.Command) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   use + " NAME",
+		Short: short,
+		Args:  exactArgs(1, "a VM name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			*name = args[0]
+			return run(cmd)
+		},
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bangerdev/banger/internal/api"
-	"github.com/bangerdev/banger/internal/units"
 )
 
 func newVMCmd(e *Env) *cobra.Command {
@@ -17,42 +16,47 @@ func newVMCmd(e *Env) *cobra.Command {
 		Short: "Create, run and manage VMs",
 	}
 	named := []*cobra.Command{
-		newVMShowCmd(e), newVMStatsCmd(e), newVMSSHCmd(e), newVMExecCmd(e), newVMLogsCmd(e),
-		newVMStartCmd(e), newVMStopCmd(e), newVMRestartCmd(e), newVMKillCmd(e),
+		newVMShowCmd(e, nil), newVMStatsCmd(e, nil), newVMSSHCmd(e, nil), newVMExecCmd(e, nil), newVMLogsCmd(e, nil),
+		newVMStartCmd(e, nil), newVMStopCmd(e, nil), newVMRestartCmd(e, nil), newVMKillCmd(e, nil),
 		newVMDeleteCmd(e, nil), newVMSetCmd(e, nil),
 	}
 	withVMCompletion(e, named...)
-	cmd.AddCommand(newVMCreateCmd(e, nil), newVMListCmd(e))
+	cmd.AddCommand(newVMCreateCmd(e, nil), newVMListCmd(e, nil))
 	cmd.AddCommand(named...)
 	return cmd
 }
 
-// CreateOptions are the flags of `banger vm create`.
-type CreateOptions struct {
-	Name     string
-	Image    string
-	DiskSize string
-	Memory   int
-	VCPUs    int
-	NAT      bool
-	NoWait   bool
+// VMCreateOptions are the flags of `banger vm create`.
+type VMCreateOptions struct {
+	ResourceFlags
+	Name   string
+	Image  string
+	NAT    bool
+	NoWait bool
 }
 
-// request validates the flags and builds the API request.
-func (o *CreateOptions) request() (api.CreateVMRequest, error) {
-	req := api.CreateVMRequest{Name: o.Name, Image: o.Image, MemoryMiB: o.Memory, VCPUs: o.VCPUs, NAT: o.NAT, NoWait: o.NoWait}
-	if o.DiskSize != "" {
-		n, err := units.ParseSize(o.DiskSize)
-		if err != nil {
-			return req, fmt.Errorf("invalid --disk-size %q: %v; use a size like 8G or 16384M", o.DiskSize, err)
-		}
-		req.DiskSize = n
+// request validates the flags and builds the API request. Resources left
+// at zero are filled from the config by the daemon.
+func (o *VMCreateOptions) request() (api.CreateVMRequest, error) {
+	req := api.CreateVMRequest{Name: o.Name, Image: o.Image, NAT: o.NAT, NoWait: o.NoWait}
+	res, err := o.parse("8G or 16384M")
+	if err != nil {
+		return req, err
+	}
+	if res.MemoryMiB != nil {
+		req.MemoryMiB = *res.MemoryMiB
+	}
+	if res.VCPUs != nil {
+		req.VCPUs = *res.VCPUs
+	}
+	if res.DiskSize != nil {
+		req.DiskSize = *res.DiskSize
 	}
 	return req, nil
 }
 
-func newVMCreateCmd(e *Env, runF func(*CreateOptions) error) *cobra.Command {
-	o := &CreateOptions{}
+func newVMCreateCmd(e *Env, runF func(*VMCreateOptions) error) *cobra.Command {
+	o := &VMCreateOptions{}
 	cmd := &cobra.Command{
 		Use:   "create [--name NAME]",
 		Short: "Create and boot a VM, waiting until SSH is ready",
@@ -60,10 +64,8 @@ func newVMCreateCmd(e *Env, runF func(*CreateOptions) error) *cobra.Command {
   banger vm create --name web --nat --memory 2048 --vcpu 4 --disk-size 16G`,
 		Args: exactArgs(0, "no arguments (use --name)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(o)
-			}
-			return vmCreateRun(cmd.Context(), e, o)
+			o.noteChanged(cmd.Flags())
+			return runWith(cmd, e, o, runF, vmCreateRun)
 		},
 	}
 	f := cmd.Flags()
@@ -77,16 +79,16 @@ func newVMCreateCmd(e *Env, runF func(*CreateOptions) error) *cobra.Command {
 	return cmd
 }
 
-func vmCreateRun(ctx context.Context, e *Env, o *CreateOptions) error {
+func vmCreateRun(ctx context.Context, e *Env, o *VMCreateOptions) error {
 	req, err := o.request()
 	if err != nil {
 		return err
 	}
-	c, err := e.Connect(ctx)
+	b, err := e.Connect(ctx)
 	if err != nil {
 		return err
 	}
-	vm, err := c.CreateVM(ctx, req, e.progressPrinter())
+	vm, err := b.CreateVM(ctx, req, e.progressPrinter())
 	if err != nil {
 		return err
 	}

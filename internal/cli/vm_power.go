@@ -9,73 +9,124 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bangerdev/banger/internal/api"
-	"github.com/bangerdev/banger/internal/api/client"
 )
 
-// vmAction builds a one-argument verb whose run returns the changed VM.
-func vmAction(e *Env, use, short string, run func(ctx context.Context, c *client.Client, name string) (*api.VM, error), done string) *cobra.Command {
-	return &cobra.Command{
-		Use:   use + " NAME",
-		Short: short,
-		Args:  exactArgs(1, "a VM name"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := e.Connect(cmd.Context())
-			if err != nil {
-				return err
-			}
-			vm, err := run(cmd.Context(), c, args[0])
-			if err != nil {
-				return err
-			}
-			return e.render(vm, func(w io.Writer) error {
-				fmt.Fprintf(w, "%s %s (%s)\n", vm.Name, done, vm.State)
-				return nil
-			})
-		},
+// VMStartOptions are the arguments and flags of `banger vm start` and
+// `banger vm restart`.
+type VMStartOptions struct {
+	Name   string
+	NoWait bool
+}
+
+// VMStopOptions are the arguments of `banger vm stop`.
+type VMStopOptions struct {
+	Name string
+}
+
+// VMKillOptions are the arguments and flags of `banger vm kill`.
+type VMKillOptions struct {
+	Name   string
+	Signal string
+}
+
+// printChanged renders the VM a power verb returned.
+func (e *Env) printChanged(vm *api.VM, done string) error {
+	return e.render(vm, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "%s %s (%s)\n", vm.Name, done, vm.State)
+		return err
+	})
+}
+
+func newVMStartCmd(e *Env, runF func(*VMStartOptions) error) *cobra.Command {
+	o := &VMStartOptions{}
+	cmd := nameCmd("start", "Boot a stopped VM", &o.Name, func(cmd *cobra.Command) error {
+		return runWith(cmd, e, o, runF, vmStartRun)
+	})
+	cmd.Flags().BoolVar(&o.NoWait, "no-wait", false, "do not wait for SSH")
+	return cmd
+}
+
+func vmStartRun(ctx context.Context, e *Env, o *VMStartOptions) error {
+	b, err := e.Connect(ctx)
+	if err != nil {
+		return err
 	}
+	vm, err := b.StartVM(ctx, o.Name, api.StartRequest{NoWait: o.NoWait}, e.progressPrinter())
+	if err != nil {
+		return err
+	}
+	return e.printChanged(vm, "started")
 }
 
-func newVMStartCmd(e *Env) *cobra.Command {
-	var noWait bool
-	cmd := vmAction(e, "start", "Boot a stopped VM", func(ctx context.Context, c *client.Client, name string) (*api.VM, error) {
-		return c.StartVM(ctx, name, api.StartRequest{NoWait: noWait}, e.progressPrinter())
-	}, "started")
-	cmd.Flags().BoolVar(&noWait, "no-wait", false, "do not wait for SSH")
+func newVMRestartCmd(e *Env, runF func(*VMStartOptions) error) *cobra.Command {
+	o := &VMStartOptions{}
+	cmd := nameCmd("restart", "Stop and start a VM", &o.Name, func(cmd *cobra.Command) error {
+		return runWith(cmd, e, o, runF, vmRestartRun)
+	})
+	cmd.Flags().BoolVar(&o.NoWait, "no-wait", false, "do not wait for SSH")
 	return cmd
 }
 
-func newVMStopCmd(e *Env) *cobra.Command {
-	return vmAction(e, "stop", "Power a VM off gracefully (forced after stop_timeout)", func(ctx context.Context, c *client.Client, name string) (*api.VM, error) {
-		return c.StopVM(ctx, name, e.progressPrinter())
-	}, "stopped")
+func vmRestartRun(ctx context.Context, e *Env, o *VMStartOptions) error {
+	b, err := e.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	vm, err := b.RestartVM(ctx, o.Name, api.StartRequest{NoWait: o.NoWait}, e.progressPrinter())
+	if err != nil {
+		return err
+	}
+	return e.printChanged(vm, "restarted")
 }
 
-func newVMRestartCmd(e *Env) *cobra.Command {
-	var noWait bool
-	cmd := vmAction(e, "restart", "Stop and start a VM", func(ctx context.Context, c *client.Client, name string) (*api.VM, error) {
-		return c.RestartVM(ctx, name, api.StartRequest{NoWait: noWait}, e.progressPrinter())
-	}, "restarted")
-	cmd.Flags().BoolVar(&noWait, "no-wait", false, "do not wait for SSH")
+func newVMStopCmd(e *Env, runF func(*VMStopOptions) error) *cobra.Command {
+	o := &VMStopOptions{}
+	return nameCmd("stop", "Power a VM off gracefully (forced after stop_timeout)", &o.Name, func(cmd *cobra.Command) error {
+		return runWith(cmd, e, o, runF, vmStopRun)
+	})
+}
+
+func vmStopRun(ctx context.Context, e *Env, o *VMStopOptions) error {
+	b, err := e.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	vm, err := b.StopVM(ctx, o.Name, e.progressPrinter())
+	if err != nil {
+		return err
+	}
+	return e.printChanged(vm, "stopped")
+}
+
+func newVMKillCmd(e *Env, runF func(*VMKillOptions) error) *cobra.Command {
+	o := &VMKillOptions{}
+	cmd := nameCmd("kill", "Send a signal to a VM's VMM process (default KILL)", &o.Name, func(cmd *cobra.Command) error {
+		return runWith(cmd, e, o, runF, vmKillRun)
+	})
+	cmd.Flags().StringVarP(&o.Signal, "signal", "s", "KILL", "signal name or number, e.g. TERM, KILL, 15")
 	return cmd
 }
 
-func newVMKillCmd(e *Env) *cobra.Command {
-	var sig string
-	cmd := vmAction(e, "kill", "Send a signal to a VM's VMM process (default KILL)", func(ctx context.Context, c *client.Client, name string) (*api.VM, error) {
-		return c.KillVM(ctx, name, strings.ToUpper(sig))
-	}, "signalled")
-	cmd.Flags().StringVarP(&sig, "signal", "s", "KILL", "signal name or number, e.g. TERM, KILL, 15")
-	return cmd
+func vmKillRun(ctx context.Context, e *Env, o *VMKillOptions) error {
+	b, err := e.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	vm, err := b.KillVM(ctx, o.Name, strings.ToUpper(o.Signal))
+	if err != nil {
+		return err
+	}
+	return e.printChanged(vm, "signalled")
 }
 
-// DeleteOptions are the flags of `banger vm delete`.
-type DeleteOptions struct {
+// VMDeleteOptions are the arguments and flags of `banger vm delete`.
+type VMDeleteOptions struct {
 	Names []string
 	Force bool
 }
 
-func newVMDeleteCmd(e *Env, runF func(*DeleteOptions) error) *cobra.Command {
-	o := &DeleteOptions{}
+func newVMDeleteCmd(e *Env, runF func(*VMDeleteOptions) error) *cobra.Command {
+	o := &VMDeleteOptions{}
 	cmd := &cobra.Command{
 		Use:     "delete NAME...",
 		Aliases: []string{"rm"},
@@ -88,51 +139,57 @@ func newVMDeleteCmd(e *Env, runF func(*DeleteOptions) error) *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Names = args
-			if runF != nil {
-				return runF(o)
-			}
-			c, err := e.Connect(cmd.Context())
-			if err != nil {
-				return err
-			}
-			for _, n := range o.Names {
-				if err := c.DeleteVM(cmd.Context(), n, o.Force); err != nil {
-					return err
-				}
-				if e.Output != "json" {
-					fmt.Fprintf(e.Out, "%s deleted\n", n)
-				}
-			}
-			return nil
+			return runWith(cmd, e, o, runF, vmDeleteRun)
 		},
 	}
 	cmd.Flags().BoolVarP(&o.Force, "force", "f", false, "stop a running VM first")
 	return cmd
 }
 
-func newVMLogsCmd(e *Env) *cobra.Command {
-	var follow bool
-	cmd := &cobra.Command{
-		Use:   "logs NAME",
-		Short: "Print a VM's serial console",
-		Args:  exactArgs(1, "a VM name"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := e.Connect(cmd.Context())
-			if err != nil {
-				return err
-			}
-			rc, err := c.Logs(cmd.Context(), args[0], follow)
-			if err != nil {
-				return err
-			}
-			defer rc.Close()
-			_, err = io.Copy(e.Out, rc)
-			if cmd.Context().Err() != nil {
-				return nil
-			}
-			return err
-		},
+func vmDeleteRun(ctx context.Context, e *Env, o *VMDeleteOptions) error {
+	b, err := e.Connect(ctx)
+	if err != nil {
+		return err
 	}
-	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new console output")
+	for _, n := range o.Names {
+		if err := b.DeleteVM(ctx, n, o.Force); err != nil {
+			return err
+		}
+		if e.Output != "json" {
+			fmt.Fprintf(e.Out, "%s deleted\n", n)
+		}
+	}
+	return nil
+}
+
+// VMLogsOptions are the arguments and flags of `banger vm logs`.
+type VMLogsOptions struct {
+	Name   string
+	Follow bool
+}
+
+func newVMLogsCmd(e *Env, runF func(*VMLogsOptions) error) *cobra.Command {
+	o := &VMLogsOptions{}
+	cmd := nameCmd("logs", "Print a VM's serial console", &o.Name, func(cmd *cobra.Command) error {
+		return runWith(cmd, e, o, runF, vmLogsRun)
+	})
+	cmd.Flags().BoolVarP(&o.Follow, "follow", "f", false, "keep printing new console output")
 	return cmd
+}
+
+func vmLogsRun(ctx context.Context, e *Env, o *VMLogsOptions) error {
+	b, err := e.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	rc, err := b.Logs(ctx, o.Name, o.Follow)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	_, err = io.Copy(e.Out, rc)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,30 +12,30 @@ import (
 	"github.com/bangerdev/banger/internal/units"
 )
 
-func newVMListCmd(e *Env) *cobra.Command {
-	return &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List VMs",
-		Args:    exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := e.Connect(cmd.Context())
-			if err != nil {
-				return err
-			}
-			vms, err := c.ListVMs(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if vms == nil {
-				vms = []api.VM{}
-			}
-			return e.render(vms, func(w io.Writer) error { return vmTable(w, vms) })
-		},
-	}
+func newVMListCmd(e *Env, runF func(*NoArgsOptions) error) *cobra.Command {
+	cmd := noArgsCmd("list", "List VMs", func(cmd *cobra.Command) error {
+		return runWith(cmd, e, &NoArgsOptions{}, runF, vmListRun)
+	})
+	cmd.Aliases = []string{"ls"}
+	return cmd
 }
 
-func vmTable(w io.Writer, vms []api.VM) error {
+func vmListRun(ctx context.Context, e *Env, _ *NoArgsOptions) error {
+	b, err := e.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	vms, err := b.ListVMs(ctx)
+	if err != nil {
+		return err
+	}
+	if vms == nil {
+		vms = []api.VM{}
+	}
+	return e.render(vms, func(w io.Writer) error { return e.vmTable(w, vms) })
+}
+
+func (e *Env) vmTable(w io.Writer, vms []api.VM) error {
 	rows := make([][]string, 0, len(vms))
 	for _, v := range vms {
 		nat := ""
@@ -42,31 +43,36 @@ func vmTable(w io.Writer, vms []api.VM) error {
 			nat = " (nat)"
 		}
 		rows = append(rows, []string{v.Name, v.State, v.Image, dash(v.IP) + nat, strconv.Itoa(v.VCPUs),
-			units.HumanSize(int64(v.MemoryMiB) << 20), units.HumanSize(v.DiskSize), age(v.CreatedAt)})
+			units.HumanSize(int64(v.MemoryMiB) << 20), units.HumanSize(v.DiskSize), e.age(v.CreatedAt)})
 	}
 	return table(w, []string{"NAME", "STATE", "IMAGE", "IP", "VCPU", "MEMORY", "DISK", "AGE"}, rows)
 }
 
-func newVMShowCmd(e *Env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "show NAME",
-		Short: "Show everything about a VM",
-		Args:  exactArgs(1, "a VM name"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := e.Connect(cmd.Context())
-			if err != nil {
-				return err
-			}
-			vm, err := c.GetVM(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return e.render(vm, func(w io.Writer) error { return showVM(w, vm) })
-		},
-	}
+// VMShowOptions are the arguments of `banger vm show`.
+type VMShowOptions struct {
+	Name string
 }
 
-func showVM(w io.Writer, v *api.VM) error {
+func newVMShowCmd(e *Env, runF func(*VMShowOptions) error) *cobra.Command {
+	o := &VMShowOptions{}
+	return nameCmd("show", "Show everything about a VM", &o.Name, func(cmd *cobra.Command) error {
+		return runWith(cmd, e, o, runF, vmShowRun)
+	})
+}
+
+func vmShowRun(ctx context.Context, e *Env, o *VMShowOptions) error {
+	b, err := e.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	vm, err := b.GetVM(ctx, o.Name)
+	if err != nil {
+		return err
+	}
+	return e.render(vm, func(w io.Writer) error { return e.showVM(w, vm) })
+}
+
+func (e *Env) showVM(w io.Writer, v *api.VM) error {
 	pid := "-"
 	if v.PID != 0 {
 		pid = strconv.Itoa(v.PID)
@@ -79,7 +85,7 @@ func showVM(w io.Writer, v *api.VM) error {
 		{"work disk", units.HumanSize(v.DiskSize)},
 		{"driver", dash(v.Driver) + accelSuffix(v.Accel)}, {"pid", pid},
 		{"created", v.CreatedAt.Local().Format("2006-01-02 15:04:05")},
-		{"started", timeOrDash(v)},
+		{"started", e.startedAt(v)},
 		{"dir", v.Files.Dir}, {"overlay", v.Files.Overlay + " (" + v.Files.OverlayKind + ")"},
 		{"work disk file", v.Files.WorkDisk}, {"console log", v.Files.ConsoleLog},
 		{"control socket", dash(v.Files.ControlSocket)}, {"kernel", v.Files.Kernel},
@@ -95,30 +101,36 @@ func accelSuffix(a string) string {
 	return " (" + a + ")"
 }
 
-func timeOrDash(v *api.VM) string {
+// startedAt renders when a running VM started and how long ago.
+func (e *Env) startedAt(v *api.VM) string {
 	if v.StartedAt.IsZero() || v.State != api.StateRunning {
 		return "-"
 	}
-	return v.StartedAt.Local().Format("2006-01-02 15:04:05") + " (" + age(v.StartedAt) + " ago)"
+	return v.StartedAt.Local().Format("2006-01-02 15:04:05") + " (" + e.age(v.StartedAt) + " ago)"
 }
 
-func newVMStatsCmd(e *Env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "stats NAME",
-		Short: "Show host-side and guest-side resource usage of a VM",
-		Args:  exactArgs(1, "a VM name"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := e.Connect(cmd.Context())
-			if err != nil {
-				return err
-			}
-			st, err := c.Stats(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return e.render(st, func(w io.Writer) error { return showStats(w, st) })
-		},
+// VMStatsOptions are the arguments of `banger vm stats`.
+type VMStatsOptions struct {
+	Name string
+}
+
+func newVMStatsCmd(e *Env, runF func(*VMStatsOptions) error) *cobra.Command {
+	o := &VMStatsOptions{}
+	return nameCmd("stats", "Show host-side and guest-side resource usage of a VM", &o.Name, func(cmd *cobra.Command) error {
+		return runWith(cmd, e, o, runF, vmStatsRun)
+	})
+}
+
+func vmStatsRun(ctx context.Context, e *Env, o *VMStatsOptions) error {
+	b, err := e.Connect(ctx)
+	if err != nil {
+		return err
 	}
+	st, err := b.Stats(ctx, o.Name)
+	if err != nil {
+		return err
+	}
+	return e.render(st, func(w io.Writer) error { return showStats(w, st) })
 }
 
 func showStats(w io.Writer, st *api.VMStats) error {

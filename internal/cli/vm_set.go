@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -10,37 +11,25 @@ import (
 	"github.com/bangerdev/banger/internal/units"
 )
 
-// SetOptions are the flags of `banger vm set`.
-type SetOptions struct {
-	Name     string
-	Memory   int
-	VCPUs    int
-	DiskSize string
-	NAT      bool
-	NoNAT    bool
-
-	memorySet, vcpuSet bool
+// VMSetOptions are the arguments and flags of `banger vm set`.
+type VMSetOptions struct {
+	ResourceFlags
+	Name  string
+	NAT   bool
+	NoNAT bool
 }
 
 // request turns the flags that were given into an API request.
-func (o *SetOptions) request() (api.SetVMRequest, error) {
+func (o *VMSetOptions) request() (api.SetVMRequest, error) {
 	var req api.SetVMRequest
 	if o.NAT && o.NoNAT {
 		return req, fmt.Errorf("--nat and --no-nat contradict each other; pass one")
 	}
-	if o.memorySet {
-		req.MemoryMiB = &o.Memory
+	res, err := o.parse("32G")
+	if err != nil {
+		return req, err
 	}
-	if o.vcpuSet {
-		req.VCPUs = &o.VCPUs
-	}
-	if o.DiskSize != "" {
-		n, err := units.ParseSize(o.DiskSize)
-		if err != nil {
-			return req, fmt.Errorf("invalid --disk-size %q: %v; use a size like 32G", o.DiskSize, err)
-		}
-		req.DiskSize = &n
-	}
+	req.MemoryMiB, req.VCPUs, req.DiskSize = res.MemoryMiB, res.VCPUs, res.DiskSize
 	if o.NAT || o.NoNAT {
 		v := o.NAT
 		req.NAT = &v
@@ -51,8 +40,8 @@ func (o *SetOptions) request() (api.SetVMRequest, error) {
 	return req, nil
 }
 
-func newVMSetCmd(e *Env, runF func(*SetOptions) error) *cobra.Command {
-	o := &SetOptions{}
+func newVMSetCmd(e *Env, runF func(*VMSetOptions) error) *cobra.Command {
+	o := &VMSetOptions{}
 	cmd := &cobra.Command{
 		Use:   "set NAME [--memory MIB] [--vcpu N] [--disk-size SIZE] [--nat|--no-nat]",
 		Short: "Change a VM's settings (memory, vCPUs and disk only while stopped; NAT any time)",
@@ -61,28 +50,8 @@ func newVMSetCmd(e *Env, runF func(*SetOptions) error) *cobra.Command {
 		Args: exactArgs(1, "a VM name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
-			o.memorySet = cmd.Flags().Changed("memory")
-			o.vcpuSet = cmd.Flags().Changed("vcpu")
-			if runF != nil {
-				return runF(o)
-			}
-			req, err := o.request()
-			if err != nil {
-				return err
-			}
-			c, err := e.Connect(cmd.Context())
-			if err != nil {
-				return err
-			}
-			vm, err := c.SetVM(cmd.Context(), o.Name, req)
-			if err != nil {
-				return err
-			}
-			return e.render(vm, func(w io.Writer) error {
-				fmt.Fprintf(w, "%s updated: %d vCPU, %s memory, %s work disk, nat %v\n", vm.Name, vm.VCPUs,
-					units.FormatSize(int64(vm.MemoryMiB)<<20), units.FormatSize(vm.DiskSize), vm.NAT)
-				return nil
-			})
+			o.noteChanged(cmd.Flags())
+			return runWith(cmd, e, o, runF, vmSetRun)
 		},
 	}
 	f := cmd.Flags()
@@ -92,4 +61,24 @@ func newVMSetCmd(e *Env, runF func(*SetOptions) error) *cobra.Command {
 	f.BoolVar(&o.NAT, "nat", false, "enable NAT")
 	f.BoolVar(&o.NoNAT, "no-nat", false, "disable NAT")
 	return cmd
+}
+
+func vmSetRun(ctx context.Context, e *Env, o *VMSetOptions) error {
+	req, err := o.request()
+	if err != nil {
+		return err
+	}
+	b, err := e.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	vm, err := b.SetVM(ctx, o.Name, req)
+	if err != nil {
+		return err
+	}
+	return e.render(vm, func(w io.Writer) error {
+		fmt.Fprintf(w, "%s updated: %d vCPU, %s memory, %s work disk, nat %v\n", vm.Name, vm.VCPUs,
+			units.FormatSize(int64(vm.MemoryMiB)<<20), units.FormatSize(vm.DiskSize), vm.NAT)
+		return nil
+	})
 }

@@ -2,9 +2,7 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -37,7 +35,15 @@ func splitDash(cmd *cobra.Command, args []string) (string, []string) {
 	return args[0], args[1:]
 }
 
-func newVMSSHCmd(e *Env) *cobra.Command {
+// VMSSHOptions are the arguments of `banger vm ssh`.
+type VMSSHOptions struct {
+	Name string
+	// Command is the remote command after "--"; empty for a login shell.
+	Command []string
+}
+
+func newVMSSHCmd(e *Env, runF func(*VMSSHOptions) error) *cobra.Command {
+	o := &VMSSHOptions{}
 	return &cobra.Command{
 		Use:   "ssh NAME [-- COMMAND...]",
 		Short: "SSH into a VM with the system ssh (exit code of a remote command is passed through)",
@@ -48,32 +54,35 @@ func newVMSSHCmd(e *Env) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, remote := splitDash(cmd, args)
-			t, err := e.sshTarget(cmd.Context(), name)
-			if err != nil {
-				return err
-			}
-			argv := sshkeys.SSHArgs(t, remote)
-			path, err := execLookPath(argv[0])
-			if err != nil {
-				return fmt.Errorf("ssh not found: install openssh-client (Debian) or openssh-clients (Fedora)")
-			}
-			c := exec.CommandContext(cmd.Context(), path, argv[1:]...)
-			c.Stdin, c.Stdout, c.Stderr = e.In, e.Out, e.Err
-			if err := c.Run(); err != nil {
-				var ee *exec.ExitError
-				if errors.As(err, &ee) {
-					return &ExitError{Code: ee.ExitCode()}
-				}
-				return err
-			}
-			return nil
+			o.Name, o.Command = splitDash(cmd, args)
+			return runWith(cmd, e, o, runF, vmSSHRun)
 		},
 	}
 }
 
-func newVMExecCmd(e *Env) *cobra.Command {
-	var stdin bool
+func vmSSHRun(ctx context.Context, e *Env, o *VMSSHOptions) error {
+	t, err := e.sshTarget(ctx, o.Name)
+	if err != nil {
+		return err
+	}
+	argv := sshkeys.SSHArgs(t, o.Command)
+	path, err := execLookPath(argv[0])
+	if err != nil {
+		return fmt.Errorf("ssh not found: install openssh-client (Debian) or openssh-clients (Fedora)")
+	}
+	return e.runAttached(ctx, path, argv[1:]...)
+}
+
+// VMExecOptions are the arguments and flags of `banger vm exec`.
+type VMExecOptions struct {
+	Name    string
+	Command []string
+	// Stdin passes standard input to the remote command.
+	Stdin bool
+}
+
+func newVMExecCmd(e *Env, runF func(*VMExecOptions) error) *cobra.Command {
+	o := &VMExecOptions{}
 	cmd := &cobra.Command{
 		Use:   "exec NAME -- COMMAND...",
 		Short: "Run a command in a VM for scripts (no terminal; exit code passed through)",
@@ -84,30 +93,34 @@ func newVMExecCmd(e *Env) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, remote := splitDash(cmd, args)
-			if len(remote) == 0 {
+			o.Name, o.Command = splitDash(cmd, args)
+			if len(o.Command) == 0 {
 				return fmt.Errorf("%s expects a command after the VM name", cmd.CommandPath())
 			}
-			t, err := e.sshTarget(cmd.Context(), name)
-			if err != nil {
-				return err
-			}
-			var in = e.In
-			if !stdin {
-				in = nil
-			}
-			code, err := sshkeys.Exec(cmd.Context(), t, shellJoin(remote), in, e.Out, e.Err)
-			if err != nil {
-				return err
-			}
-			if code != 0 {
-				return &ExitError{Code: code}
-			}
-			return nil
+			return runWith(cmd, e, o, runF, vmExecRun)
 		},
 	}
-	cmd.Flags().BoolVarP(&stdin, "stdin", "i", false, "pass standard input to the command")
+	cmd.Flags().BoolVarP(&o.Stdin, "stdin", "i", false, "pass standard input to the command")
 	return cmd
+}
+
+func vmExecRun(ctx context.Context, e *Env, o *VMExecOptions) error {
+	t, err := e.sshTarget(ctx, o.Name)
+	if err != nil {
+		return err
+	}
+	var in = e.In
+	if !o.Stdin {
+		in = nil
+	}
+	code, err := sshkeys.Exec(ctx, t, shellJoin(o.Command), in, e.Out, e.Err)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &ExitError{Code: code}
+	}
+	return nil
 }
 
 // shellJoin quotes args for the remote POSIX shell.

@@ -22,6 +22,10 @@ import (
 type Nftables struct {
 	// Table is the table name; TableName when empty (see ScopeFor).
 	Table string
+	// Owner, when set, restricts new connections from this host into the
+	// bridge to sockets of that uid and of root, so other accounts on a
+	// shared host cannot reach the owner's VMs (see docs/security.md).
+	Owner *int
 
 	opts []nftables.ConnOption
 
@@ -100,12 +104,49 @@ func (n *Nftables) EnsureBase(ctx context.Context, bridge string, subnet netip.P
 			ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, bridge),
 			ifname(expr.MetaKeyIIFNAME, expr.CmpOpNeq, bridge),
 			verdict(expr.VerdictDrop))})
+		if n.Owner != nil {
+			if err := n.ownerRules(c, t, bridge, *n.Owner); err != nil {
+				return err
+			}
+		}
 		if err := c.Flush(); err != nil {
 			return fmt.Errorf("add nftables base rules: %w", err)
 		}
 		n.bridge = bridge
 		return nil
 	})
+}
+
+// ownerRules (re)writes the output chain that lets only uid and root open
+// connections from this host to the VMs on bridge; replies and related
+// traffic pass.
+func (n *Nftables) ownerRules(c *nftables.Conn, t *nftables.Table, bridge string, uid int) error {
+	accept := nftables.ChainPolicyAccept
+	out := c.AddChain(&nftables.Chain{Name: "output", Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityFilter, Policy: &accept})
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("create nftables chain %s output: %w", n.tableName(), err)
+	}
+	old, err := c.GetRules(t, out)
+	if err != nil {
+		return fmt.Errorf("list nftables chain %s output: %w", n.tableName(), err)
+	}
+	for _, r := range old {
+		if err := c.DelRule(r); err != nil {
+			return fmt.Errorf("replace owner rule: %w", err)
+		}
+	}
+	ud := userdata.AppendString(nil, userdata.TypeComment, baseComment)
+	oif := ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, bridge)
+	c.AddRule(&nftables.Rule{Table: t, Chain: out, UserData: ud, Exprs: concat(oif, ctEstablished(), verdict(expr.VerdictAccept))})
+	for _, id := range []int{uid, 0} {
+		c.AddRule(&nftables.Rule{Table: t, Chain: out, UserData: ud, Exprs: concat(oif, []expr.Any{
+			&expr.Meta{Key: expr.MetaKeySKUID, Register: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.NativeEndian.PutUint32(uint32(id))},
+		}, verdict(expr.VerdictAccept))})
+	}
+	c.AddRule(&nftables.Rule{Table: t, Chain: out, UserData: ud, Exprs: concat(oif, verdict(expr.VerdictDrop))})
+	return nil
 }
 
 // AddVM implements Firewall.

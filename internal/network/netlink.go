@@ -12,7 +12,11 @@ import (
 
 // NetlinkManager is the real Manager. It changes links in the network
 // namespace of the calling thread (the host namespace in bangerd).
-type NetlinkManager struct{}
+type NetlinkManager struct {
+	// TapOwner is the uid that owns new taps and so may open them without
+	// privilege (the user whose VMM uses them); 0 is root.
+	TapOwner uint32
+}
 
 // NewNetlinkManager returns the netlink-backed Manager.
 func NewNetlinkManager() *NetlinkManager { return &NetlinkManager{} }
@@ -102,7 +106,7 @@ func (m *NetlinkManager) CreateTap(ctx context.Context, name, bridge string) err
 			Mode:      netlink.TUNTAP_MODE_TAP,
 			// No IFF_MULTI_QUEUE: firecracker and qemu open one queue.
 			Flags: netlink.TUNTAP_NO_PI | netlink.TUNTAP_VNET_HDR,
-			Owner: 0,
+			Owner: m.TapOwner,
 			Group: 0,
 		}
 		if err := netlink.LinkAdd(tap); err != nil {

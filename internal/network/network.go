@@ -42,7 +42,8 @@ type Manager interface {
 	// TeardownBridge deletes the bridge; it returns ErrBridgeInUse (and
 	// leaves the bridge) while any port is attached. A missing bridge is fine.
 	TeardownBridge(ctx context.Context, name string) error
-	// CreateTap creates a persistent single-queue tap device owned by root,
+	// CreateTap creates a persistent single-queue tap device (owned by the
+	// user whose VMM opens it; root for a root daemon),
 	// attaches it to bridge and brings it up. An existing tap of that name
 	// is re-attached and brought up.
 	CreateTap(ctx context.Context, name, bridge string) error

@@ -13,36 +13,12 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/bangerdev/banger/internal/api"
-	"github.com/bangerdev/banger/internal/api/client"
+	"github.com/bangerdev/banger/internal/backend"
 )
 
 // Backend is the part of the daemon API the TUI uses. *client.Client
 // satisfies it; tests use an in-memory fake.
-type Backend interface {
-	// Status returns the daemon status (version, VMM, counts).
-	Status(ctx context.Context) (*api.DaemonStatus, error)
-	// ListVMs returns every VM.
-	ListVMs(ctx context.Context) ([]api.VM, error)
-	// GetVM returns one VM.
-	GetVM(ctx context.Context, name string) (*api.VM, error)
-	// Stats returns host and guest statistics of a VM.
-	Stats(ctx context.Context, name string) (*api.VMStats, error)
-	// StartVM boots a stopped VM, reporting progress to onEvent.
-	StartVM(ctx context.Context, name string, req api.StartRequest, onEvent func(api.Event)) (*api.VM, error)
-	// StopVM powers a VM off gracefully, reporting progress to onEvent.
-	StopVM(ctx context.Context, name string, onEvent func(api.Event)) (*api.VM, error)
-	// RestartVM stops and starts a VM, reporting progress to onEvent.
-	RestartVM(ctx context.Context, name string, req api.StartRequest, onEvent func(api.Event)) (*api.VM, error)
-	// DeleteVM removes a VM; force stops a running one first.
-	DeleteVM(ctx context.Context, name string, force bool) error
-	// SetVM changes a VM's settings (the TUI only toggles NAT).
-	SetVM(ctx context.Context, name string, req api.SetVMRequest) (*api.VM, error)
-	// ListImages returns every image.
-	ListImages(ctx context.Context) ([]api.Image, error)
-}
-
-var _ Backend = (*client.Client)(nil)
+type Backend = backend.Manager
 
 // DefaultRefresh is how often the VM list is reloaded when
 // Options.Refresh is zero.

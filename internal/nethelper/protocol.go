@@ -1,0 +1,86 @@
+// Package nethelper is banger's only privileged piece for ordinary users:
+// a small program (cmd/banger-nethelper) that `banger system install`
+// gives CAP_NET_ADMIN and CAP_NET_BIND_SERVICE and lets only the banger
+// group run. A user's bangerd runs it for each network change it cannot
+// make itself. The helper takes one JSON request on stdin, checks it
+// against the caller's allocation in /etc/banger/users.toml (its bridge,
+// subnet and firewall table, taps named like banger's and owned by the
+// caller), performs it and answers one JSON response on stdout. It takes
+// nothing else from the caller: no paths, no environment, no bridge or
+// table names.
+//
+// Client implements network.Manager and nat.Firewall on top of it, plus
+// IP forwarding and the DNS sockets on the bridge address.
+package nethelper
+
+import (
+	"net/netip"
+
+	"github.com/bangerdev/banger/internal/nat"
+)
+
+// Operations a Request may ask for.
+const (
+	OpEnsureBridge   = "ensure-bridge"
+	OpTeardownBridge = "teardown-bridge"
+	OpCreateTap      = "create-tap"
+	OpDeleteTap      = "delete-tap"
+	OpFirewallBase   = "fw-ensure-base"
+	OpFirewallAdd    = "fw-add"
+	OpFirewallRemove = "fw-remove"
+	OpFirewallList   = "fw-list"
+	OpFirewallSync   = "fw-sync"
+	OpFirewallDown   = "fw-teardown"
+	OpForwarding     = "enable-forwarding"
+	OpDNSSockets     = "dns-sockets"
+	OpInfo           = "info"
+)
+
+// Request is one operation.
+type Request struct {
+	// Op is one of the Op constants.
+	Op string `json:"op"`
+	// Tap names the tap of OpCreateTap and OpDeleteTap.
+	Tap string `json:"tap,omitempty"`
+	// Name is the VM of OpFirewallRemove.
+	Name string `json:"name,omitempty"`
+	// Rules are the NAT rules of OpFirewallAdd (one) and OpFirewallSync.
+	Rules []Rule `json:"rules,omitempty"`
+}
+
+// Rule is a nat.Rule on the wire.
+type Rule struct {
+	Name     string     `json:"name"`
+	IP       netip.Addr `json:"ip"`
+	Tap      string     `json:"tap,omitempty"`
+	OutIface string     `json:"out"`
+}
+
+// Response answers a Request.
+type Response struct {
+	// Error is set when the request was refused or failed.
+	Error string `json:"error,omitempty"`
+	// Rules answers OpFirewallList.
+	Rules []Rule `json:"rules,omitempty"`
+	// Backend is the firewall backend ("nftables" or "iptables").
+	Backend string `json:"backend,omitempty"`
+	// Bridge and Subnet answer OpInfo: the caller's allocation.
+	Bridge string       `json:"bridge,omitempty"`
+	Subnet netip.Prefix `json:"subnet,omitzero"`
+}
+
+func toNAT(rs []Rule) []nat.Rule {
+	out := make([]nat.Rule, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, nat.Rule{Name: r.Name, IP: r.IP, Tap: r.Tap, OutIface: r.OutIface})
+	}
+	return out
+}
+
+func fromNAT(rs []nat.Rule) []Rule {
+	out := make([]Rule, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, Rule{Name: r.Name, IP: r.IP, Tap: r.Tap, OutIface: r.OutIface})
+	}
+	return out
+}

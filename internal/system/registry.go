@@ -1,0 +1,134 @@
+// Package system holds what `sudo banger system install` sets up for
+// ordinary accounts, and the record of it that the privileged network
+// helper trusts: for each allowed user a bridge, a VM subnet and (derived
+// from the bridge) a firewall table, never overlapping another user's.
+//
+// The record is /etc/banger/users.toml, owned by root and world-readable:
+// user daemons read it to learn their network, and banger-nethelper reads
+// it to decide what a calling uid may touch. Nothing in it is secret.
+package system
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Fixed host paths. They are constants on purpose: the privileged helper
+// must not take its trust anchors from the environment of its caller.
+const (
+	// RegistryPath is the record of allowed users and their networks.
+	RegistryPath = "/etc/banger/users.toml"
+	// HelperPath is where system install puts the network helper.
+	HelperPath = "/usr/local/libexec/banger/banger-nethelper"
+	// GroupName is the group whose members may run the helper.
+	GroupName = "banger"
+)
+
+// Allocation is one user's share of the host network.
+type Allocation struct {
+	// User is the account name.
+	User string `toml:"user"`
+	// UID is the account's numeric id; the helper matches callers on it.
+	UID int `toml:"uid"`
+	// Bridge is the user's VM bridge.
+	Bridge string `toml:"bridge"`
+	// Subnet is the user's VM subnet; its first address is the gateway.
+	Subnet netip.Prefix `toml:"subnet"`
+}
+
+// Registry is the content of RegistryPath.
+type Registry struct {
+	// Users are the allocations, sorted by user name.
+	Users []Allocation `toml:"users"`
+	// Granted records what install changed on the host beyond the
+	// allocations, so uninstall can undo exactly that.
+	Granted Granted `toml:"granted"`
+}
+
+// Granted is what system install changed besides the registry itself.
+type Granted struct {
+	// CreatedGroup is true when install created the banger group.
+	CreatedGroup bool `toml:"created_group"`
+	// AddedToGroup lists users install added to the banger group.
+	AddedToGroup []string `toml:"added_to_group"`
+	// AddedToKVM lists users install added to the kvm group.
+	AddedToKVM []string `toml:"added_to_kvm"`
+}
+
+// Load reads the registry at path; a missing file is an empty registry.
+func Load(path string) (*Registry, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return &Registry{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	var r Registry
+	if err := toml.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("parse %s: %w; fix or remove it and run 'sudo banger system install' again", path, err)
+	}
+	return &r, nil
+}
+
+// Save writes the registry atomically (0644, directory 0755).
+func (r *Registry) Save(path string) error {
+	sort.Slice(r.Users, func(i, j int) bool { return r.Users[i].User < r.Users[j].User })
+	var buf bytes.Buffer
+	buf.WriteString("# Written by 'banger system install'; edit with that command, not by hand.\n")
+	if err := toml.NewEncoder(&buf).Encode(r); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// ForUID returns the allocation of uid.
+func (r *Registry) ForUID(uid int) (Allocation, bool) {
+	for _, a := range r.Users {
+		if a.UID == uid {
+			return a, true
+		}
+	}
+	return Allocation{}, false
+}
+
+// ForUser returns the allocation of the named user.
+func (r *Registry) ForUser(name string) (Allocation, bool) {
+	for _, a := range r.Users {
+		if a.User == name {
+			return a, true
+		}
+	}
+	return Allocation{}, false
+}
+
+// LoadForUID reads the registry and returns the allocation of uid, or an
+// error that tells the user how to get one.
+func LoadForUID(uid int) (Allocation, error) {
+	r, err := Load(RegistryPath)
+	if err != nil {
+		return Allocation{}, err
+	}
+	a, ok := r.ForUID(uid)
+	if !ok {
+		return Allocation{}, fmt.Errorf("uid %d has no banger network; run 'sudo banger system install --user $USER' once", uid)
+	}
+	return a, nil
+}
