@@ -19,7 +19,6 @@ import (
 	"github.com/bangerdev/banger/internal/sshkeys"
 	"github.com/bangerdev/banger/internal/storage"
 	"github.com/bangerdev/banger/internal/store"
-	"github.com/bangerdev/banger/internal/units"
 )
 
 // Accepted ranges for VM resources, shared with config validation.
@@ -35,14 +34,20 @@ const (
 // validateResources checks vcpus, memory and disk against the accepted
 // ranges; zero values are not checked (callers fill defaults first).
 func validateResources(vcpus, memMiB int, disk int64) error {
-	if vcpus != 0 && (vcpus < MinVCPUs || vcpus > MaxVCPUs) {
-		return badRequest("invalid vcpu count %d: use %d to %d", vcpus, MinVCPUs, MaxVCPUs)
+	checks := []struct {
+		set bool
+		err func() error
+	}{
+		{vcpus != 0, func() error { return config.CheckVCPUs(vcpus) }},
+		{memMiB != 0, func() error { return config.CheckMemoryMiB(memMiB) }},
+		{disk != 0, func() error { return config.CheckDiskSize(disk) }},
 	}
-	if memMiB != 0 && (memMiB < MinMemoryMiB || memMiB > MaxMemoryMiB) {
-		return badRequest("invalid memory %d MiB: use %d to %d MiB", memMiB, MinMemoryMiB, MaxMemoryMiB)
-	}
-	if disk != 0 && (disk < MinDiskSize || disk > MaxDiskSize) {
-		return badRequest("invalid disk size %s: use %s to %s", units.FormatSize(disk), units.FormatSize(MinDiskSize), units.FormatSize(MaxDiskSize))
+	for _, c := range checks {
+		if c.set {
+			if err := c.err(); err != nil {
+				return badRequest("%v", err)
+			}
+		}
 	}
 	return nil
 }
