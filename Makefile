@@ -14,17 +14,18 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o banger ./cmd/banger
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bangerd ./cmd/bangerd
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o banger-nethelper ./cmd/banger-nethelper
 
 # Installed binaries find their bundle at $(PREFIX)/lib/banger and keep
 # working after the checkout is deleted. install never fetches a bundle.
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/banger
-	install -m 0755 banger bangerd $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 banger bangerd banger-nethelper $(DESTDIR)$(PREFIX)/bin/
 	@if [ -d $(RUNTIME) ]; then cp -a $(RUNTIME)/. $(DESTDIR)$(PREFIX)/lib/banger/; \
 	else echo "note: no $(RUNTIME) bundle to install; run 'make runtime-bundle' or 'make runtime-bundle-local' first"; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/banger $(DESTDIR)$(PREFIX)/bin/bangerd
+	rm -f $(DESTDIR)$(PREFIX)/bin/banger $(DESTDIR)$(PREFIX)/bin/bangerd $(DESTDIR)$(PREFIX)/bin/banger-nethelper
 	rm -rf $(DESTDIR)$(PREFIX)/lib/banger
 
 # Fetch the published bundle named by runtime-bundle.toml (SHA-256 pinned).
@@ -75,5 +76,5 @@ demo:
 	./scripts/demo.sh
 
 clean:
-	rm -f banger bangerd
+	rm -f banger bangerd banger-nethelper
 	rm -rf dist

@@ -6,8 +6,10 @@ import (
 	"os"
 
 	"github.com/bangerdev/banger/internal/cli"
+	"github.com/bangerdev/banger/internal/paths"
 )
 
 func main() {
+	paths.EnsureSbinInPath()
 	os.Exit(cli.Main(os.Args[1:]))
 }

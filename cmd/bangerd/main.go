@@ -33,6 +33,7 @@ func main() {
 }
 
 func run() error {
+	paths.EnsureSbinInPath()
 	socket := flag.String("socket", "", "unix socket to listen on (default $XDG_RUNTIME_DIR/banger/bangerd.sock)")
 	logLevel := flag.String("log-level", "", "debug, info, warn or error (default from config, else info)")
 	showVersion := flag.Bool("version", false, "print the version and exit")

@@ -54,7 +54,7 @@ type SSHConfigOptions struct {
 
 func newSSHConfigCmd(e *Env, runF func(*SSHConfigOptions) error) *cobra.Command {
 	o := &SSHConfigOptions{}
-	cmd := noArgsCmd("ssh-config", "Print an ssh_config block so plain 'ssh NAME.vm' works (--install adds it to ~/.ssh/config)", func(cmd *cobra.Command) error {
+	cmd := noArgsCmd("ssh-config", "Print an ssh_config block so plain 'ssh NAME.vm' works through banger, no host DNS needed (--install adds it to ~/.ssh/config)", func(cmd *cobra.Command) error {
 		return runWith(cmd, e, o, runF, sshConfigRun)
 	})
 	cmd.Flags().BoolVar(&o.Install, "install", false, "write ~/.ssh/banger.conf and Include it at the top of ~/.ssh/config")
@@ -66,7 +66,7 @@ func sshConfigRun(_ context.Context, e *Env, o *SSHConfigOptions) error {
 	if err != nil {
 		return err
 	}
-	block := sshkeys.ConfigBlock(sshkeys.Options{KeyPath: cfg.SSHKeyPath, KnownHosts: sshkeys.KnownHostsFor(cfg.SSHKeyPath)})
+	block := sshkeys.ConfigBlock(sshkeys.Options{KeyPath: cfg.SSHKeyPath, KnownHosts: sshkeys.KnownHostsFor(cfg.SSHKeyPath), Proxy: e.Exe})
 	if !o.Install {
 		_, err := io.WriteString(e.Out, block)
 		return err

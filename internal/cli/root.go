@@ -135,6 +135,7 @@ func NewRootCmd(e *Env) *cobra.Command {
 		newSSHConfigCmd(e, nil),
 		newVersionCmd(e, nil),
 		newTUICmd(e, nil),
+		newSystemCmd(e),
 	)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%v; see '%s --help'", err, cmd.CommandPath())

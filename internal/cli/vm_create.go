@@ -18,7 +18,7 @@ func newVMCmd(e *Env) *cobra.Command {
 	named := []*cobra.Command{
 		newVMShowCmd(e, nil), newVMStatsCmd(e, nil), newVMSSHCmd(e, nil), newVMExecCmd(e, nil), newVMLogsCmd(e, nil),
 		newVMStartCmd(e, nil), newVMStopCmd(e, nil), newVMRestartCmd(e, nil), newVMKillCmd(e, nil),
-		newVMDeleteCmd(e, nil), newVMSetCmd(e, nil),
+		newVMDeleteCmd(e, nil), newVMSetCmd(e, nil), newVMProxyCmd(e, nil),
 	}
 	withVMCompletion(e, named...)
 	cmd.AddCommand(newVMCreateCmd(e, nil), newVMListCmd(e, nil))

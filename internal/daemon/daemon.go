@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -73,6 +74,7 @@ type Daemon struct {
 	driverErr error
 
 	namegen   *namegen.Generator
+	dnsBind   func(ctx context.Context) (net.PacketConn, net.Listener, error)
 	dnsServer *dns.Server
 	publisher dns.Publisher
 
@@ -106,8 +108,12 @@ func New(opts Options) (*Daemon, error) {
 		locks:    map[string]*sync.Mutex{},
 		monitors: map[string]context.CancelFunc{},
 		net:      opts.Net,
+		fw:       opts.Firewall,
 		storage:  opts.Storage,
 		host:     opts.Host,
+	}
+	if os.Geteuid() != 0 && opts.Net == nil && opts.Firewall == nil {
+		d.useNetworkHelper()
 	}
 	if d.net == nil {
 		d.net = network.NewNetlinkManager()

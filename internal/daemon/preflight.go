@@ -44,7 +44,7 @@ func (d *Daemon) preflightStart(kernel, baseImage string, nat bool) error {
 // netlink, else iptables), a writable ip_forward sysctl and a default route.
 func (d *Daemon) natNeeds() []preflight.Need {
 	return []preflight.Need{
-		preflight.Root("change firewall rules and enable IP forwarding"),
+		preflight.NetPrivilege("change firewall rules and enable IP forwarding"),
 		preflight.Func("nat", func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()

@@ -54,9 +54,7 @@ func (d *Daemon) initSubsystems(ctx context.Context) {
 		d.log.Warn("no usable VMM", "err", d.driverErr)
 	}
 
-	if d.opts.Firewall != nil {
-		d.fw = d.opts.Firewall
-	} else {
+	if d.fw == nil {
 		fw, why, err := nat.DetectFor(ctx, d.cfg.BridgeName)
 		d.fw, d.fwErr = fw, err
 		d.log.Info("firewall backend", "backend", why)
@@ -106,7 +104,7 @@ func (d *Daemon) initDNS(ctx context.Context) {
 	}
 	gw := network.Gateway(d.subnet)
 	srv, err := dns.NewServer(dns.Options{Listen: netip.AddrPortFrom(gw, 53), Zone: dns.DefaultZone, Subnet: d.subnet,
-		Upstream: hostResolvers(), Logger: d.log})
+		Upstream: hostResolvers(), Logger: d.log, Bind: d.dnsBind})
 	if err == nil {
 		err = srv.Start(ctx)
 	}

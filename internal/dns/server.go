@@ -52,6 +52,10 @@ type Options struct {
 	TTL uint32
 	// Logger receives serve errors; slog.Default() when nil.
 	Logger *slog.Logger
+	// Bind, when set, supplies the UDP and TCP sockets for Listen instead
+	// of binding them here (an ordinary user's daemon gets port 53 from
+	// the privileged network helper).
+	Bind func(ctx context.Context) (net.PacketConn, net.Listener, error)
 }
 
 // Server is the embedded `.vm` DNS server. It is safe for concurrent use.
@@ -125,6 +129,17 @@ func (s *Server) Start(ctx context.Context) error {
 	defer s.srvMu.Unlock()
 	if s.udp != nil || s.closed {
 		return errors.New("dns server already started or closed")
+	}
+	if s.opts.Bind != nil {
+		pc, ln, err := s.opts.Bind(ctx)
+		if err != nil {
+			return fmt.Errorf("dns sockets for %s: %w", s.opts.Listen, err)
+		}
+		bound := pc.LocalAddr().(*net.UDPAddr).AddrPort()
+		s.bound = netip.AddrPortFrom(bound.Addr().Unmap(), bound.Port())
+		s.udp = s.serve(&mdns.Server{PacketConn: pc, Handler: s})
+		s.tcp = s.serve(&mdns.Server{Listener: ln, Handler: s})
+		return nil
 	}
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {

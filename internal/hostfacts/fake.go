@@ -23,7 +23,7 @@ type Fake struct {
 	ForwardErr error
 	// NATErr, when set, makes NATUsable fail.
 	NATErr error
-	// NotRoot makes the privilege probe fail.
+	// NotRoot makes the root and network-privilege probes fail.
 	NotRoot bool
 	// Missing names programs, files and devices that probes do not find.
 	Missing map[string]bool
@@ -110,5 +110,11 @@ func (f *Fake) Checker() *preflight.Checker {
 			return nil
 		},
 		KVM: func() error { return f.KVMErr },
+		NetPrivileged: func() error {
+			if f.NotRoot {
+				return errors.New("this account is not set up for banger yet: run 'sudo banger system install --user $USER' once")
+			}
+			return nil
+		},
 	}
 }

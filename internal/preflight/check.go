@@ -22,6 +22,9 @@ type Checker struct {
 	OpenDevice func(path string, write bool) error
 	// KVM checks that hardware virtualization is usable (KVMUsable).
 	KVM func() error
+	// NetPrivileged checks the right to change the VM network
+	// (NetPrivileged).
+	NetPrivileged func() error
 }
 
 // NewChecker returns a Checker that probes the real host.
@@ -32,6 +35,9 @@ func NewChecker() *Checker {
 		Stat:       os.Stat,
 		OpenDevice: openDevice,
 		KVM:        KVMUsable,
+		NetPrivileged: func() error {
+			return NetPrivileged(os.Geteuid())
+		},
 	}
 }
 
@@ -185,6 +191,14 @@ func (c *Checker) probe(n Need, r *Result) error {
 			return err
 		}
 		r.Detail = "usable"
+	case KindNetPrivilege:
+		check := c.NetPrivileged
+		if check == nil {
+			check = func() error { return NetPrivileged(os.Geteuid()) }
+		}
+		if err := check(); err != nil {
+			return err
+		}
 	case KindFunc:
 		if n.Func == nil {
 			return errors.New("no check defined")

@@ -25,6 +25,9 @@ const (
 	KindKVM
 	// KindFunc is a custom check.
 	KindFunc
+	// KindNetPrivilege is the right to change the VM network: root, or an
+	// account set up by `sudo banger system install`.
+	KindNetPrivilege
 	// KindAnyOf is satisfied when one of its alternatives is.
 	KindAnyOf
 )
@@ -44,6 +47,8 @@ func (k Kind) String() string {
 		return "kvm"
 	case KindFunc:
 		return "check"
+	case KindNetPrivilege:
+		return "privilege"
 	case KindAnyOf:
 		return "one of"
 	}
@@ -116,6 +121,12 @@ func Device(path string, readWrite bool, purpose, hint string) Need {
 func Root(purpose string) Need {
 	return Need{Kind: KindRoot, Name: "root privilege", Purpose: purpose,
 		Hint: "run bangerd as root (for example with sudo)"}
+}
+
+// NetPrivilege needs the right to change the VM network (bridge, taps,
+// firewall): root, or an account `sudo banger system install` set up.
+func NetPrivilege(purpose string) Need {
+	return Need{Kind: KindNetPrivilege, Name: "network privilege", Purpose: purpose}
 }
 
 // KVM needs hardware virtualization: /dev/kvm read-write and a CPU that

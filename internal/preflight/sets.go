@@ -21,7 +21,7 @@ const tunDevice = "/dev/net/tun"
 // the configured firecracker_bin path when it is set.
 func ForVMStart(driver string) []Need {
 	needs := []Need{
-		Root("create tap devices and the VM bridge"),
+		NetPrivilege("create tap devices and the VM bridge"),
 		Device(tunDevice, true, "tap network devices", "load the tun module: modprobe tun"),
 		Program("mkfs.ext4", "builds VM work disks"),
 	}
@@ -44,7 +44,7 @@ func ForVMStart(driver string) []Need {
 // firewall rules and IP forwarding, and nftables or iptables.
 func ForNAT() []Need {
 	return []Need{
-		Root("change firewall rules and enable IP forwarding"),
+		NetPrivilege("change firewall rules and enable IP forwarding"),
 		AnyOf("NAT firewall rules", Program("nft", ""), Program("iptables", "")),
 	}
 }

@@ -27,8 +27,8 @@ const (
 	RegistryPath = "/etc/banger/users.toml"
 	// HelperPath is where system install puts the network helper.
 	HelperPath = "/usr/local/libexec/banger/banger-nethelper"
-	// GroupName is the group whose members may run the helper.
-	GroupName = "banger"
+	// UdevRulePath gives the tun device to every user where udev runs.
+	UdevRulePath = "/etc/udev/rules.d/70-banger-tun.rules"
 )
 
 // Allocation is one user's share of the host network.
@@ -54,12 +54,13 @@ type Registry struct {
 
 // Granted is what system install changed besides the registry itself.
 type Granted struct {
-	// CreatedGroup is true when install created the banger group.
-	CreatedGroup bool `toml:"created_group"`
-	// AddedToGroup lists users install added to the banger group.
-	AddedToGroup []string `toml:"added_to_group"`
 	// AddedToKVM lists users install added to the kvm group.
 	AddedToKVM []string `toml:"added_to_kvm"`
+	// TunModeBefore is the permission bits /dev/net/tun had before install
+	// opened it to users (0 when install did not change it).
+	TunModeBefore uint32 `toml:"tun_mode_before"`
+	// WroteUdevRule is true when install wrote UdevRulePath.
+	WroteUdevRule bool `toml:"wrote_udev_rule"`
 }
 
 // Load reads the registry at path; a missing file is an empty registry.
