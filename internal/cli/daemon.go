@@ -151,6 +151,14 @@ func newDoctorCmd(e *Env, runF func(*NoArgsOptions) error) *cobra.Command {
 
 // doctorRun prints every check and exits 1 when any is missing.
 func doctorRun(ctx context.Context, e *Env, _ *NoArgsOptions) error {
+	if e.NetPrivileged != nil && e.Output == "text" {
+		// An account nobody set up: one line says what to do, instead
+		// of a table of rows that all follow from it.
+		if err := e.NetPrivileged(); err != nil {
+			fmt.Fprintln(e.Out, err)
+			return &ExitError{Code: 1}
+		}
+	}
 	b, err := e.Connect(ctx)
 	if err != nil {
 		return err

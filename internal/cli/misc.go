@@ -66,7 +66,11 @@ func sshConfigRun(_ context.Context, e *Env, o *SSHConfigOptions) error {
 	if err != nil {
 		return err
 	}
-	block := sshkeys.ConfigBlock(sshkeys.Options{KeyPath: cfg.SSHKeyPath, KnownHosts: sshkeys.KnownHostsFor(cfg.SSHKeyPath), Proxy: e.Exe})
+	proxy := e.Exe
+	if proxy == "" {
+		proxy = "banger"
+	}
+	block := sshkeys.ConfigBlock(sshkeys.Options{KeyPath: cfg.SSHKeyPath, KnownHosts: sshkeys.KnownHostsFor(cfg.SSHKeyPath), Proxy: proxy})
 	if !o.Install {
 		_, err := io.WriteString(e.Out, block)
 		return err

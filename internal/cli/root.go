@@ -20,6 +20,7 @@ import (
 	"github.com/bangerdev/banger/internal/api/client"
 	"github.com/bangerdev/banger/internal/backend"
 	"github.com/bangerdev/banger/internal/paths"
+	"github.com/bangerdev/banger/internal/preflight"
 	"github.com/bangerdev/banger/internal/version"
 )
 
@@ -45,6 +46,9 @@ type Env struct {
 	Socket string
 	// Now is the clock for ages ("3m"); nil means time.Now.
 	Now func() time.Time
+	// NetPrivileged says whether this account may change the VM network
+	// (root, or set up by system install); nil means it may.
+	NetPrivileged func() error
 }
 
 // NewEnv returns the production environment.
@@ -52,6 +56,7 @@ func NewEnv() *Env {
 	exe, _ := os.Executable()
 	e := &Env{Out: os.Stdout, Err: os.Stderr, In: os.Stdin, Getenv: os.Getenv, Exe: exe, Output: "text"}
 	e.Connect = e.connectDaemon
+	e.NetPrivileged = func() error { return preflight.NetPrivileged(os.Geteuid()) }
 	e.Dial = func(socket string) backend.Backend { return client.New(socket) }
 	return e
 }

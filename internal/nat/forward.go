@@ -25,7 +25,7 @@ func EnableForwarding() error {
 		return nil
 	}
 	if err := os.WriteFile(ipForwardPath, []byte("1\n"), 0o644); err != nil {
-		return fmt.Errorf("enable ip forwarding: %w: run bangerd as root, or set net.ipv4.ip_forward=1 in /etc/sysctl.d/", err)
+		return fmt.Errorf("enable ip forwarding: %w: run 'sudo banger system install --user $USER' once (or run banger as root), or set net.ipv4.ip_forward=1 in /etc/sysctl.d/", err)
 	}
 	return nil
 }
@@ -75,10 +75,10 @@ func Detect(ctx context.Context) (Firewall, string, error) {
 	}
 	nftErr := err
 	if !execx.Have("iptables") {
-		return nil, "", fmt.Errorf("no usable firewall for NAT: nftables failed (%v) and iptables is not installed: install nftables or iptables (Debian and Fedora package of the same name) and run bangerd as root", nftErr)
+		return nil, "", fmt.Errorf("no usable firewall for NAT: nftables failed (%v) and iptables is not installed: install nftables or iptables (Debian and Fedora package of the same name); an ordinary account also needs 'sudo banger system install --user $USER'", nftErr)
 	}
 	if _, err := execx.Output(ctx, "iptables", "-w", "-t", "nat", "-S", "POSTROUTING"); err != nil {
-		return nil, "", fmt.Errorf("no usable firewall for NAT: nftables failed (%v) and iptables failed (%v): run bangerd as root and check that the kernel has netfilter NAT support", nftErr, err)
+		return nil, "", fmt.Errorf("no usable firewall for NAT: nftables failed (%v) and iptables failed (%v): run 'sudo banger system install --user $USER' once (or run banger as root) and check that the kernel has netfilter NAT support", nftErr, err)
 	}
 	return NewIptables(), fmt.Sprintf("iptables: nftables is not usable (%v)", nftErr), nil
 }
@@ -92,7 +92,7 @@ func Check(ctx context.Context) error {
 		problems = append(problems, err.Error())
 	}
 	if err := unix.Access(ipForwardPath, unix.W_OK); err != nil {
-		problems = append(problems, fmt.Sprintf("cannot write %s (%v): run bangerd as root outside a read-only /proc/sys, or set net.ipv4.ip_forward=1 in /etc/sysctl.d/", ipForwardPath, err))
+		problems = append(problems, fmt.Sprintf("cannot write %s (%v): run 'sudo banger system install --user $USER' once (or run banger as root), or set net.ipv4.ip_forward=1 in /etc/sysctl.d/", ipForwardPath, err))
 	}
 	if _, err := network.DefaultRouteInterface(); err != nil {
 		problems = append(problems, err.Error())

@@ -53,7 +53,7 @@ func (p *Iptables) chainExists(ctx context.Context, table, chain string) bool {
 func (p *Iptables) ensureChain(ctx context.Context, table, chain, parent string) error {
 	if !p.chainExists(ctx, table, chain) {
 		if _, err := p.run(ctx, table, "-N", chain); err != nil {
-			return fmt.Errorf("create iptables chain %s: %w: run bangerd as root", chain, err)
+			return fmt.Errorf("create iptables chain %s: %w: banger needs root or, for an ordinary account, a one-time 'sudo banger system install --user $USER'", chain, err)
 		}
 	}
 	if _, err := p.run(ctx, table, "-C", parent, "-j", chain); err != nil {

@@ -51,7 +51,7 @@ func (n *Nftables) Backend() string { return BackendNftables }
 func (n *Nftables) conn() (*nftables.Conn, error) {
 	c, err := nftables.New(n.opts...)
 	if err != nil {
-		return nil, fmt.Errorf("open nftables netlink socket: %w: run bangerd as root", err)
+		return nil, fmt.Errorf("open nftables netlink socket: %w: banger needs root or, for an ordinary account, a one-time 'sudo banger system install --user $USER'", err)
 	}
 	return c, nil
 }

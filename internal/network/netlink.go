@@ -39,7 +39,7 @@ func (m *NetlinkManager) EnsureBridge(ctx context.Context, name string, subnet n
 	case errors.Is(err, ErrNotFound):
 		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: name}}
 		if err := netlink.LinkAdd(br); err != nil {
-			return fmt.Errorf("create bridge %s: %w: run bangerd as root (or with CAP_NET_ADMIN)", name, err)
+			return fmt.Errorf("create bridge %s: %w: run 'sudo banger system install --user $USER' once, or run banger as root", name, err)
 		}
 		if link, err = lookup(name); err != nil {
 			return fmt.Errorf("create bridge %s: %w", name, err)
@@ -110,7 +110,7 @@ func (m *NetlinkManager) CreateTap(ctx context.Context, name, bridge string) err
 			Group: 0,
 		}
 		if err := netlink.LinkAdd(tap); err != nil {
-			return fmt.Errorf("create tap %s: %w: check that /dev/net/tun exists (modprobe tun) and bangerd runs as root", name, err)
+			return fmt.Errorf("create tap %s: %w: check that /dev/net/tun exists (modprobe tun), and run 'sudo banger system install --user $USER' once or run banger as root", name, err)
 		}
 		created = true
 		if link, err = lookup(name); err != nil {

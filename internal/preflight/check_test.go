@@ -23,6 +23,7 @@ func fakeHost(programs ...string) *Checker {
 		return "", errors.New("not found")
 	}
 	c.IsRoot = func() bool { return true }
+	c.NetPrivileged = func() error { return nil }
 	c.OpenDevice = func(string, bool) error { return nil }
 	c.KVM = func() error { return nil }
 	return c
@@ -30,14 +31,14 @@ func fakeHost(programs ...string) *Checker {
 
 func TestCheckListsEveryMissingItemWithPackages(t *testing.T) {
 	c := fakeHost("mkfs.ext4")
-	c.IsRoot = func() bool { return false }
+	c.NetPrivileged = func() error { return errors.New("this account is not set up for banger yet: run 'sudo banger system install --user $USER' once") }
 	err := c.Check("vm start", ForVMStart(DriverQEMU)...)
 	var me *MissingError
 	if !errors.As(err, &me) {
 		t.Fatalf("got %v, want *MissingError", err)
 	}
 	want := `vm start needs 3 things that are missing:
-  - root privilege (create tap devices and the VM bridge): not running as root; run bangerd as root (for example with sudo)
+  - network privilege (create tap devices and the VM bridge): this account is not set up for banger yet: run 'sudo banger system install --user $USER' once
   - qemu-system-x86_64 (boots VMs): apt-get install qemu-system-x86 (Debian) / dnf install qemu-system-x86-core (Fedora)
   - qemu-img (creates copy-on-write system overlays): apt-get install qemu-utils (Debian) / dnf install qemu-img (Fedora)`
 	if err.Error() != want {

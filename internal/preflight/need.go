@@ -120,7 +120,7 @@ func Device(path string, readWrite bool, purpose, hint string) Need {
 // Root needs root privilege.
 func Root(purpose string) Need {
 	return Need{Kind: KindRoot, Name: "root privilege", Purpose: purpose,
-		Hint: "run bangerd as root (for example with sudo)"}
+		Hint: "run it as root (for example with sudo)"}
 }
 
 // NetPrivilege needs the right to change the VM network (bridge, taps,
