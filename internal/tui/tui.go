@@ -9,9 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 
 	"github.com/bangerdev/banger/internal/api"
 	"github.com/bangerdev/banger/internal/api/client"
@@ -36,10 +39,21 @@ type Backend interface {
 	RestartVM(ctx context.Context, name string, req api.StartRequest, onEvent func(api.Event)) (*api.VM, error)
 	// DeleteVM removes a VM; force stops a running one first.
 	DeleteVM(ctx context.Context, name string, force bool) error
-	// SetVM changes a VM's settings (the TUI only toggles NAT).
+	// CreateVM creates and boots a VM, reporting progress to onEvent.
+	CreateVM(ctx context.Context, req api.CreateVMRequest, onEvent func(api.Event)) (*api.VM, error)
+	// SetVM changes a VM's settings (memory, vCPUs, disk, NAT).
 	SetVM(ctx context.Context, name string, req api.SetVMRequest) (*api.VM, error)
+	// Logs returns the VM's serial console; with follow it stays open and
+	// delivers new output until ctx ends.
+	Logs(ctx context.Context, name string, follow bool) (io.ReadCloser, error)
 	// ListImages returns every image.
 	ListImages(ctx context.Context) ([]api.Image, error)
+	// GetImage returns one image.
+	GetImage(ctx context.Context, name string) (*api.Image, error)
+	// BuildImage builds an image, reporting progress to onEvent.
+	BuildImage(ctx context.Context, req api.BuildImageRequest, onEvent func(api.Event)) (*api.Image, error)
+	// DeleteImage removes an image no VM uses.
+	DeleteImage(ctx context.Context, name string) error
 }
 
 var _ Backend = (*client.Client)(nil)
@@ -95,6 +109,11 @@ func RunResult(ctx context.Context, c Backend, opts Options) (Result, error) {
 func run(ctx context.Context, c Backend, opts Options, sshEnabled bool) (Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if os.Getenv("NO_COLOR") != "" {
+		// https://no-color.org: no colour, and no other styling either;
+		// every cue is also given in text.
+		lipgloss.SetColorProfile(termenv.Ascii)
+	}
 	popts := []tea.ProgramOption{tea.WithContext(ctx)}
 	if !opts.NoAltScreen {
 		popts = append(popts, tea.WithAltScreen())
