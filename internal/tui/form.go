@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bangerdev/banger/internal/api"
@@ -78,7 +79,7 @@ func textField(key, label, value, placeholder, hint string) field {
 	in.Prompt = ""
 	in.Placeholder = placeholder
 	in.CharLimit = 256
-	in.Width = 24
+	in.Width = 20
 	in.Cursor.SetMode(cursor.CursorStatic)
 	in.SetValue(value)
 	return field{key: key, label: label, kind: fieldText, input: in, hint: hint}
@@ -105,6 +106,9 @@ func (f *form) setFocus(i, dir int) {
 		i += dir
 	}
 	for j := range f.fields {
+		if f.fields[j].kind != fieldText {
+			continue
+		}
 		if j == i {
 			f.fields[j].input.Focus()
 		} else {
@@ -219,7 +223,8 @@ func (f *form) view(width int) string {
 			}
 			val = box + " " + fl.value()
 		default:
-			val = "[" + fl.input.View() + strings.Repeat(" ", max(fl.input.Width-len([]rune(fl.input.Value())), 0)) + "]"
+			v := fl.input.View()
+			val = "[" + v + strings.Repeat(" ", max(fl.input.Width+1-lipgloss.Width(v), 0)) + "]"
 		}
 		if fl.hint != "" && fl.off == "" {
 			val += " " + labelStyle.Render(fl.hint)

@@ -38,7 +38,7 @@ func (m model) rows(vms []api.VM) [][]string {
 		}
 		out = append(out, []string{
 			vm.Name, state, vm.Image, dash(vm.IP),
-			strconv.Itoa(vm.VCPUs),
+			compactInt(vm.VCPUs),
 			compactBytes(int64(vm.MemoryMiB) << 20),
 			compactBytes(vm.DiskSize),
 			onOff(vm.NAT),
@@ -46,6 +46,14 @@ func (m model) rows(vms []api.VM) [][]string {
 		})
 	}
 	return out
+}
+
+// compactInt renders a count for a table cell, "-" when unknown (0).
+func compactInt(n int) string {
+	if n <= 0 {
+		return "-"
+	}
+	return strconv.Itoa(n)
 }
 
 // compactBytes renders a size for a table cell: 512M, 1G, 1.5G.

@@ -156,6 +156,11 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.refreshErr = msg.err
 		if msg.vms != nil || msg.err == nil {
 			m.vms = msg.vms
+			for _, vm := range msg.vms {
+				if _, busy := m.busy[vm.Name]; !busy {
+					delete(m.pending, vm.Name)
+				}
+			}
 			m.loaded = true
 			m.relist()
 		}
@@ -351,7 +356,11 @@ func (m model) finishOp(msg opDoneMsg) (tea.Model, tea.Cmd) {
 	delete(m.busy, msg.name)
 	delete(m.progress, msg.name)
 	delete(m.steps, msg.name)
-	delete(m.pending, msg.name)
+	if msg.err != nil || msg.vm == nil {
+		delete(m.pending, msg.name)
+	} else if _, ok := m.pending[msg.name]; ok {
+		m.pending[msg.name] = *msg.vm // until the next list has it
+	}
 	m.hint = ""
 	for i, n := range m.order {
 		if n == msg.name {

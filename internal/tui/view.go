@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bangerdev/banger/internal/api"
 )
@@ -30,6 +31,14 @@ var (
 
 // View renders the whole screen.
 func (m model) View() string {
+	// A long error wraps onto up to three lines, taken from the body.
+	status := strings.Split(ansi.Wrap(m.statusLine(), m.width, ""), "\n")
+	status = status[:min(len(status), 3, max(m.height-chromeLines, 1))]
+	bodyH := max(m.height-chromeLines+1-len(status), 1)
+	if h := bodyH - 1; h < m.list.height {
+		m.list.height = max(h, 1)
+		m.list.setCursor(m.list.cursor)
+	}
 	var body string
 	switch {
 	case m.form != nil:
@@ -52,8 +61,8 @@ func (m model) View() string {
 	hints := m.help.ShortHelpView(m.hintKeys())
 	out := []string{
 		fit(m.titleLine(), m.width, 1),
-		fit(body, m.width, max(m.height-chromeLines, 1)),
-		fit(m.statusLine(), m.width, 1),
+		fit(body, m.width, bodyH),
+		fit(strings.Join(status, "\n"), m.width, len(status)),
 		fit(hints, m.width, 1),
 	}
 	return strings.Join(out, "\n")
@@ -62,7 +71,9 @@ func (m model) View() string {
 // hintKeys are the keys listed under the status line for the screen.
 func (m model) hintKeys() []key.Binding {
 	k := m.keys
-	b := func(keys, desc string) key.Binding { return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc)) }
+	b := func(keys, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc))
+	}
 	switch {
 	case m.form != nil:
 		return []key.Binding{b("enter", "submit"), b("tab", "next field"), k.Choose, k.Cancel}
@@ -88,17 +99,50 @@ func (m model) hintKeys() []key.Binding {
 	return k.listHints()
 }
 
+// titleLine is the top line; the version goes first when space is short.
 func (m model) titleLine() string {
-	s := titleStyle.Render("banger")
+	version := ""
 	if m.status != nil {
-		s += " " + m.status.Version
+		version = " " + m.status.Version
 		if m.status.VMM != "" {
-			s += " (" + m.status.VMM + ")"
+			version += " (" + m.status.VMM + ")"
 		}
 	}
+	parts := []string{}
 	if !m.loaded {
-		return s + " │ loading…"
+		parts = append(parts, "loading…")
+	} else {
+		parts = append(parts, m.counts())
 	}
+	switch {
+	case !m.loaded:
+	case m.form != nil:
+		parts = append(parts, strings.ToLower(m.form.title))
+	case m.screen == screenDetails:
+		parts = append(parts, "details")
+	case m.screen == screenImages, m.screen == screenImage, m.screen == screenBuild:
+		parts = append(parts, "images")
+	case m.screen == screenConsole:
+		parts = append(parts, "console")
+	case m.screen == screenHelp:
+		parts = append(parts, "help")
+	default:
+		if q := m.filter.Value(); q != "" {
+			parts = append(parts, fmt.Sprintf("/%s: %d shown", q, len(m.visible)))
+		}
+		if n := len(m.markedVMs()); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d selected", n))
+		}
+	}
+	rest := " │ " + strings.Join(parts, " │ ")
+	if lipgloss.Width("banger"+version+rest) > m.width {
+		version = ""
+	}
+	return titleStyle.Render("banger") + version + rest
+}
+
+// counts is "3 VMs: 2 running, 1 stopped".
+func (m model) counts() string {
 	counts := map[string]int{}
 	for _, vm := range m.vms {
 		counts[vm.State]++
@@ -109,28 +153,9 @@ func (m model) titleLine() string {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
 		}
 	}
-	s += fmt.Sprintf(" │ %d VM%s", len(m.vms), plural(len(m.vms)))
+	s := fmt.Sprintf("%d VM%s", len(m.vms), plural(len(m.vms)))
 	if len(parts) > 0 {
 		s += ": " + strings.Join(parts, ", ")
-	}
-	switch {
-	case m.form != nil:
-		s += " │ " + strings.ToLower(m.form.title)
-	case m.screen == screenDetails:
-		s += " │ details"
-	case m.screen == screenImages, m.screen == screenImage, m.screen == screenBuild:
-		s += " │ images"
-	case m.screen == screenConsole:
-		s += " │ console"
-	case m.screen == screenHelp:
-		s += " │ help"
-	default:
-		if q := m.filter.Value(); q != "" {
-			s += fmt.Sprintf(" │ filter %q: %d shown", q, len(m.visible))
-		}
-		if n := len(m.markedVMs()); n > 0 {
-			s += fmt.Sprintf(" │ %d selected", n)
-		}
 	}
 	return s
 }
