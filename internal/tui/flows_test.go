@@ -182,7 +182,7 @@ func TestDetailsChartsGolden(t *testing.T) {
 	press(tm, tea.KeyEnter)
 	for _, cpu := range cpuSeq {
 		waitOutput(t, tm, fmt.Sprintf("%.1f%%", cpu))
-			time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 		tm.Send(tickMsg{})
 	}
 	waitFor(t, "9 stats calls", func() bool {

@@ -67,6 +67,8 @@ func checkDisk(s string) (int64, error) {
 func fieldOf(msg string) string {
 	m := strings.ToLower(msg)
 	switch {
+	case strings.Contains(m, "no image named"):
+		return "image"
 	case strings.Contains(m, "vm name"), strings.Contains(m, "a vm named"), strings.Contains(m, "image name"),
 		strings.Contains(m, "an image named"):
 		return "name"
@@ -78,8 +80,6 @@ func fieldOf(msg string) string {
 		return "disk"
 	case strings.Contains(m, "package"):
 		return "packages"
-	case strings.HasPrefix(m, "image "), strings.Contains(m, "no image"):
-		return "image"
 	}
 	return ""
 }
