@@ -3,12 +3,15 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
 )
 
 func TestCreateFlow(t *testing.T) {
@@ -282,5 +285,60 @@ func viewNow(t *testing.T, tm *teatest.TestModel) string {
 	case <-time.After(5 * time.Second):
 		t.Fatal("model did not answer a peek")
 		return ""
+	}
+}
+
+func TestEveryScreenReflows(t *testing.T) {
+	f := newFake(threeVMs()...)
+	f.console["web"] = "Debian GNU/Linux 12 web ttyS0\n\nweb login: "
+	tm := startSized(t, f, 80, 24, nil)
+	waitOutput(t, tm, "build-box")
+	screens := []struct {
+		name string
+		keys func()
+		want string
+	}{
+		{"list", func() {}, "NAME↑"},
+		{"details", func() { selectVM(tm, names, "web"); press(tm, tea.KeyEnter) }, "received"},
+		{"console", func() { tm.Type("l") }, "web login:"},
+		{"help", func() { press(tm, tea.KeyEsc); tm.Type("?") }, "sort column"},
+		{"images", func() { press(tm, tea.KeyEsc); tm.Type("i") }, "USED BY"},
+		{"build form", func() { tm.Type("b") }, "Build image"},
+		{"create form", func() { press(tm, tea.KeyEsc); tm.Type("ic") }, "Create VM"},
+	}
+	for _, s := range screens {
+		s.keys()
+		waitFor(t, s.name, func() bool { return strings.Contains(viewNow(t, tm), s.want) })
+		for _, size := range [][2]int{{60, 20}, {120, 40}, {80, 24}} {
+			tm.Send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			checkFits(t, fmt.Sprintf("%s at %dx%d", s.name, size[0], size[1]), viewNow(t, tm), size[0], size[1])
+		}
+	}
+	finalView(t, tm)
+}
+
+func TestNoColor(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	lipgloss.SetColorProfile(termenv.TrueColor)
+	t.Cleanup(func() { lipgloss.SetColorProfile(termenv.Ascii) })
+	f := newFake(threeVMs()...)
+	f.setErr("StopVM", errors.New("guest did not power off"))
+	w, out, done := runAsync(t, t.Context(), f, Options{})
+	if _, err := w.Write([]byte("S")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the error", func() bool { return strings.Contains(out.String(), "guest did not power off") })
+	if _, err := w.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if err := wait(t, done); err != nil {
+		t.Fatal(err)
+	}
+	if sgr := regexp.MustCompile(`\x1b\[[0-9;]*m`).FindString(out.String()); sgr != "" {
+		t.Errorf("NO_COLOR output has a style sequence %q", sgr)
+	}
+	if !strings.Contains(out.String(), "> build-box") {
+		t.Errorf("the cursor row has no text marker without colour")
 	}
 }
