@@ -12,8 +12,9 @@ import (
 	"github.com/bangerdev/banger/internal/api/client"
 )
 
-// Manager is what an interactive front end needs: list and inspect VMs and
-// images, start, stop, restart and delete VMs, and change their settings.
+// Manager is what an interactive front end needs: create, list, inspect,
+// start, stop, restart, change and delete VMs, follow their consoles, and
+// list, build and delete images.
 type Manager interface {
 	// Status returns the daemon status (version, VMM, counts).
 	Status(ctx context.Context) (*api.DaemonStatus, error)
@@ -33,8 +34,19 @@ type Manager interface {
 	DeleteVM(ctx context.Context, name string, force bool) error
 	// SetVM changes a VM's settings.
 	SetVM(ctx context.Context, name string, req api.SetVMRequest) (*api.VM, error)
+	// CreateVM creates and boots a VM, reporting progress to onEvent.
+	CreateVM(ctx context.Context, req api.CreateVMRequest, onEvent func(api.Event)) (*api.VM, error)
+	// Logs streams a VM's serial console; with follow it stays open and
+	// delivers new output until ctx ends.
+	Logs(ctx context.Context, name string, follow bool) (io.ReadCloser, error)
 	// ListImages returns every image.
 	ListImages(ctx context.Context) ([]api.Image, error)
+	// GetImage returns one image.
+	GetImage(ctx context.Context, name string) (*api.Image, error)
+	// BuildImage builds an image, reporting progress to onEvent.
+	BuildImage(ctx context.Context, req api.BuildImageRequest, onEvent func(api.Event)) (*api.Image, error)
+	// DeleteImage removes an image no VM uses.
+	DeleteImage(ctx context.Context, name string) error
 }
 
 // Backend is every daemon call the CLI makes.
@@ -47,20 +59,10 @@ type Backend interface {
 	Shutdown(ctx context.Context) error
 	// Doctor runs the host checks.
 	Doctor(ctx context.Context) ([]api.DoctorCheck, error)
-	// CreateVM creates and boots a VM, reporting progress to onEvent.
-	CreateVM(ctx context.Context, req api.CreateVMRequest, onEvent func(api.Event)) (*api.VM, error)
 	// KillVM sends a signal to a VM's VMM process.
 	KillVM(ctx context.Context, name, signal string) (*api.VM, error)
 	// SSHTarget says how to reach a VM over SSH.
 	SSHTarget(ctx context.Context, name string) (*api.SSHTarget, error)
-	// Logs streams a VM's serial console; follow keeps it open.
-	Logs(ctx context.Context, name string, follow bool) (io.ReadCloser, error)
-	// GetImage returns one image.
-	GetImage(ctx context.Context, name string) (*api.Image, error)
-	// BuildImage builds an image, reporting progress to onEvent.
-	BuildImage(ctx context.Context, req api.BuildImageRequest, onEvent func(api.Event)) (*api.Image, error)
-	// DeleteImage removes an image no VM uses.
-	DeleteImage(ctx context.Context, name string) error
 }
 
 var _ Backend = (*client.Client)(nil)

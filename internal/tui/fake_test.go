@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/units"
 )
 
 // epoch is the fixed "now" of every test.
@@ -22,12 +23,19 @@ type fakeBackend struct {
 	images []api.Image
 	calls  []string
 	errs   map[string]error // method name -> error to return
-	// gate, when set, holds StartVM after its first event until closed.
+	// gate, when set, holds StartVM and CreateVM after their first event
+	// until closed.
 	gate chan struct{}
+	// console is each VM's serial console output; consoleMore delivers
+	// more of it to followers.
+	console     map[string]string
+	consoleMore chan string
+	statsN      map[string]int // Stats calls per VM: the figures move
 }
 
 func newFake(vms ...api.VM) *fakeBackend {
-	f := &fakeBackend{vms: map[string]*api.VM{}, errs: map[string]error{}}
+	f := &fakeBackend{vms: map[string]*api.VM{}, errs: map[string]error{}, console: map[string]string{},
+		consoleMore: make(chan string, 16), statsN: map[string]int{}}
 	for i := range vms {
 		vm := vms[i]
 		f.vms[vm.Name] = &vm
@@ -128,6 +136,9 @@ func (f *fakeBackend) GetVM(_ context.Context, name string) (*api.VM, error) {
 	return f.get(name)
 }
 
+// cpuSeq is the CPU % the fake reports on successive Stats calls.
+var cpuSeq = []float64{12.5, 40, 85, 30, 60, 95, 20, 50}
+
 func (f *fakeBackend) Stats(_ context.Context, name string) (*api.VMStats, error) {
 	if err := f.record("Stats %s", name); err != nil {
 		return nil, err
@@ -136,12 +147,17 @@ func (f *fakeBackend) Stats(_ context.Context, name string) (*api.VMStats, error
 	if err != nil {
 		return nil, err
 	}
+	f.mu.Lock()
+	n := f.statsN[name]
+	f.statsN[name]++
+	f.mu.Unlock()
 	st := &api.VMStats{Name: name, State: vm.State, Host: api.HostStats{
-		CPUSeconds: 125, CPUPercent: 12.5, RSSBytes: 300 << 20, WorkDiskSize: 8 << 30,
-		WorkDiskAlloc: 1 << 30, OverlayAlloc: 200 << 20, NetRxBytes: 5 << 20, NetTxBytes: 1 << 20}}
+		CPUSeconds: 125, CPUPercent: cpuSeq[n%len(cpuSeq)], RSSBytes: 300 << 20, WorkDiskSize: 8 << 30,
+		WorkDiskAlloc: 1 << 30, OverlayAlloc: 200 << 20,
+		NetRxBytes: 5<<20 + int64(n*n)*(100<<10), NetTxBytes: 1<<20 + int64(n)*(20<<10)}}
 	if vm.State == api.StateRunning {
 		st.Guest = &api.GuestStats{UptimeSeconds: 5400, Load1: 0.25, Load5: 0.5, Load15: 0.75,
-			MemTotal: 1 << 30, MemAvailable: 768 << 20, RootSize: 4 << 30, RootUsed: 1 << 30,
+			MemTotal: 1 << 30, MemAvailable: 768<<20 - int64(n%4)*(64<<20), RootSize: 4 << 30, RootUsed: 1 << 30,
 			WorkSize: 8 << 30, WorkUsed: 2 << 30}
 	}
 	return st, nil
@@ -186,16 +202,49 @@ func (f *fakeBackend) DeleteVM(_ context.Context, name string, force bool) error
 }
 
 func (f *fakeBackend) SetVM(_ context.Context, name string, req api.SetVMRequest) (*api.VM, error) {
-	nat := req.NAT != nil && *req.NAT
-	if err := f.record("SetVM %s nat=%v", name, nat); err != nil {
+	call := "SetVM " + name
+	if req.MemoryMiB != nil {
+		call += fmt.Sprintf(" memory=%d", *req.MemoryMiB)
+	}
+	if req.VCPUs != nil {
+		call += fmt.Sprintf(" vcpus=%d", *req.VCPUs)
+	}
+	if req.DiskSize != nil {
+		call += fmt.Sprintf(" disk=%d", *req.DiskSize)
+	}
+	if req.NAT != nil {
+		call += fmt.Sprintf(" nat=%v", *req.NAT)
+	}
+	if err := f.record("%s", call); err != nil {
 		return nil, err
 	}
 	f.mu.Lock()
-	if vm, ok := f.vms[name]; ok && req.NAT != nil {
+	defer f.mu.Unlock()
+	vm, ok := f.vms[name]
+	if !ok {
+		return nil, fmt.Errorf("no vm named %q; see 'banger vm list'", name)
+	}
+	if vm.State == api.StateRunning && (req.VCPUs != nil || req.MemoryMiB != nil || req.DiskSize != nil) {
+		return nil, fmt.Errorf("%s is running: memory, vcpu and disk size can only change while it is stopped; run 'banger vm stop %s' first (--nat/--no-nat work while running)", name, name)
+	}
+	if req.DiskSize != nil && *req.DiskSize < vm.DiskSize {
+		return nil, fmt.Errorf("work disk of %s is %s; shrinking to %s is not supported: choose a size of at least %s", name,
+			units.FormatSize(vm.DiskSize), units.FormatSize(*req.DiskSize), units.FormatSize(vm.DiskSize))
+	}
+	if req.MemoryMiB != nil {
+		vm.MemoryMiB = *req.MemoryMiB
+	}
+	if req.VCPUs != nil {
+		vm.VCPUs = *req.VCPUs
+	}
+	if req.DiskSize != nil {
+		vm.DiskSize = *req.DiskSize
+	}
+	if req.NAT != nil {
 		vm.NAT = *req.NAT
 	}
-	f.mu.Unlock()
-	return f.get(name)
+	c := *vm
+	return &c, nil
 }
 
 func (f *fakeBackend) ListImages(context.Context) ([]api.Image, error) {

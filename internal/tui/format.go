@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/table"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bangerdev/banger/internal/api"
@@ -24,17 +23,22 @@ const (
 // cellPad is the padding the table style adds to every cell.
 const cellPad = 1
 
-// rows turns VMs into table rows; now fixes the AGE column.
-func rows(vms []api.VM, now time.Time) []table.Row {
-	out := make([]table.Row, 0, len(vms))
+// rows turns VMs into list rows. A VM with an operation in flight shows
+// its step ("creating 2/5") in the STATE column.
+func (m model) rows(vms []api.VM) [][]string {
+	now := m.now()
+	out := make([][]string, 0, len(vms))
 	for _, vm := range vms {
-		ip := vm.IP
-		if ip == "" {
-			ip = "-"
+		state := vm.State
+		if busy, ok := m.busy[vm.Name]; ok {
+			state, _, _ = strings.Cut(busy, " ")
+			if step := m.steps[vm.Name]; step != "" {
+				state += " " + step
+			}
 		}
-		out = append(out, table.Row{
-			vm.Name, vm.State, vm.Image, ip,
-			strconv.Itoa(vm.VCPUs),
+		out = append(out, []string{
+			vm.Name, state, vm.Image, dash(vm.IP),
+			compactInt(vm.VCPUs),
 			compactBytes(int64(vm.MemoryMiB) << 20),
 			compactBytes(vm.DiskSize),
 			onOff(vm.NAT),
@@ -44,47 +48,12 @@ func rows(vms []api.VM, now time.Time) []table.Row {
 	return out
 }
 
-// columns sizes the columns to their content and fits them in width by
-// shrinking NAME and IMAGE (never below 6 cells) first.
-func columns(vms []api.VM, width int) []table.Column {
-	w := make([]int, len(titles))
-	for i, t := range titles {
-		w[i] = len(t)
+// compactInt renders a count for a table cell, "-" when unknown (0).
+func compactInt(n int) string {
+	if n <= 0 {
+		return "-"
 	}
-	w[1] = max(w[1], len(api.StateCreating))
-	for _, r := range rows(vms, time.Time{}) {
-		for i, v := range r {
-			if i == len(r)-1 {
-				continue // AGE: at most 4 cells, see age
-			}
-			w[i] = max(w[i], ansi.StringWidth(v))
-		}
-	}
-	w[len(w)-1] = 4
-	w[colName] = min(w[colName], 24)
-	w[colImage] = min(w[colImage], 20)
-	total := func() int {
-		n := 0
-		for _, x := range w {
-			n += x + cellPad
-		}
-		return n
-	}
-	for total() > width {
-		i := colName
-		if w[colImage] > w[colName] {
-			i = colImage
-		}
-		if w[i] <= 6 {
-			break
-		}
-		w[i]--
-	}
-	cols := make([]table.Column, len(titles))
-	for i, t := range titles {
-		cols[i] = table.Column{Title: t, Width: w[i]}
-	}
-	return cols
+	return strconv.Itoa(n)
 }
 
 // compactBytes renders a size for a table cell: 512M, 1G, 1.5G.

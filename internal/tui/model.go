@@ -8,7 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
-	"github.com/charmbracelet/bubbles/table"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/bangerdev/banger/internal/api"
@@ -22,12 +22,16 @@ const (
 	screenDetails
 	screenImages
 	screenHelp
+	screenConsole
+	screenImage
+	screenBuild
 )
 
-// confirmation is a pending y/n question for a delete.
+// confirmation is a pending y/n question: delete VMs or an image.
 type confirmation struct {
-	vm    api.VM
+	vms   []api.VM
 	force bool
+	image string
 }
 
 // details is the state of the details pane.
@@ -45,35 +49,55 @@ type model struct {
 	ctx     context.Context
 	be      Backend
 	refresh time.Duration
-	now     func() time.Time
+	now     func() time.Time // ages
+	clock   func() time.Time // stats sample times (network rates)
 	keys    keyMap
 
 	width, height int
 	screen        screen
-	table         table.Model
+	back          screen // where esc and ? return to from help
+	list          grid
 	spin          spinner.Model
 	spinning      bool
 	help          help.Model
 
 	vms        []api.VM
+	visible    []api.VM // vms filtered and sorted, as the list shows them
 	status     *api.DaemonStatus
 	loaded     bool
 	refreshing bool
 	refreshErr error
 
-	det        details
+	filter    textinput.Model
+	filtering bool
+	sortCol   int
+	sortDesc  bool
+	marked    map[string]bool
+
+	det  details
+	hist map[string]*series
+
 	images     []api.Image
 	imagesErr  error
 	imagesDone bool
+	imgList    grid
+	img        imageMsg
+	build      *buildLog
 
-	busy     map[string]string // VM name -> operation, e.g. "stopping web"
-	progress map[string]string // VM name -> last streamed event
-	order    []string          // busy names, oldest first
+	con  *console
+	form *form
+
+	busy     map[string]string // busy key -> operation, e.g. "stopping web"
+	progress map[string]string // busy key -> last streamed event
+	steps    map[string]string // busy key -> "2/5" of the last step
+	pending  map[string]api.VM // creates the daemon has not listed yet
+	order    []string          // busy keys, oldest first
 	events   chan progressMsg
 	notice   string
 	lastErr  string // last failed backend operation, kept until the next one starts
 	hint     string // why the last key did nothing; cleared by the next key
 	confirm  *confirmation
+	quitting bool
 
 	sshTarget string
 }
@@ -86,16 +110,20 @@ func newModel(ctx context.Context, be Backend, opts Options, sshEnabled bool) mo
 		opts.Now = time.Now
 	}
 	keys := newKeyMap(sshEnabled)
-	t := table.New(table.WithColumns(columns(nil, 80)), table.WithFocused(true))
-	t.KeyMap = tableKeyMap(keys)
-	t.SetStyles(tableStyles())
-	sp := spinner.New(spinner.WithSpinner(spinner.Dot))
+	f := textinput.New()
+	f.Prompt = "/"
+	f.Placeholder = "name, state, image or IP"
 	m := model{
-		ctx: ctx, be: be, refresh: opts.Refresh, now: opts.Now, keys: keys,
+		ctx: ctx, be: be, refresh: opts.Refresh, now: opts.Now, clock: time.Now, keys: keys,
 		width: 80, height: 24,
-		table: t, spin: sp, help: help.New(),
+		spin: spinner.New(spinner.WithSpinner(spinner.Dot)), help: help.New(),
+		filter:   f,
+		marked:   map[string]bool{},
+		hist:     map[string]*series{},
 		busy:     map[string]string{},
 		progress: map[string]string{},
+		steps:    map[string]string{},
+		pending:  map[string]api.VM{},
 		events:   make(chan progressMsg, 64),
 	}
 	m.layout()
@@ -104,7 +132,6 @@ func newModel(ctx context.Context, be Backend, opts Options, sshEnabled bool) mo
 
 // Init loads the list and starts the refresh ticker and event listener.
 func (m model) Init() tea.Cmd {
-	m.refreshing = true
 	return tea.Batch(refreshCmd(m.ctx, m.be), tickCmd(m.refresh), listenCmd(m.ctx, m.events))
 }
 
@@ -121,15 +148,21 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds := []tea.Cmd{tickCmd(m.refresh), m.refreshNow()}
 		if m.screen == screenDetails && !m.det.loading {
 			m.det.loading = true
-			cmds = append(cmds, detailsCmd(m.ctx, m.be, m.det.name))
+			cmds = append(cmds, detailsCmd(m.ctx, m.be, m.det.name, m.clock))
 		}
 		return m, tea.Batch(cmds...)
 	case listMsg:
 		m.refreshing = false
 		m.refreshErr = msg.err
 		if msg.vms != nil || msg.err == nil {
-			m.setVMs(msg.vms)
+			m.vms = msg.vms
+			for _, vm := range msg.vms {
+				if _, busy := m.busy[vm.Name]; !busy {
+					delete(m.pending, vm.Name)
+				}
+			}
 			m.loaded = true
+			m.relist()
 		}
 		if msg.status != nil {
 			m.status = msg.status
@@ -142,16 +175,22 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			if msg.vm != nil {
 				m.det.vm, m.det.stats = msg.vm, msg.stats
 			}
+			if msg.stats != nil {
+				m.record(msg.name, msg.at, msg.stats)
+			}
 		}
 		return m, nil
 	case imagesMsg:
-		m.images, m.imagesErr, m.imagesDone = msg.images, msg.err, true
+		return m.gotImages(msg), nil
+	case imageMsg:
+		m.img = msg
 		return m, nil
 	case progressMsg:
-		if _, ok := m.busy[msg.name]; ok {
-			m.progress[msg.name] = msg.text
-		}
-		return m, listenCmd(m.ctx, m.events)
+		return m.gotProgress(msg)
+	case consoleOpenMsg:
+		return m.consoleOpened(msg)
+	case consoleDataMsg:
+		return m.consoleData(msg)
 	case opDoneMsg:
 		return m.finishOp(msg)
 	case spinner.TickMsg:
@@ -180,54 +219,45 @@ func (m model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.handleKeys(msg.Runes)
 	}
 	if msg.String() == "ctrl+c" {
+		m.quitting = true
 		return m, tea.Quit
 	}
-	if m.confirm != nil {
+	switch {
+	case m.form != nil:
+		return m.formKey(msg)
+	case m.confirm != nil:
 		return m.handleConfirm(msg)
+	case m.filtering:
+		return m.filterKey(msg)
+	case m.screen == screenConsole && m.con != nil && m.con.searching:
+		return m.searchKey(msg)
 	}
 	m.hint = ""
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Quit):
+		m.quitting = true
 		return m, tea.Quit
 	case key.Matches(msg, k.Help):
-		m.screen = toggle(m.screen, screenHelp)
-		return m, nil
-	case key.Matches(msg, k.Images):
-		m.screen = toggle(m.screen, screenImages)
-		if m.screen == screenImages {
-			return m, imagesCmd(m.ctx, m.be)
+		if m.screen == screenHelp {
+			m.screen = m.back
+		} else {
+			m.back, m.screen = m.screen, screenHelp
 		}
 		return m, nil
-	case key.Matches(msg, k.Back):
-		m.screen = screenList
-		return m, nil
 	}
-	if m.screen == screenHelp || m.screen == screenImages {
-		return m, nil
-	}
-	vm, ok := m.current()
-	switch {
-	case key.Matches(msg, k.Details):
-		if !ok || m.screen == screenDetails {
-			return m, nil
+	switch m.screen {
+	case screenHelp:
+		if key.Matches(msg, k.Back) {
+			m.screen = m.back
 		}
-		m.screen = screenDetails
-		m.det = details{name: vm.Name, loading: true}
-		return m, detailsCmd(m.ctx, m.be, vm.Name)
-	case key.Matches(msg, k.Start, k.Stop, k.Restart, k.NAT, k.Delete, k.SSH):
-		if !ok {
-			m.hint = "no VM selected: create one with `banger vm create`"
-			return m, nil
-		}
-		return m.handleAction(msg, vm)
+		return m, nil
+	case screenConsole:
+		return m.consoleKey(msg)
+	case screenImages, screenImage, screenBuild:
+		return m.imagesKey(msg)
 	}
-	if m.screen == screenList {
-		var cmd tea.Cmd
-		m.table, cmd = m.table.Update(msg)
-		return m, cmd
-	}
-	return m, nil
+	return m.listKey(msg)
 }
 
 // handleKeys handles letters that reached the program in one read (fast
@@ -236,44 +266,17 @@ func (m model) handleKeys(runes []rune) (tea.Model, tea.Cmd) {
 	var cmds []tea.Cmd
 	for _, r := range runes {
 		msg := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}}
+		if r == ' ' {
+			msg = tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{r}}
+		}
 		next, cmd := m.handleKey(msg)
 		m = next.(model)
 		cmds = append(cmds, cmd)
-		if m.sshTarget != "" || (m.confirm == nil && key.Matches(msg, m.keys.Quit)) {
+		if m.sshTarget != "" || m.quitting {
 			break
 		}
 	}
 	return m, tea.Batch(cmds...)
-}
-
-func (m model) handleAction(msg tea.KeyMsg, vm api.VM) (tea.Model, tea.Cmd) {
-	k := m.keys
-	if key.Matches(msg, k.SSH) {
-		if vm.State != api.StateRunning {
-			m.hint = fmt.Sprintf("cannot ssh into %s: it is %s; press s to start it", vm.Name, vm.State)
-			return m, nil
-		}
-		m.sshTarget = vm.Name
-		return m, tea.Quit
-	}
-	if text, ok := m.busy[vm.Name]; ok {
-		m.hint = fmt.Sprintf("%s is busy (%s): wait for it to finish", vm.Name, text)
-		return m, nil
-	}
-	switch {
-	case key.Matches(msg, k.Delete):
-		m.confirm = &confirmation{vm: vm, force: vm.State == api.StateRunning || vm.State == api.StateCreating}
-		return m, nil
-	case key.Matches(msg, k.Start):
-		return m.startOp(opStart, vm, false)
-	case key.Matches(msg, k.Stop):
-		return m.startOp(opStop, vm, false)
-	case key.Matches(msg, k.Restart):
-		return m.startOp(opRestart, vm, false)
-	case key.Matches(msg, k.NAT):
-		return m.startOp(opNAT, vm, false)
-	}
-	return m, nil
 }
 
 func (m model) handleConfirm(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
@@ -281,20 +284,38 @@ func (m model) handleConfirm(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	switch {
 	case key.Matches(msg, m.keys.Yes):
 		m.confirm = nil
-		return m.startOp(opDelete, c.vm, c.force)
+		if c.image != "" {
+			return m.startImageDelete(c.image)
+		}
+		var cmds []tea.Cmd
+		for _, vm := range c.vms {
+			var cmd tea.Cmd
+			m, cmd = m.startOp(opDelete, vm, c.force)
+			cmds = append(cmds, cmd)
+		}
+		m.marked = map[string]bool{}
+		return m, tea.Batch(cmds...)
 	case key.Matches(msg, m.keys.No):
 		m.confirm = nil
-		m.notice = "kept " + c.vm.Name
+		m.notice = "kept " + c.subject()
 	}
 	return m, nil
 }
 
-// startOp marks vm busy and runs o in the background.
-func (m model) startOp(o op, vm api.VM, force bool) (tea.Model, tea.Cmd) {
+// subject names what a confirmation is about.
+func (c *confirmation) subject() string {
+	if c.image != "" {
+		return "image " + c.image
+	}
+	return joinNames(c.vms)
+}
+
+// startBusy marks key busy with text and starts the spinner.
+func (m model) startBusy(key, text string, cmd tea.Cmd) (model, tea.Cmd) {
 	m.lastErr, m.notice = "", ""
-	m.busy[vm.Name] = o.verb() + " " + vm.Name
-	m.order = append(m.order, vm.Name)
-	cmds := []tea.Cmd{opCmd(m.ctx, m.be, m.events, o, vm, force)}
+	m.busy[key] = text
+	m.order = append(m.order, key)
+	cmds := []tea.Cmd{cmd}
 	if !m.spinning {
 		m.spinning = true
 		cmds = append(cmds, m.spin.Tick)
@@ -302,9 +323,44 @@ func (m model) startOp(o op, vm api.VM, force bool) (tea.Model, tea.Cmd) {
 	return m, tea.Batch(cmds...)
 }
 
+// startOp marks vm busy and runs o in the background.
+func (m model) startOp(o op, vm api.VM, force bool) (model, tea.Cmd) {
+	return m.startBusy(vm.Name, o.verb()+" "+vm.Name, opCmd(m.ctx, m.be, m.events, o, vm, force))
+}
+
+// gotProgress records a streamed event; the first event of a create
+// closes its form (the daemon accepted it).
+func (m model) gotProgress(msg progressMsg) (tea.Model, tea.Cmd) {
+	if _, ok := m.busy[msg.key]; ok {
+		m.progress[msg.key] = msg.text
+		if msg.step != "" {
+			m.steps[msg.key] = msg.step
+		}
+		if m.build != nil && imageKey(m.build.name) == msg.key {
+			m.build.add(msg.text)
+		}
+		m.relist()
+		if f := m.form; f != nil && f.submitting && formKey(f) == msg.key {
+			m.form = nil
+			if f.kind == formBuild {
+				m.screen = screenBuild
+			} else {
+				m.selectVM(msg.key)
+			}
+		}
+	}
+	return m, listenCmd(m.ctx, m.events)
+}
+
 func (m model) finishOp(msg opDoneMsg) (tea.Model, tea.Cmd) {
 	delete(m.busy, msg.name)
 	delete(m.progress, msg.name)
+	delete(m.steps, msg.name)
+	if msg.err != nil || msg.vm == nil {
+		delete(m.pending, msg.name)
+	} else if _, ok := m.pending[msg.name]; ok {
+		m.pending[msg.name] = *msg.vm // until the next list has it
+	}
 	m.hint = ""
 	for i, n := range m.order {
 		if n == msg.name {
@@ -312,9 +368,20 @@ func (m model) finishOp(msg opDoneMsg) (tea.Model, tea.Cmd) {
 			break
 		}
 	}
-	if msg.err != nil {
-		m.lastErr = fmt.Sprintf("%s %s: %v", msg.op.name(), msg.name, msg.err)
-	} else {
+	cmds := []tea.Cmd{m.refreshNow()}
+	if f := m.form; f != nil && f.submitting && formKey(f) == msg.name {
+		f.submitting = false
+		if msg.err != nil {
+			f.placeDaemonError(msg.err.Error(), fieldOf)
+			m.relist()
+			return m, tea.Batch(cmds...)
+		}
+		m.form = nil
+	}
+	switch {
+	case msg.err != nil:
+		m.lastErr = fmt.Sprintf("%s %s: %v", msg.op.name(), trimImageKey(msg.name), msg.err)
+	default:
 		m.notice = msg.info
 		if m.notice == "" {
 			m.notice = msg.op.done() + " " + msg.name
@@ -323,60 +390,37 @@ func (m model) finishOp(msg opDoneMsg) (tea.Model, tea.Cmd) {
 			m.screen = screenList
 		}
 	}
-	cmds := []tea.Cmd{m.refreshNow()}
+	switch msg.op {
+	case opBuild:
+		if m.build != nil && imageKey(m.build.name) == msg.name {
+			m.build.finish(msg.err)
+		}
+		cmds = append(cmds, imagesCmd(m.ctx, m.be))
+	case opDeleteImage:
+		cmds = append(cmds, imagesCmd(m.ctx, m.be))
+		if msg.err == nil && m.screen == screenImage {
+			m.screen = screenImages
+		}
+	case opCreate:
+		if msg.vm != nil {
+			m.selectVM(msg.vm.Name)
+		}
+	}
+	m.relist()
 	if m.screen == screenDetails && m.det.name == msg.name && !m.det.loading {
 		m.det.loading = true
-		cmds = append(cmds, detailsCmd(m.ctx, m.be, msg.name))
+		cmds = append(cmds, detailsCmd(m.ctx, m.be, msg.name, m.clock))
 	}
 	return m, tea.Batch(cmds...)
 }
 
-// current is the VM the action keys apply to: the one in the details pane,
-// else the selected table row.
-func (m model) current() (api.VM, bool) {
-	name := ""
-	if m.screen == screenDetails {
-		name = m.det.name
-	} else if row := m.table.SelectedRow(); row != nil {
-		name = row[0]
-	}
-	for _, vm := range m.vms {
-		if vm.Name == name {
-			return vm, true
-		}
-	}
-	return api.VM{}, false
-}
-
-// setVMs replaces the list, keeping the selection on the same VM.
-func (m *model) setVMs(vms []api.VM) {
-	selected := ""
-	if row := m.table.SelectedRow(); row != nil {
-		selected = row[0]
-	}
-	m.vms = vms
-	m.layout()
-	m.table.SetRows(rows(vms, m.now()))
-	cursor := 0
-	for i, vm := range vms {
-		if vm.Name == selected {
-			cursor = i
-		}
-	}
-	m.table.SetCursor(cursor)
-}
-
-// layout sizes the table to the window and the current rows.
+// layout sizes the lists to the window.
 func (m *model) layout() {
-	m.table.SetColumns(columns(m.vms, m.width))
-	m.table.SetWidth(m.width)
-	m.table.SetHeight(max(m.height-chromeLines, 2))
+	m.list.height = max(m.height-chromeLines-1, 1)
+	m.imgList.height = max(m.height-chromeLines-3, 1)
 	m.help.Width = m.width
-}
-
-func toggle(cur, s screen) screen {
-	if cur == s {
-		return screenList
-	}
-	return s
+	m.filter.Width = max(m.width-20, 10)
+	m.relist()
+	m.layoutConsole()
+	m.layoutBuild()
 }

@@ -105,12 +105,10 @@ func TestColumnsFitNarrowTerminals(t *testing.T) {
 	for _, width := range []int{80, 100, 60} {
 		m := newModel(context.Background(), newFake(), Options{Now: func() time.Time { return epoch }}, true)
 		m.width, m.height = width, 24
-		m.setVMs(vms)
+		m.vms = vms
 		m.loaded = true
-		total := 0
-		for _, c := range m.table.Columns() {
-			total += c.Width + cellPad
-		}
+		m.relist()
+		total := m.list.width()
 		if width >= 80 && total > width {
 			t.Errorf("width %d: columns need %d cells", width, total)
 		}
@@ -160,8 +158,9 @@ func TestFormatting(t *testing.T) {
 func TestKeyHintsFit80Columns(t *testing.T) {
 	f := newFake(threeVMs()...)
 	m := newModel(context.Background(), f, Options{Now: func() time.Time { return epoch }}, true)
-	m.setVMs(threeVMs())
+	m.vms = threeVMs()
 	m.loaded = true
+	m.relist()
 	for _, s := range []screen{screenList, screenDetails, screenImages, screenHelp} {
 		m.screen = s
 		m.det = details{name: "web"}
@@ -173,7 +172,7 @@ func TestKeyHintsFit80Columns(t *testing.T) {
 			t.Errorf("screen %d: key hints cut or missing: %q", s, last)
 		}
 	}
-	m.screen, m.confirm = screenList, &confirmation{vm: threeVMs()[0], force: true}
+	m.screen, m.confirm = screenList, &confirmation{vms: threeVMs()[:1], force: true}
 	if v := m.View(); !strings.Contains(v, "force delete running VM web? (y/n)") || !strings.Contains(v, "y yes • n no") {
 		t.Errorf("confirmation not shown:\n%s", v)
 	}

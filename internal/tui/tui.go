@@ -9,9 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 
 	"github.com/bangerdev/banger/internal/backend"
 )
@@ -71,6 +74,11 @@ func RunResult(ctx context.Context, c Backend, opts Options) (Result, error) {
 func run(ctx context.Context, c Backend, opts Options, sshEnabled bool) (Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if os.Getenv("NO_COLOR") != "" {
+		// https://no-color.org: no colour, and no other styling either;
+		// every cue is also given in text.
+		lipgloss.SetColorProfile(termenv.Ascii)
+	}
 	popts := []tea.ProgramOption{tea.WithContext(ctx)}
 	if !opts.NoAltScreen {
 		popts = append(popts, tea.WithAltScreen())

@@ -102,7 +102,7 @@ func TestStopRunningVM(t *testing.T) {
 	if f.called("StopVM build-box") || f.called("StopVM db") {
 		t.Errorf("stop reached the wrong VM: %v", f.calls)
 	}
-	row := m.table.SelectedRow()
+	row := m.list.selected()
 	if len(row) < 2 || row[0] != "web" || row[1] != api.StateStopped {
 		t.Errorf("selected row after stop = %v, want web stopped", row)
 	}

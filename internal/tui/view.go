@@ -3,11 +3,10 @@ package tui
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/table"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bangerdev/banger/internal/api"
 )
@@ -15,32 +14,46 @@ import (
 // chromeLines are the lines around the body: title, status and key hints.
 const chromeLines = 3
 
+// Styles. Every cue they give is also given in text (">" cursor, "*" mark,
+// "!" errors, "[x]" toggles), so the TUI reads the same with NO_COLOR.
 var (
-	titleStyle   = lipgloss.NewStyle().Bold(true)
-	headingStyle = lipgloss.NewStyle().Bold(true).Underline(true)
-	labelStyle   = lipgloss.NewStyle().Faint(true)
-	errorStyle   = lipgloss.NewStyle().Foreground(lipgloss.Color("9")).Bold(true)
-	warnStyle    = lipgloss.NewStyle().Foreground(lipgloss.Color("11")).Bold(true)
-	noticeStyle  = lipgloss.NewStyle().Foreground(lipgloss.Color("10"))
+	titleStyle    = lipgloss.NewStyle().Bold(true)
+	headingStyle  = lipgloss.NewStyle().Bold(true).Underline(true)
+	labelStyle    = lipgloss.NewStyle().Faint(true)
+	errorStyle    = lipgloss.NewStyle().Foreground(lipgloss.Color("9")).Bold(true)
+	warnStyle     = lipgloss.NewStyle().Foreground(lipgloss.Color("11")).Bold(true)
+	noticeStyle   = lipgloss.NewStyle().Foreground(lipgloss.Color("10"))
+	selectedStyle = lipgloss.NewStyle().Reverse(true)
+	focusStyle    = lipgloss.NewStyle().Bold(true)
+	matchStyle    = lipgloss.NewStyle().Reverse(true)
+	chartStyle    = lipgloss.NewStyle().Foreground(lipgloss.Color("14"))
 )
-
-func tableStyles() table.Styles {
-	return table.Styles{
-		Header:   lipgloss.NewStyle().Bold(true).PaddingRight(cellPad),
-		Cell:     lipgloss.NewStyle().PaddingRight(cellPad),
-		Selected: lipgloss.NewStyle().Reverse(true),
-	}
-}
 
 // View renders the whole screen.
 func (m model) View() string {
+	// A long error wraps onto up to three lines, taken from the body.
+	status := strings.Split(ansi.Wrap(m.statusLine(), m.width, ""), "\n")
+	status = status[:min(len(status), 3, max(m.height-chromeLines, 1))]
+	bodyH := max(m.height-chromeLines+1-len(status), 1)
+	if h := bodyH - 1; h < m.list.height {
+		m.list.height = max(h, 1)
+		m.list.setCursor(m.list.cursor)
+	}
 	var body string
-	switch m.screen {
-	case screenDetails:
+	switch {
+	case m.form != nil:
+		body = m.form.view(m.width)
+	case m.screen == screenDetails:
 		body = m.detailsView()
-	case screenImages:
+	case m.screen == screenImages:
 		body = m.imagesView()
-	case screenHelp:
+	case m.screen == screenImage:
+		body = m.imageView()
+	case m.screen == screenBuild && m.build != nil:
+		body = m.buildView()
+	case m.screen == screenConsole && m.con != nil:
+		body = m.consoleView()
+	case m.screen == screenHelp:
 		body = m.helpView()
 	default:
 		body = m.listView()
@@ -48,8 +61,8 @@ func (m model) View() string {
 	hints := m.help.ShortHelpView(m.hintKeys())
 	out := []string{
 		fit(m.titleLine(), m.width, 1),
-		fit(body, m.width, max(m.height-chromeLines, 1)),
-		fit(m.statusLine(), m.width, 1),
+		fit(body, m.width, bodyH),
+		fit(strings.Join(status, "\n"), m.width, len(status)),
 		fit(hints, m.width, 1),
 	}
 	return strings.Join(out, "\n")
@@ -58,28 +71,78 @@ func (m model) View() string {
 // hintKeys are the keys listed under the status line for the screen.
 func (m model) hintKeys() []key.Binding {
 	k := m.keys
+	b := func(keys, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc))
+	}
 	switch {
+	case m.form != nil:
+		return []key.Binding{b("enter", "submit"), b("tab", "next field"), k.Choose, k.Cancel}
 	case m.confirm != nil:
 		return []key.Binding{k.Yes, k.No}
+	case m.filtering:
+		return []key.Binding{b("enter", "keep filter"), b("esc", "clear")}
+	case m.screen == screenConsole && m.con != nil && m.con.searching:
+		return []key.Binding{b("enter", "search"), k.Cancel}
 	case m.screen == screenDetails:
-		return []key.Binding{k.Back, k.Power, k.Restart, k.NAT, k.Delete, k.SSH, k.Quit}
-	case m.screen == screenImages || m.screen == screenHelp:
+		return []key.Binding{k.Back, k.Power, k.Edit, k.Console, k.Delete, k.SSH, k.Quit}
+	case m.screen == screenImages:
+		return []key.Binding{k.Back, k.ShowImage, k.Build, k.Delete, k.BuildLog, k.Quit}
+	case m.screen == screenImage:
+		return []key.Binding{k.Back, k.Delete, k.Build, k.Quit}
+	case m.screen == screenBuild:
+		return []key.Binding{k.Back, b("↑/↓", "scroll"), k.Quit}
+	case m.screen == screenConsole:
+		return []key.Binding{k.Back, k.Search, k.NextPrev, k.Follow, k.Quit}
+	case m.screen == screenHelp:
 		return []key.Binding{k.Back, k.Quit}
 	}
-	return k.ShortHelp()
+	return k.listHints()
 }
 
+// titleLine is the top line; the version goes first when space is short.
 func (m model) titleLine() string {
-	s := titleStyle.Render("banger")
+	version := ""
 	if m.status != nil {
-		s += " " + m.status.Version
+		version = " " + m.status.Version
 		if m.status.VMM != "" {
-			s += " (" + m.status.VMM + ")"
+			version += " (" + m.status.VMM + ")"
 		}
 	}
+	parts := []string{}
 	if !m.loaded {
-		return s + " │ loading…"
+		parts = append(parts, "loading…")
+	} else {
+		parts = append(parts, m.counts())
 	}
+	switch {
+	case !m.loaded:
+	case m.form != nil:
+		parts = append(parts, strings.ToLower(m.form.title))
+	case m.screen == screenDetails:
+		parts = append(parts, "details")
+	case m.screen == screenImages, m.screen == screenImage, m.screen == screenBuild:
+		parts = append(parts, "images")
+	case m.screen == screenConsole:
+		parts = append(parts, "console")
+	case m.screen == screenHelp:
+		parts = append(parts, "help")
+	default:
+		if q := m.filter.Value(); q != "" {
+			parts = append(parts, fmt.Sprintf("/%s: %d shown", q, len(m.visible)))
+		}
+		if n := len(m.markedVMs()); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d selected", n))
+		}
+	}
+	rest := " │ " + strings.Join(parts, " │ ")
+	if lipgloss.Width("banger"+version+rest) > m.width {
+		version = ""
+	}
+	return titleStyle.Render("banger") + version + rest
+}
+
+// counts is "3 VMs: 2 running, 1 stopped".
+func (m model) counts() string {
 	counts := map[string]int{}
 	for _, vm := range m.vms {
 		counts[vm.State]++
@@ -90,28 +153,22 @@ func (m model) titleLine() string {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
 		}
 	}
-	s += fmt.Sprintf(" │ %d VM%s", len(m.vms), plural(len(m.vms)))
+	s := fmt.Sprintf("%d VM%s", len(m.vms), plural(len(m.vms)))
 	if len(parts) > 0 {
 		s += ": " + strings.Join(parts, ", ")
-	}
-	switch m.screen {
-	case screenDetails:
-		s += " │ details"
-	case screenImages:
-		s += " │ images"
-	case screenHelp:
-		s += " │ help"
 	}
 	return s
 }
 
 func (m model) statusLine() string {
 	if c := m.confirm; c != nil {
-		q := fmt.Sprintf("delete VM %s? (y/n)", c.vm.Name)
-		if c.force {
-			q = fmt.Sprintf("force delete running VM %s? (y/n)", c.vm.Name)
-		}
-		return warnStyle.Render(q)
+		return warnStyle.Render(c.question())
+	}
+	if m.filtering {
+		return m.filter.View()
+	}
+	if m.screen == screenConsole && m.con != nil && m.con.searching {
+		return m.con.search.View()
 	}
 	var parts []string
 	if len(m.order) > 0 {
@@ -140,147 +197,52 @@ func (m model) statusLine() string {
 	return strings.Join(parts, " │ ")
 }
 
-func (m model) listView() string {
-	if m.loaded && len(m.vms) == 0 {
-		return "\n  No VMs yet: create one with `banger vm create --name NAME`."
+// question is the y/n prompt of a confirmation.
+func (c *confirmation) question() string {
+	if c.image != "" {
+		return fmt.Sprintf("delete image %s? (y/n)", c.image)
 	}
-	return m.table.View()
+	what := "VM " + c.vms[0].Name
+	if len(c.vms) > 1 {
+		what = fmt.Sprintf("%d VMs (%s)", len(c.vms), joinNames(c.vms))
+	}
+	if c.force {
+		return fmt.Sprintf("force delete running %s? (y/n)", what)
+	}
+	return fmt.Sprintf("delete %s? (y/n)", what)
+}
+
+func (m model) listView() string {
+	if m.loaded && len(m.visible) == 0 {
+		if m.filter.Value() != "" {
+			return fmt.Sprintf("\n  No VM matches %q: press esc to clear the filter.", m.filter.Value())
+		}
+		return "\n  No VMs yet: press c to create one."
+	}
+	return m.list.view(func(i int) bool { return m.marked[m.visible[i].Name] })
 }
 
 func (m model) helpView() string {
-	h := m.help
-	h.ShowAll = true
-	return headingStyle.Render("Keys") + "\n\n" + h.FullHelpView(m.keys.FullHelp()) +
-		"\n\nActions apply to the selected VM, or to the VM shown in the details pane." +
-		"\nThe list reloads every " + m.refresh.String() + ". Press ? or esc to go back."
-}
-
-func (m model) imagesView() string {
-	if !m.imagesDone {
-		return "loading images…"
-	}
-	if m.imagesErr != nil {
-		return errorStyle.Render("error: list images: " + m.imagesErr.Error())
-	}
-	if len(m.images) == 0 {
-		return "No images: build one with `banger image build`."
-	}
-	grid := [][]string{{"NAME", "SIZE", "BUILTIN", "AGE", "USED BY"}}
-	for _, im := range m.images {
-		builtin := "no"
-		if im.Builtin {
-			builtin = "yes"
+	var cols []string
+	for _, g := range m.keys.helpGroups() {
+		lines := []string{titleStyle.Render(g.title)}
+		for _, b := range g.keys {
+			h := b.Help()
+			lines = append(lines, fmt.Sprintf("%-6s %s", h.Key, h.Desc))
 		}
-		used := strings.Join(im.UsedBy, ",")
-		if used == "" {
-			used = "-"
+		cols = append(cols, strings.Join(lines, "\n"))
+	}
+	// Three groups a row keeps every column under 80/3 cells.
+	var rows []string
+	for i := 0; i < len(cols); i += 3 {
+		row := cols[i:min(i+3, len(cols))]
+		for j := range row {
+			row[j] = lipgloss.NewStyle().Width(max(m.width/3-1, 20)).Render(row[j])
 		}
-		grid = append(grid, []string{im.Name, compactBytes(im.Size), builtin, age(m.now().Sub(im.CreatedAt)), used})
+		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
 	}
-	return renderGrid(grid) + "\n\nPress i or esc to go back."
-}
-
-// renderGrid aligns cells in columns; the first row is a bold header.
-func renderGrid(grid [][]string) string {
-	widths := make([]int, len(grid[0]))
-	for _, r := range grid {
-		for i, c := range r {
-			widths[i] = max(widths[i], lipgloss.Width(c))
-		}
-	}
-	lines := make([]string, len(grid))
-	for j, r := range grid {
-		cells := make([]string, len(r))
-		for i, c := range r {
-			cells[i] = c + strings.Repeat(" ", widths[i]-lipgloss.Width(c))
-		}
-		lines[j] = strings.TrimRight(strings.Join(cells, " "), " ")
-		if j == 0 {
-			lines[j] = titleStyle.Render(lines[j])
-		}
-	}
-	return strings.Join(lines, "\n")
-}
-
-func (m model) detailsView() string {
-	d := m.det
-	if d.vm == nil {
-		if d.err != nil {
-			return errorStyle.Render(fmt.Sprintf("error: get %s: %v", d.name, d.err)) + "\n\nPress esc to go back."
-		}
-		return "loading " + d.name + "…"
-	}
-	vm := d.vm
-	var b strings.Builder
-	line := func(label, format string, args ...any) { labelLine(&b, label, format, args...) }
-	b.WriteString(headingStyle.Render(vm.Name) + "  " + vm.State + "\n")
-	if d.err != nil {
-		b.WriteString(errorStyle.Render("error: refresh: "+d.err.Error()) + "\n")
-	}
-	engine := vm.Driver
-	if vm.Accel != "" {
-		engine += "/" + vm.Accel
-	}
-	if vm.PID > 0 {
-		engine += fmt.Sprintf(", pid %d", vm.PID)
-	}
-	line("image", "%s  (%s)", vm.Image, engine)
-	line("address", "%s  %s  mac %s  tap %s", dash(vm.IP), dash(vm.DNSName), dash(vm.MAC), dash(vm.Tap))
-	line("size", "%d vCPU, %s memory, %s disk, NAT %s", vm.VCPUs,
-		humanBytes(int64(vm.MemoryMiB)<<20), humanBytes(vm.DiskSize), onOff(vm.NAT))
-	started := ""
-	if !vm.StartedAt.IsZero() && vm.State == api.StateRunning {
-		started = ", started " + uptime(m.now().Sub(vm.StartedAt)) + " ago"
-	}
-	line("created", "%s (%s ago)%s", vm.CreatedAt.Local().Format("2006-01-02 15:04"), age(m.now().Sub(vm.CreatedAt)), started)
-	line("dir", "%s", dash(vm.Files.Dir))
-	line("console", "%s", dash(vm.Files.ConsoleLog))
-	if vm.LastError != "" {
-		line("error", "%s", errorStyle.Render(vm.LastError))
-	}
-	b.WriteString(m.statsView())
-	return b.String()
-}
-
-// labelLine writes one "  label     value" line of the details pane.
-func labelLine(b *strings.Builder, label, format string, args ...any) {
-	fmt.Fprintf(b, "  %s %s\n", labelStyle.Render(fmt.Sprintf("%-9s", label)), fmt.Sprintf(format, args...))
-}
-
-func (m model) statsView() string {
-	d := m.det
-	var b strings.Builder
-	if d.statsErr != nil {
-		return "\n" + errorStyle.Render("error: stats: "+d.statsErr.Error()) + "\n"
-	}
-	st := d.stats
-	if st == nil {
-		return ""
-	}
-	h := st.Host
-	fmt.Fprintf(&b, "\n%s\n", headingStyle.Render("host"))
-	row := func(label, format string, args ...any) { labelLine(&b, label, format, args...) }
-	row("cpu", "%.1f%% (%s total)", h.CPUPercent, uptime(time.Duration(h.CPUSeconds*float64(time.Second))))
-	row("memory", "%s resident", humanBytes(h.RSSBytes))
-	row("disk", "work %s of %s, overlay %s; read %s, written %s", humanBytes(h.WorkDiskAlloc),
-		humanBytes(h.WorkDiskSize), humanBytes(h.OverlayAlloc), humanBytes(h.DiskReadBytes), humanBytes(h.DiskWriteBytes))
-	row("network", "received %s, sent %s", humanBytes(h.NetRxBytes), humanBytes(h.NetTxBytes))
-	fmt.Fprintf(&b, "\n%s\n", headingStyle.Render("guest"))
-	g := st.Guest
-	if g == nil {
-		why := st.GuestError
-		if why == "" {
-			why = "VM is " + st.State
-		}
-		row("", "unavailable: %s", why)
-		return b.String()
-	}
-	row("uptime", "%s", uptime(time.Duration(g.UptimeSeconds*float64(time.Second))))
-	row("load", "%.2f %.2f %.2f", g.Load1, g.Load5, g.Load15)
-	row("memory", "%s used of %s", humanBytes(g.MemTotal-g.MemAvailable), humanBytes(g.MemTotal))
-	row("root fs", "%s used of %s", humanBytes(g.RootUsed), humanBytes(g.RootSize))
-	row("work fs", "%s used of %s", humanBytes(g.WorkUsed), humanBytes(g.WorkSize))
-	return b.String()
+	return strings.Join(rows, "\n") +
+		"\nActions apply to the selected VMs, else the cursor's VM. Lists reload every " + m.refresh.String() + "."
 }
 
 func dash(s string) string {
