@@ -9,7 +9,7 @@ pkgs=(
   openssh-client                      # banger vm ssh
   iproute2 nftables iptables          # network, NAT
   dnsutils                            # dig (tests, doctor hints)
-  debootstrap                         # bundle builder: rootfs
+  debootstrap kmod                    # bundle builder: rootfs; depmod for the distro kernel
   linux-source-6.1 bc flex bison libelf-dev libssl-dev make gcc cpio xz-utils  # microVM kernel
   shellcheck jq                       # helper-script tests, dns.sh
   ca-certificates curl tmux

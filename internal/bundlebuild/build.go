@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/bangerdev/banger/internal/preflight"
 )
 
 // Names of the files Build writes into Options.OutDir.
@@ -56,6 +58,9 @@ func Build(ctx context.Context, o Options) error {
 	}
 	if os.Geteuid() != 0 {
 		return errors.New("bundle build: needs root for debootstrap and chroot: run it with sudo")
+	}
+	if err := preflight.Check("bundle build", preflight.ForBundleBuild(o.Kernel)...); err != nil {
+		return err
 	}
 	pl, err := ReadPackages(o.PackagesFile)
 	if err != nil {

@@ -23,6 +23,8 @@ var catalogue = map[string]entry{
 	"ssh-keygen":         {"openssh-client", "openssh-clients", ""},
 	"scp":                {"openssh-client", "openssh-clients", ""},
 	"debootstrap":        {"debootstrap", "debootstrap", ""},
+	"depmod":             {"kmod", "kmod", ""},
+	"apt-get":            {"apt", "", "the distribution kernel is fetched from Debian's archive"},
 	"nft":                {"nftables", "nftables", ""},
 	"iptables":           {"iptables", "iptables-nft", ""},
 	"ip":                 {"iproute2", "iproute", ""},

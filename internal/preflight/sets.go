@@ -80,7 +80,7 @@ const (
 	// KernelMicroVM compiles banger's microVM kernel from linux-source.
 	KernelMicroVM = "microvm"
 	// KernelDistro uses the distribution kernel, initrd and modules.
-	KernelDistro = "debian"
+	KernelDistro = "distro"
 )
 
 // ForBundleBuild is what assembling a runtime bundle locally needs:
@@ -94,7 +94,13 @@ func ForBundleBuild(kernel string) []Need {
 		Program("e2fsck", "checks the rootfs image"),
 		Program("resize2fs", "shrinks the rootfs image"),
 	}
-	if kernel != KernelMicroVM {
+	if kernel != KernelMicroVM { // distro or both
+		needs = append(needs,
+			Program("apt-get", "downloads the distribution kernel"),
+			Program("depmod", "indexes the distribution kernel's modules"),
+		)
+	}
+	if kernel == KernelDistro {
 		return needs
 	}
 	return append(needs,
