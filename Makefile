@@ -7,7 +7,7 @@ CACHE   ?= $(HOME)/.cache/banger
 KERNEL  ?= microvm
 RUNTIME ?= runtime
 
-.PHONY: rootfs verify all build install uninstall runtime-bundle runtime-bundle-local runtime-package test test-short bench vet fmt demo deps clean
+.PHONY: setup rootfs verify all build install uninstall runtime-bundle runtime-bundle-local runtime-package test test-short bench vet fmt demo deps clean
 
 all: build
 
@@ -70,6 +70,10 @@ vet:
 
 fmt:
 	gofmt -w .
+
+# The one privileged line for an ordinary account: sudo make setup.
+setup:
+	./scripts/setup.sh
 
 # The main job on a fresh machine: packages, build, bundle, boot a VM, SSH in.
 demo:

@@ -12,12 +12,18 @@ CACHE=${CACHE:-$HOME/.cache/banger}
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "installing host packages (if missing)"
-./scripts/install-deps.sh
-step "building banger and bangerd"
+if [ "$(id -u)" -eq 0 ]; then
+  step "installing host packages (if missing)"
+  ./scripts/install-deps.sh
+fi
+step "building banger, bangerd and banger-nethelper"
 make build
 if [ ! -f runtime/bundle.json ]; then
-  step "building the runtime bundle from Debian packages (first time: ~6 min on 2 cores)"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "no runtime bundle yet: run 'sudo make setup' once (it builds the bundle and sets up this account)" >&2
+    exit 1
+  fi
+  step "building the runtime bundle from Debian packages (first time: ~20 min on 2 cores)"
   ./banger bundle build --dir runtime --cache-dir "$CACHE"
 fi
 step "starting bangerd and checking the host"
@@ -35,7 +41,7 @@ cat <<MSG
 
 $NAME is up. Next:
   ./banger vm ssh $NAME            # a shell in the VM
-  ./banger ssh-config --install    # then: ssh $NAME.vm
+  ./banger ssh-config --install    # then plain: ssh $NAME.vm
   ./banger vm list | stats $NAME | stop $NAME | delete --force $NAME
   ./banger tui
 MSG
