@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bangerdev/banger/internal/execx"
 )
@@ -130,7 +131,9 @@ func microVMKernel(ctx context.Context, o Options) (*kernelResult, error) {
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
 	}
-	if _, err := execx.Run(ctx, execx.Cmd{Dir: src, Args: []string{"make", "-s", "-j" + strconv.Itoa(jobs), "vmlinux", "bzImage"}}); err != nil {
+	counter := newCompileCounter(o.Detail, 15*time.Second)
+	defer counter.done()
+	if _, err := execx.Run(ctx, execx.Cmd{Dir: src, Args: []string{"make", "-j" + strconv.Itoa(jobs), "vmlinux", "bzImage"}, Stdout: counter}); err != nil {
 		return nil, fmt.Errorf("compile microvm kernel: %w", err)
 	}
 	rel, err := execx.Run(ctx, execx.Cmd{Dir: src, Args: []string{"make", "-s", "kernelrelease"}})

@@ -76,6 +76,9 @@ type Options struct {
 	// the number of steps. Calls are serialised but may come from another
 	// goroutine.
 	Progress func(step string, i, n int)
+	// Detail, when set, receives progress within a long step (the kernel
+	// compile's count of compiled files).
+	Detail func(msg string)
 	// Log receives debug and info records; nil discards them.
 	Log *slog.Logger
 }

@@ -198,6 +198,7 @@ func bundleBuildRun(ctx context.Context, e *Env, o *BundleBuildOptions) error {
 		}
 	}
 	b.Progress = func(step string, i, n int) { fmt.Fprintf(e.Err, "[%d/%d] %s\n", i, n, step) }
+	b.Detail = func(msg string) { fmt.Fprintf(e.Err, "      %s\n", msg) }
 	if err := bundlebuild.Build(ctx, b); err != nil {
 		return err
 	}

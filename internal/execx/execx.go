@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -25,6 +26,9 @@ type Cmd struct {
 	Dir string
 	// Stdin, when non-nil, is fed to the program.
 	Stdin []byte
+	// Stdout, when non-nil, also receives standard output as it is
+	// written (for progress); Run still returns all of it.
+	Stdout io.Writer
 }
 
 // Error is returned when a program fails to start or exits non-zero.
@@ -70,6 +74,9 @@ func Run(ctx context.Context, c Cmd) ([]byte, error) {
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
+	if c.Stdout != nil {
+		cmd.Stdout = io.MultiWriter(&stdout, c.Stdout)
+	}
 	cmd.Stderr = &stderr
 	err := cmd.Run()
 	if err != nil {

@@ -31,7 +31,9 @@ func fakeHost(programs ...string) *Checker {
 
 func TestCheckListsEveryMissingItemWithPackages(t *testing.T) {
 	c := fakeHost("mkfs.ext4")
-	c.NetPrivileged = func() error { return errors.New("this account is not set up for banger yet: run 'sudo banger system install --user $USER' once") }
+	c.NetPrivileged = func() error {
+		return errors.New("this account is not set up for banger yet: run 'sudo banger system install --user $USER' once")
+	}
 	err := c.Check("vm start", ForVMStart(DriverQEMU)...)
 	var me *MissingError
 	if !errors.As(err, &me) {
