@@ -132,17 +132,19 @@ func (c *Config) decodeError(err error) error {
 }
 
 // keyLines maps each top-level key of doc to the line it is set on (the
-// first occurrence), using go-toml's position-aware parser.
+// first occurrence), using go-toml's position-aware parser. A table header
+// ([key] or [[key]]) counts as setting its first key, so a key wrongly
+// written as a table is reported on the header's line.
 func keyLines(doc []byte) map[string]int {
 	lines := map[string]int{}
 	var p unstable.Parser
 	p.Reset(doc)
+	inTable := false
 	for p.NextExpression() {
 		e := p.Expression()
 		if e.Kind == unstable.Table || e.Kind == unstable.ArrayTable {
-			break // every banger key is top-level
-		}
-		if e.Kind != unstable.KeyValue {
+			inTable = true // every banger key is top-level
+		} else if e.Kind != unstable.KeyValue || inTable {
 			continue
 		}
 		it := e.Key()

@@ -61,6 +61,7 @@ func TestBadValues(t *testing.T) {
 		"runtime_dir = [\"a\"]":              `config.toml:1: runtime_dir: expected a string like "~/path", got an array`,
 		"runtime_dir.x = \"a\"":              `config.toml:1: runtime_dir: expected a string like "~/path", got a table`,
 		"runtime_dir = \"\"":                 `config.toml:1: runtime_dir: empty path`,
+		"[runtime_dir]\nx = 1":               `config.toml:1: runtime_dir: expected a string like "~/path", got a table`,
 		"ssh_key_path = \"~bob/key\"":        `config.toml:1: ssh_key_path: "~bob/key": only ~ and ~/ are expanded`,
 		"vmm = \"qemu\"\nvmm = \"qemu\"":     `config.toml:2: invalid TOML: key vmm is already defined`,
 		"vmm = ":                             `config.toml:1: invalid TOML:`,
