@@ -54,8 +54,9 @@ deps:
 test:
 	CACHE=$(CACHE) ./scripts/test.sh
 
+# No VM, no root: unit tests and everything that runs as a normal user.
 test-short:
-	$(GO) test -short -count=1 ./...
+	GO=$(GO) ./scripts/gotest.sh -short -count=1 ./...
 
 bench: build
 	./scripts/bench.sh
