@@ -30,6 +30,10 @@ func TestUnknownKey(t *testing.T) {
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
+	got = loadErr(t, "vm_suBnet = \"000\"\n")
+	if got != `config.toml:1: unknown key "vm_suBnet" (did you mean "vm_subnet"? keys are lowercase); see 'banger config show' for valid keys` {
+		t.Errorf("key in the wrong case: %s", got)
+	}
 	got = loadErr(t, "[network]\nsubnet = \"x\"\n")
 	if got != `config.toml:1: unknown key "network"; see 'banger config show' for valid keys` {
 		t.Errorf("table: %s", got)
