@@ -41,12 +41,17 @@ type canary struct {
 }
 
 // plantCanary creates the canary and exports it in the process
-// environment.
-func plantCanary() (*canary, error) {
+// environment; on failure it leaves nothing behind.
+func plantCanary() (c *canary, err error) {
 	root, err := os.MkdirTemp("", "bgt-canary-")
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(root)
+		}
+	}()
 	state := filepath.Join(root, "state-dir")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -85,7 +90,7 @@ func plantCanary() (*canary, error) {
 	} {
 		os.Setenv(k, v)
 	}
-	c := &canary{root: root}
+	c = &canary{root: root}
 	if c.sums, err = c.hash(); err != nil {
 		return nil, err
 	}
