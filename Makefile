@@ -7,7 +7,7 @@ CACHE   ?= $(HOME)/.cache/banger
 KERNEL  ?= microvm
 RUNTIME ?= runtime
 
-.PHONY: setup rootfs verify all build install uninstall runtime-bundle runtime-bundle-local runtime-package test test-short bench vet fmt demo deps clean
+.PHONY: setup rootfs verify all build install uninstall runtime-bundle runtime-bundle-local runtime-package test test-short reliability bench vet fmt demo deps clean
 
 all: build
 
@@ -58,8 +58,14 @@ deps:
 test:
 	CACHE=$(CACHE) ./scripts/test.sh
 
+# No VM, no root: unit tests and everything that runs as a normal user.
 test-short:
-	$(GO) test -short -count=1 ./...
+	GO=$(GO) ./scripts/gotest.sh -short -count=1 ./...
+
+# Fuzz targets (FUZZTIME each, default 20s), tampered-bundle checks and,
+# with RELIABILITY_VM=1, the real-VM checks; prints "figure: NAME VALUE UNIT".
+reliability:
+	GO=$(GO) $(if $(FUZZTIME),FUZZTIME=$(FUZZTIME)) ./scripts/reliability.sh
 
 bench: build
 	./scripts/bench.sh

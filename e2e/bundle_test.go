@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/bangerdev/banger/internal/testenv"
 )
 
 // TestBundleRoundTrip packages the built runtime bundle, points a copy of
@@ -17,9 +19,7 @@ import (
 // must be identical (same bundle.json, same file checksums). A second fetch
 // is a no-op.
 func TestBundleRoundTrip(t *testing.T) {
-	if testing.Short() {
-		t.Skip("packs the whole bundle (-short)")
-	}
+	testenv.SkipShort(t, "packs the whole runtime bundle")
 	rt := runtimeDir(t)
 	_, file, _, _ := runtime.Caller(0)
 	repo := filepath.Dir(filepath.Dir(file))

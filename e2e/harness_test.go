@@ -7,8 +7,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -16,9 +14,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bangerdev/banger/internal/testenv"
 )
 
 var binDir string
@@ -45,14 +44,29 @@ func TestMain(m *testing.M) {
 		}
 	}
 	binDir = dir
+	// A user's banger variables are replaced by a canary state dir with a
+	// VM record; every banger the suite runs gets a scrubbed environment,
+	// and the canary must come out of the run untouched.
+	can, err := plantCanary()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "plant canary state dir:", err)
+		os.Exit(1)
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if err := can.check(); err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL:", err)
+		code = 1
+	} else {
+		fmt.Printf("canary: exported BANGER_STATE_DIR with a VM record untouched (%d files and dirs)\n", len(can.sums))
+	}
 	os.Exit(code)
 }
 
 // runtimeDir returns the bundle to boot, or skips the test.
 func runtimeDir(t testing.TB) string {
 	t.Helper()
+	testenv.SkipShort(t, "boots VMs")
 	dir := os.Getenv("BANGER_TEST_RUNTIME")
 	if dir == "" {
 		_, file, _, _ := runtime.Caller(0)
@@ -66,9 +80,7 @@ func runtimeDir(t testing.TB) string {
 
 func requireRoot(t testing.TB) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for taps, bridge and firewall rules")
-	}
+	testenv.RequireRoot(t, "taps, bridge and firewall rules for VMs")
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
 		t.Skip("qemu-system-x86_64 not installed (apt-get install qemu-system-x86)")
 	}
@@ -84,6 +96,7 @@ type Env struct {
 	Gateway string
 	cfgFile string
 	env     []string
+	taps    []string // every tap vm list showed, removed on cleanup
 }
 
 // newEnv creates isolated dirs and a config with a unique bridge and subnet.
@@ -100,14 +113,12 @@ func newEnvAt(t testing.TB, rt, extraConfig string) *Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(home) })
-	id := make([]byte, 2)
-	_, _ = rand.Read(id)
-	suffix := hex.EncodeToString(id)
-	third := 100 + int(id[0])%100
+	n := randomNet(t)
 	e := &Env{
 		t: t, Home: home, Socket: filepath.Join(home, "run", "bangerd.sock"),
-		Bridge: "bgte" + suffix, Subnet: fmt.Sprintf("172.31.%d.0/24", third), Gateway: fmt.Sprintf("172.31.%d.1", third),
+		Bridge: n.Bridge, Subnet: n.Subnet, Gateway: n.Gateway,
 	}
+	registerHostCleanup(t, e.Bridge, func() []string { return e.taps })
 	cfgDir := filepath.Join(home, "config", "banger")
 	if err := os.MkdirAll(cfgDir, 0o700); err != nil {
 		t.Fatal(err)
@@ -116,7 +127,7 @@ func newEnvAt(t testing.TB, rt, extraConfig string) *Env {
 	if err := os.WriteFile(filepath.Join(cfgDir, "config.toml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e.env = append(os.Environ(),
+	e.env = append(scrubbedEnviron(),
 		"HOME="+home,
 		"XDG_CONFIG_HOME="+filepath.Join(home, "config"),
 		"XDG_STATE_HOME="+filepath.Join(home, "state"),
@@ -202,32 +213,27 @@ func (e *Env) DaemonPID() int {
 	return st.PID
 }
 
-// cleanup force-deletes every VM, stops the daemon, kills any VMM left from
-// this env and removes the bridge and firewall table it may have created.
+// cleanup force-deletes every VM, stops the daemon and kills any VMM left
+// from this env; the host resources (taps, bridge, firewall, ip_forward)
+// go in the cleanups registerHostCleanup registered before it.
 func (e *Env) cleanup() {
 	var vms []struct {
 		Name string `json:"name"`
-		PID  int    `json:"pid"`
+		Tap  string `json:"tap"`
 	}
 	r := e.RunTimeout(time.Minute, "--output", "json", "vm", "list")
 	if r.Code == 0 {
 		_ = json.Unmarshal([]byte(r.Stdout), &vms)
 		for _, v := range vms {
+			if v.Tap != "" {
+				e.taps = append(e.taps, v.Tap)
+			}
 			e.RunTimeout(time.Minute, "vm", "delete", "--force", v.Name)
 		}
 	}
 	e.RunTimeout(time.Minute, "daemon", "stop")
 	// Belt and braces: no qemu of this env may survive a failed test.
-	out, _ := exec.Command("pgrep", "-f", e.Home).Output()
-	for _, f := range strings.Fields(string(out)) {
-		var pid int
-		fmt.Sscan(f, &pid)
-		if pid > 0 {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-	}
-	_ = exec.Command("ip", "link", "del", e.Bridge).Run()
-	_ = exec.Command("nft", "delete", "table", "inet", "banger-"+e.Bridge).Run()
+	killUnder(e.Home)
 	if e.t.Failed() {
 		e.t.Logf("daemon log tail:\n%s", e.DaemonLog(60))
 	}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +34,7 @@ func TestMakeInstall(t *testing.T) {
 	}
 	cmd := exec.Command("make", "install", "PREFIX="+prefix, "RUNTIME="+bundle)
 	cmd.Dir = repo
+	cmd.Env = scrubbedEnviron()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make install: %v\n%s", err, out)
 	}
@@ -40,27 +42,37 @@ func TestMakeInstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer os.RemoveAll(home)
+	t.Cleanup(func() { os.RemoveAll(home) })
+	n := randomNet(t)
+	registerHostCleanup(t, n.Bridge, func() []string { return nil })
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_RUNTIME_DIR=" + filepath.Join(home, "run"),
 		"XDG_CONFIG_HOME=" + filepath.Join(home, "config"), "XDG_STATE_HOME=" + filepath.Join(home, "state")}
 	cfgDir := filepath.Join(home, "config", "banger")
 	_ = os.MkdirAll(cfgDir, 0o700)
-	_ = os.WriteFile(filepath.Join(cfgDir, "config.toml"), []byte("bridge_name = \"bgtinst0\"\nvm_subnet = \"172.31.99.0/24\"\n"), 0o600)
-	run := func(args ...string) string {
+	cfg := fmt.Sprintf("bridge_name = %q\nvm_subnet = %q\n", n.Bridge, n.Subnet)
+	if err := os.WriteFile(filepath.Join(cfgDir, "config.toml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	banger := func(args ...string) ([]byte, error) {
 		c := exec.Command(filepath.Join(prefix, "bin", "banger"), args...)
 		c.Dir = "/"
 		c.Env = env
-		out, err := c.CombinedOutput()
+		return c.CombinedOutput()
+	}
+	run := func(args ...string) string {
+		out, err := banger(args...)
 		if err != nil {
 			t.Fatalf("banger %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 		return string(out)
 	}
-	defer func() {
-		run("daemon", "stop")
-		_ = exec.Command("ip", "link", "del", "bgtinst0").Run()
-		_ = exec.Command("nft", "delete", "table", "inet", "banger-bgtinst0").Run()
-	}()
+	// Registered after the host cleanups, so it runs before them.
+	t.Cleanup(func() {
+		if out, err := banger("daemon", "stop"); err != nil {
+			t.Logf("daemon stop: %v\n%s", err, out)
+		}
+		killUnder(home)
+	})
 	var st struct {
 		RuntimeDir string `json:"runtime_dir"`
 		PID        int    `json:"pid"`

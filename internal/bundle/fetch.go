@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -102,7 +103,7 @@ func Fetch(ctx context.Context, opts FetchOptions) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("fetch runtime bundle: %w", err)
 	}
-	defer os.RemoveAll(tmp) // no-op once swapped in
+	defer removeTree(tmp) // no-op once swapped in
 	root, err := unpackVerified(ctx, src.path, want, tmp)
 	if err != nil {
 		if ctx.Err() == nil && (src.cached || src.downloaded) {
@@ -232,9 +233,22 @@ func swapInto(src, target string) error {
 		return fmt.Errorf("fetch runtime bundle: install new bundle: %w", err)
 	}
 	if aside != "" {
-		if err := os.RemoveAll(aside); err != nil {
+		if err := removeTree(aside); err != nil {
 			return fmt.Errorf("fetch runtime bundle: installed, but removing the old bundle failed: %w: delete %s by hand", err, aside)
 		}
 	}
 	return nil
+}
+
+// removeTree removes dir like os.RemoveAll, first making its directories
+// writable: a bundle may hold read-only directories (their modes are kept
+// on unpack), whose entries a normal user cannot otherwise delete.
+func removeTree(dir string) error {
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(p, 0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
 }

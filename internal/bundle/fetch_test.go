@@ -123,7 +123,9 @@ func TestFetchHTTPGoodThenNoop(t *testing.T) {
 	if names := dirNames(t, e.parent); !reflect.DeepEqual(names, []string{"runtime"}) {
 		t.Errorf("leftovers: %q", names)
 	}
-	os.Chmod(filepath.Join(e.target, "ro"), 0o755) // let t.TempDir clean up
+	// Each fetch below unpacks ro/ read-only again: make it removable for
+	// t.TempDir's cleanup, which as a normal user cannot delete inside it.
+	t.Cleanup(func() { os.Chmod(filepath.Join(e.target, "ro"), 0o755) })
 
 	res, err = Fetch(context.Background(), FetchOptions{Manifest: m, TargetDir: e.target, CacheDir: e.cache})
 	if err != nil || !res.UpToDate || res.Downloaded {

@@ -17,6 +17,24 @@ import (
 // unpackHook, when set (tests only), runs before each tar entry is written.
 var unpackHook func(name string)
 
+// Unpack limits. A bundle holds a kernel, an initrd, modules, helpers and
+// root filesystem images of a few GiB; an entry or a total beyond these is
+// a corrupt or hostile archive (a decompression bomb that would fill the
+// disk), refused from its header before any of it is written. Variables so
+// tests can lower them.
+var (
+	// maxEntrySize caps one file: 16 GiB, twice the largest system disk a
+	// default image is built for.
+	maxEntrySize int64 = 16 << 30
+	// maxTotalSize caps the sum of all files: 32 GiB.
+	maxTotalSize int64 = 32 << 30
+)
+
+// maxTrailer is how much data may follow tar's end-of-archive marker
+// (padding to the record size, 10 KiB for GNU tar) before the archive is
+// called corrupt.
+const maxTrailer = 1 << 20
+
 // ctxReader fails reads once ctx is done, so a cancelled fetch stops
 // mid-archive.
 type ctxReader struct {
@@ -43,9 +61,21 @@ func unpackTarGz(ctx context.Context, r io.Reader, root string) error {
 	}
 	tr := tar.NewReader(zr)
 	dirModes := map[string]os.FileMode{}
+	seen := map[string]bool{}
+	var total int64
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
+			// Read the gzip stream to its end so its CRC-32 and length
+			// are checked: tar stops at its end-of-archive marker. Only
+			// tar's block padding may follow that marker.
+			n, err := io.Copy(io.Discard, io.LimitReader(zr, maxTrailer+1))
+			if err != nil {
+				return corrupt(ctx, err)
+			}
+			if n > maxTrailer {
+				return corrupt(ctx, fmt.Errorf("more than %d bytes after the end of the tar archive", maxTrailer))
+			}
 			break
 		}
 		if err != nil {
@@ -60,6 +90,13 @@ func unpackTarGz(ctx context.Context, r io.Reader, root string) error {
 		}
 		if rel == "." {
 			continue
+		}
+		if seen[rel] {
+			return fmt.Errorf("unpack runtime bundle: entry %q appears twice: a bundle lists each path once, so the archive is corrupt or was tampered with", hdr.Name)
+		}
+		seen[rel] = true
+		if err := checkSize(hdr, &total); err != nil {
+			return err
 		}
 		if unpackHook != nil {
 			unpackHook(rel)
@@ -113,6 +150,22 @@ func unpackTarGz(ctx context.Context, r io.Reader, root string) error {
 		if err := os.Chmod(d, dirModes[d]); err != nil {
 			return fmt.Errorf("unpack runtime bundle: %w", err)
 		}
+	}
+	return nil
+}
+
+// checkSize refuses a regular file larger than maxEntrySize or one that
+// takes the archive's total past maxTotalSize, adding its size to *total.
+func checkSize(hdr *tar.Header, total *int64) error {
+	if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+		return nil
+	}
+	if hdr.Size < 0 || hdr.Size > maxEntrySize {
+		return fmt.Errorf("unpack runtime bundle: entry %q is %d bytes, more than the %d-byte limit for one file: the archive is not a banger runtime bundle", hdr.Name, hdr.Size, maxEntrySize)
+	}
+	*total += hdr.Size
+	if *total > maxTotalSize {
+		return fmt.Errorf("unpack runtime bundle: entry %q takes the unpacked size past the %d-byte limit: the archive is not a banger runtime bundle", hdr.Name, maxTotalSize)
 	}
 	return nil
 }
@@ -179,8 +232,10 @@ func noSymlinkParents(root, rel string) error {
 	return nil
 }
 
-// prepare creates dst's parent and removes an earlier non-directory entry
-// of the same name (tar allows later entries to replace earlier ones).
+// prepare creates dst's parent. Duplicate entries are refused before this
+// point, so an existing dst can only be left by the filesystem (e.g. a
+// case-insensitive one); it is refused rather than replaced when it is a
+// directory and removed otherwise.
 func prepare(dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fmt.Errorf("unpack runtime bundle: %w", err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bangerdev/banger/internal/bundle"
+	"github.com/bangerdev/banger/internal/testenv"
 	"github.com/bangerdev/banger/internal/vmm/firecracker"
 )
 
@@ -13,6 +14,7 @@ import (
 // against both firecracker preflights (the bundle check and the driver's),
 // and that the bzImage is refused by them.
 func TestBuiltKernelSuitsFirecracker(t *testing.T) {
+	testenv.SkipShort(t, "reads the built runtime bundle, which test-short does not build")
 	dir := os.Getenv("BANGER_TEST_RUNTIME")
 	if dir == "" {
 		dir = filepath.Join("..", "..", "runtime")

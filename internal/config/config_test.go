@@ -5,8 +5,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -150,20 +148,6 @@ log_level = "debug"
 	}
 	if c.DefaultDiskSize != 16*units.GiB || c.StopTimeout != 90*time.Second || c.SlogLevel().String() != "DEBUG" {
 		t.Errorf("typed values wrong: %d %v %v", c.DefaultDiskSize, c.StopTimeout, c.SlogLevel())
-	}
-}
-
-func TestRawFileMatchesKeys(t *testing.T) {
-	var tags []string
-	rt := reflect.TypeOf(rawFile{})
-	for i := 0; i < rt.NumField(); i++ {
-		tags = append(tags, rt.Field(i).Tag.Get("toml"))
-	}
-	keys := Keys()
-	sort.Strings(tags)
-	sort.Strings(keys)
-	if !reflect.DeepEqual(tags, keys) {
-		t.Errorf("rawFile fields %v differ from keys %v", tags, keys)
 	}
 }
 

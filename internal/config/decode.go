@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strings"
 
@@ -13,69 +12,24 @@ import (
 	"github.com/pelletier/go-toml/v2/unstable"
 )
 
-// rawFile is the shape of config.toml for go-toml's strict decoding, which
-// rejects any key not listed here. Values stay untyped so that type errors
+// apply decodes doc and sets every key it holds. Unknown keys and bad
+// values are all reported, in line order. Keys match exactly, as TOML
+// says: doc is decoded into a map rather than a struct because go-toml
+// matches struct fields case-insensitively, which would let "VMM" set vmm
+// without a line to report it on. Values stay untyped so that type errors
 // get banger's own messages; keys() does the typing and validation.
-type rawFile struct {
-	RuntimeDir          any `toml:"runtime_dir"`
-	FirecrackerBin      any `toml:"firecracker_bin"`
-	MapDNSBin           any `toml:"mapdns_bin"`
-	MapDNSDataFile      any `toml:"mapdns_data_file"`
-	SSHKeyPath          any `toml:"ssh_key_path"`
-	NamegenPath         any `toml:"namegen_path"`
-	CustomizeScript     any `toml:"customize_script"`
-	DefaultRootfs       any `toml:"default_rootfs"`
-	DefaultBaseRootfs   any `toml:"default_base_rootfs"`
-	DefaultKernel       any `toml:"default_kernel"`
-	DefaultInitrd       any `toml:"default_initrd"`
-	DefaultModulesDir   any `toml:"default_modules_dir"`
-	DefaultPackagesFile any `toml:"default_packages_file"`
-	VMM                 any `toml:"vmm"`
-	VMSubnet            any `toml:"vm_subnet"`
-	BridgeName          any `toml:"bridge_name"`
-	DefaultDiskSize     any `toml:"default_disk_size"`
-	SystemDiskSize      any `toml:"system_disk_size"`
-	DefaultMemoryMiB    any `toml:"default_memory_mib"`
-	DefaultVCPUs        any `toml:"default_vcpus"`
-	DNS                 any `toml:"dns"`
-	StopTimeout         any `toml:"stop_timeout"`
-	LogLevel            any `toml:"log_level"`
-}
-
-// values returns the keys set in r by TOML name.
-func (r *rawFile) values() map[string]any {
-	out := map[string]any{}
-	v := reflect.ValueOf(r).Elem()
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		if f := v.Field(i); !f.IsNil() {
-			out[t.Field(i).Tag.Get("toml")] = f.Interface()
-		}
-	}
-	return out
-}
-
-// apply decodes doc strictly and sets every key it holds. Unknown keys and
-// bad values are all reported, in line order.
 func (c *Config) apply(doc []byte, home string, env func(string) string) error {
-	var raw rawFile
-	dec := toml.NewDecoder(bytes.NewReader(doc))
-	dec.DisallowUnknownFields()
-	var problems []problem
-	if err := dec.Decode(&raw); err != nil {
-		var strict *toml.StrictMissingError
-		if !errors.As(err, &strict) {
-			return c.decodeError(err)
-		}
-		// go-toml still decoded the known keys: report the unknown ones
-		// together with any bad values.
-		problems = c.unknownKeys(strict)
+	values := map[string]any{}
+	if err := toml.NewDecoder(bytes.NewReader(doc)).Decode(&values); err != nil {
+		return c.decodeError(err)
 	}
 	lines := keyLines(doc)
-	values := raw.values()
+	known := map[string]bool{}
+	var problems []problem
 	ctx := &valueCtx{configDir: c.ConfigDir, home: home, env: env}
 	base := filepath.Base(c.File)
 	for _, k := range c.keys() {
+		known[k.name] = true
 		v, ok := values[k.name]
 		if !ok {
 			continue
@@ -87,7 +41,19 @@ func (c *Config) apply(doc []byte, home string, env func(string) string) error {
 		}
 		c.Sources[k.name] = fmt.Sprintf("%s:%d", base, line)
 	}
-	sort.SliceStable(problems, func(i, j int) bool { return problems[i].line < problems[j].line })
+	for name := range values {
+		if !known[name] {
+			line := lines[name]
+			problems = append(problems, problem{line, fmt.Errorf("%s: unknown key %q%s; see 'banger config show' for valid keys",
+				c.at(line), name, suggestion(name))})
+		}
+	}
+	sort.SliceStable(problems, func(i, j int) bool {
+		if problems[i].line != problems[j].line {
+			return problems[i].line < problems[j].line
+		}
+		return problems[i].err.Error() < problems[j].err.Error()
+	})
 	errs := make([]error, len(problems))
 	for i, p := range problems {
 		errs[i] = p.err
@@ -109,18 +75,6 @@ func (c *Config) at(line int) string {
 	return fmt.Sprintf("%s:%d", c.File, line)
 }
 
-// unknownKeys renders go-toml's strict-mode errors.
-func (c *Config) unknownKeys(strict *toml.StrictMissingError) []problem {
-	out := make([]problem, 0, len(strict.Errors))
-	for _, e := range strict.Errors {
-		row, _ := e.Position()
-		name := strings.Join(e.Key(), ".")
-		out = append(out, problem{row, fmt.Errorf("%s: unknown key %q%s; see 'banger config show' for valid keys",
-			c.at(row), name, suggestion(name))})
-	}
-	return out
-}
-
 // decodeError turns a go-toml syntax error into a file:line message.
 func (c *Config) decodeError(err error) error {
 	var de *toml.DecodeError
@@ -132,17 +86,19 @@ func (c *Config) decodeError(err error) error {
 }
 
 // keyLines maps each top-level key of doc to the line it is set on (the
-// first occurrence), using go-toml's position-aware parser.
+// first occurrence), using go-toml's position-aware parser. A table header
+// ([key] or [[key]]) counts as setting its first key, so a key wrongly
+// written as a table is reported on the header's line.
 func keyLines(doc []byte) map[string]int {
 	lines := map[string]int{}
 	var p unstable.Parser
 	p.Reset(doc)
+	inTable := false
 	for p.NextExpression() {
 		e := p.Expression()
 		if e.Kind == unstable.Table || e.Kind == unstable.ArrayTable {
-			break // every banger key is top-level
-		}
-		if e.Kind != unstable.KeyValue {
+			inTable = true // every banger key is top-level
+		} else if e.Kind != unstable.KeyValue || inTable {
 			continue
 		}
 		it := e.Key()
@@ -163,6 +119,9 @@ func keyLines(doc []byte) map[string]int {
 func suggestion(name string) string {
 	best, bestDist := "", 4
 	for _, k := range Keys() {
+		if strings.EqualFold(name, k) {
+			return fmt.Sprintf(" (did you mean %q? keys are lowercase)", k)
+		}
 		if d := editDistance(name, k); d < bestDist {
 			best, bestDist = k, d
 		}

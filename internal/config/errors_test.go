@@ -30,6 +30,10 @@ func TestUnknownKey(t *testing.T) {
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
+	got = loadErr(t, "vm_suBnet = \"000\"\n")
+	if got != `config.toml:1: unknown key "vm_suBnet" (did you mean "vm_subnet"? keys are lowercase); see 'banger config show' for valid keys` {
+		t.Errorf("key in the wrong case: %s", got)
+	}
 	got = loadErr(t, "[network]\nsubnet = \"x\"\n")
 	if got != `config.toml:1: unknown key "network"; see 'banger config show' for valid keys` {
 		t.Errorf("table: %s", got)
@@ -61,6 +65,7 @@ func TestBadValues(t *testing.T) {
 		"runtime_dir = [\"a\"]":              `config.toml:1: runtime_dir: expected a string like "~/path", got an array`,
 		"runtime_dir.x = \"a\"":              `config.toml:1: runtime_dir: expected a string like "~/path", got a table`,
 		"runtime_dir = \"\"":                 `config.toml:1: runtime_dir: empty path`,
+		"[runtime_dir]\nx = 1":               `config.toml:1: runtime_dir: expected a string like "~/path", got a table`,
 		"ssh_key_path = \"~bob/key\"":        `config.toml:1: ssh_key_path: "~bob/key": only ~ and ~/ are expanded`,
 		"vmm = \"qemu\"\nvmm = \"qemu\"":     `config.toml:2: invalid TOML: key vmm is already defined`,
 		"vmm = ":                             `config.toml:1: invalid TOML:`,

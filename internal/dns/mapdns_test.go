@@ -56,11 +56,13 @@ func TestMapdnsDataFile(t *testing.T) {
 
 const helperEnv = "BANGER_TEST_MAPDNS_HELPER"
 
-// TestMapdnsHelperProcess is the second process of TestMapdnsConcurrent.
+// TestMapdnsHelperProcess is the second process of TestMapdnsConcurrent;
+// run on its own it does nothing (a return, not a skip, so the skip
+// summary of `make test` lists only tests that could not run).
 func TestMapdnsHelperProcess(t *testing.T) {
 	spec := os.Getenv(helperEnv)
 	if spec == "" {
-		t.Skip("helper process for TestMapdnsConcurrent")
+		return
 	}
 	var file, prefix string
 	if _, err := fmt.Sscanf(spec, "%s %s", &file, &prefix); err != nil {

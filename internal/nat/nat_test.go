@@ -3,10 +3,11 @@ package nat
 import (
 	"context"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bangerdev/banger/internal/testenv"
 )
 
 func TestRuleValidate(t *testing.T) {
@@ -65,9 +66,7 @@ func TestFakeAndSync(t *testing.T) {
 }
 
 func TestDetectAndCheck(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to talk to netfilter")
-	}
+	testenv.RequireRoot(t, "talks to netfilter")
 	fw, why, err := Detect(context.Background())
 	if err != nil {
 		t.Fatal(err)

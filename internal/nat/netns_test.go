@@ -3,12 +3,13 @@ package nat
 import (
 	"net"
 	"net/netip"
-	"os"
 	"runtime"
 	"testing"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+
+	"github.com/bangerdev/banger/internal/testenv"
 )
 
 // newNetns creates an anonymous network namespace that lives until the test
@@ -16,9 +17,7 @@ import (
 // The calling thread is left in its original namespace.
 func newNetns(t *testing.T) netns.NsHandle {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create network namespaces")
-	}
+	testenv.RequireRoot(t, "creates network namespaces")
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	orig, err := netns.Get()

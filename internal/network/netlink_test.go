@@ -12,6 +12,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+
+	"github.com/bangerdev/banger/internal/testenv"
 )
 
 // inFreshNetns runs fn on a thread moved into a new, empty network
@@ -19,9 +21,7 @@ import (
 // namespace and all its links vanish when the test returns, even on failure.
 func inFreshNetns(t *testing.T, fn func()) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a network namespace")
-	}
+	testenv.RequireRoot(t, "creates a network namespace")
 	runtime.LockOSThread()
 	orig, err := netns.Get()
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bangerdev/banger/internal/testenv"
 )
 
 func TestEnsureDirCreatesAndTightens(t *testing.T) {
@@ -62,9 +64,7 @@ func TestEnsureDirRefusesFilesAndSymlinks(t *testing.T) {
 }
 
 func TestEnsurePrivateDirRefusesForeignOwner(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a directory owned by another user")
-	}
+	testenv.RequireRoot(t, "creates a directory owned by another user")
 	d := filepath.Join(t.TempDir(), "banger-x")
 	if err := os.Mkdir(d, 0o777); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"regexp"
 	"testing"
+
+	"github.com/bangerdev/banger/internal/testenv"
 )
 
 func TestSnapshotTable(t *testing.T) {
@@ -46,6 +48,7 @@ func TestCowSize(t *testing.T) {
 
 // TestDMSnapshotOverlay runs the real thing where device-mapper exists.
 func TestDMSnapshotOverlay(t *testing.T) {
+	testenv.RequireRoot(t, "creates device-mapper snapshots")
 	if a := probeDM(); !a.OK {
 		t.Skip("dm-snapshot unavailable: " + a.Reason)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/execx"
+	"github.com/bangerdev/banger/internal/testenv"
 )
 
 func requireTools(t *testing.T, progs ...string) {
@@ -23,9 +24,7 @@ func requireTools(t *testing.T, progs ...string) {
 
 func requireRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
+	testenv.RequireRoot(t, "loop devices, mounts and device-mapper")
 }
 
 func testCtx(t *testing.T) context.Context {

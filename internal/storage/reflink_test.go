@@ -11,6 +11,12 @@ import (
 	"github.com/bangerdev/banger/internal/execx"
 )
 
+// haveBtrfs reports whether the running kernel knows btrfs.
+func haveBtrfs() bool {
+	data, err := os.ReadFile("/proc/filesystems")
+	return err == nil && strings.Contains(string(data), "btrfs")
+}
+
 // btrfsDir mounts a small loop-backed btrfs for the test and returns its
 // mount point; the mount, loop device and image are removed on cleanup even
 // when the test fails.
@@ -18,8 +24,12 @@ func btrfsDir(t *testing.T) string {
 	t.Helper()
 	requireRoot(t)
 	requireTools(t, "mkfs.btrfs", "btrfs", "losetup", "mount", "umount")
-	if data, err := os.ReadFile("/proc/filesystems"); err != nil || !strings.Contains(string(data), "btrfs") {
-		t.Skip("kernel has no btrfs")
+	if !haveBtrfs() {
+		// Load the module rather than skip, where the kernel has it.
+		out, err := execx.Output(testCtx(t), "modprobe", "btrfs")
+		if !haveBtrfs() {
+			t.Skipf("kernel has no btrfs and 'modprobe btrfs' did not load it: %v %s", err, out)
+		}
 	}
 	dir := t.TempDir()
 	img := filepath.Join(dir, "bgt-btrfs.img")

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -50,6 +52,38 @@ func CreateWorkDisk(ctx context.Context, path string, size int64, stage string) 
 	args = append(args, path)
 	if err := execx.Check(ctx, args...); err != nil {
 		return fmt.Errorf("create work disk %s: %w", path, err)
+	}
+	if stage != "" {
+		if err := rootOwnStaged(ctx, path, stage); err != nil {
+			return fmt.Errorf("create work disk %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// rootOwnStaged makes every file mkfs.ext4 -d copied from stage owned by
+// root in the image: mkfs copies the owner of the staged files, which is
+// the daemon's user when bangerd does not run as root, and the guest's sshd
+// ignores an authorized_keys file root does not own.
+func rootOwnStaged(ctx context.Context, image, stage string) error {
+	var script strings.Builder
+	err := filepath.WalkDir(stage, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == stage {
+			return err
+		}
+		rel, _ := filepath.Rel(stage, p)
+		guest := "/" + filepath.ToSlash(rel)
+		if !safeGuestPath.MatchString(guest) {
+			return fmt.Errorf("staged file %s: name must use only letters, digits and ._@+-", guest)
+		}
+		fmt.Fprintf(&script, "sif %s uid 0\nsif %s gid 0\n", guest, guest)
+		return nil
+	})
+	if err != nil || script.Len() == 0 {
+		return err
+	}
+	if _, err := execx.Run(ctx, execx.Cmd{Args: []string{"debugfs", "-w", "-f", "-", image}, Stdin: []byte(script.String())}); err != nil {
+		return fmt.Errorf("make staged files owned by root: %w", err)
 	}
 	return nil
 }

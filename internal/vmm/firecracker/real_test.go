@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/execx"
+	"github.com/bangerdev/banger/internal/testenv"
 	"github.com/bangerdev/banger/internal/vmm"
 )
 
 // TestRealFirecracker boots the runtime bundle's vmlinux with a real
 // firecracker when one is in PATH and KVM is usable.
 func TestRealFirecracker(t *testing.T) {
+	testenv.SkipShort(t, "boots a VM with firecracker")
 	bin, err := exec.LookPath("firecracker")
 	if err != nil {
 		t.Skip("firecracker binary not found")

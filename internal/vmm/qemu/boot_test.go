@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/execx"
+	"github.com/bangerdev/banger/internal/testenv"
 	"github.com/bangerdev/banger/internal/vmm"
 )
 
@@ -25,6 +26,7 @@ type bootKit struct {
 // BANGER_TEST_KERNEL (+ BANGER_TEST_INITRD, BANGER_TEST_ROOTFS).
 func findBootKit(t *testing.T) bootKit {
 	t.Helper()
+	testenv.SkipShort(t, "boots a VM under QEMU")
 	if !execx.Have("qemu-system-x86_64") || !execx.Have("qemu-img") {
 		t.Skip("qemu-system-x86_64 or qemu-img not installed (Debian: qemu-system-x86 qemu-utils)")
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/execx"
+	"github.com/bangerdev/banger/internal/testenv"
 	"github.com/bangerdev/banger/internal/vmm"
 )
 
@@ -18,9 +19,7 @@ import (
 // with the requested MAC and that the tap carries its traffic counters.
 func TestRealTap(t *testing.T) {
 	kit := findBootKit(t)
-	if os.Geteuid() != 0 {
-		t.Skip("creating a tap device needs root")
-	}
+	testenv.RequireRoot(t, "creates a tap device")
 	if !execx.Have("ip") {
 		t.Skip("ip (iproute2) not installed")
 	}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# go test with a skip summary: runs `go test -json ARGS` and pipes it
+# through internal/tools/testsum, which prints failing tests and go test's
+# ok/FAIL lines, then "skipped: N" and "skip: TestName: reason" lines. Under
+# CI=true a skip not listed in testdata/expected-skips.txt fails the run.
+# The exit status is go test's, or 1 for an unexpected skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+$GO build -o "$bin/testsum" ./internal/tools/testsum
+$GO test -json "$@" | "$bin/testsum" -expected testdata/expected-skips.txt
