@@ -79,7 +79,7 @@ type Daemon struct {
 	publisher dns.Publisher
 
 	locksMu sync.Mutex
-	locks   map[string]*sync.Mutex
+	locks   map[string]*nameLock
 
 	monitorsMu sync.Mutex
 	monitors   map[string]context.CancelFunc
@@ -105,7 +105,7 @@ func New(opts Options) (*Daemon, error) {
 		log:      log,
 		shutdown: make(chan struct{}),
 		subnet:   subnet.Masked(),
-		locks:    map[string]*sync.Mutex{},
+		locks:    map[string]*nameLock{},
 		monitors: map[string]context.CancelFunc{},
 		net:      opts.Net,
 		fw:       opts.Firewall,
@@ -165,15 +165,31 @@ func (d *Daemon) requestShutdown() {
 	d.stopOnce.Do(func() { close(d.shutdown) })
 }
 
+// nameLock is the lock of one VM name and how many callers hold or wait
+// for it; the entry is dropped when that reaches zero, so names that come
+// and go do not accumulate.
+type nameLock struct {
+	mu    sync.Mutex
+	users int
+}
+
 // vmLock serialises operations on one VM name.
 func (d *Daemon) vmLock(name string) func() {
 	d.locksMu.Lock()
-	m, ok := d.locks[name]
+	l, ok := d.locks[name]
 	if !ok {
-		m = &sync.Mutex{}
-		d.locks[name] = m
+		l = &nameLock{}
+		d.locks[name] = l
 	}
+	l.users++
 	d.locksMu.Unlock()
-	m.Lock()
-	return m.Unlock
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		d.locksMu.Lock()
+		if l.users--; l.users == 0 {
+			delete(d.locks, name)
+		}
+		d.locksMu.Unlock()
+	}
 }
