@@ -78,6 +78,10 @@ type Daemon struct {
 	dnsServer *dns.Server
 	publisher dns.Publisher
 
+	// reserveMu makes choosing a free address and recording it one step,
+	// so concurrent creates never pick the same one.
+	reserveMu sync.Mutex
+
 	locksMu sync.Mutex
 	locks   map[string]*nameLock
 

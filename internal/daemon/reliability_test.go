@@ -86,3 +86,34 @@ func TestReliabilityCreateDeleteCyclesLeakNothing(t *testing.T) {
 			cycles, fds0, fds1, gor0, gor1, taps0, taps1, rules0, rules1, mon0, mon1, locks0, locks1)
 	}
 }
+
+// TestConcurrentCreatesGetDistinctAddresses: creates of distinct names at
+// the same moment all succeed with distinct addresses (they once raced for
+// the same free address and all but one failed with "already exists").
+func TestConcurrentCreatesGetDistinctAddresses(t *testing.T) {
+	td := newTestDaemon(t)
+	const n = 12
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := td.create(t, fmt.Sprintf("par-%d", i), false)
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	vms, _ := td.store.ListVMs(context.Background())
+	ips := map[string]string{}
+	for _, v := range vms {
+		if other, dup := ips[v.IP]; dup {
+			t.Errorf("%s and %s share %s", other, v.Name, v.IP)
+		}
+		ips[v.IP] = v.Name
+	}
+	if len(vms) != n {
+		t.Fatalf("%d VMs after %d creates", len(vms), n)
+	}
+}

@@ -142,6 +142,8 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 // reserveVM allocates the address, MAC and tap and inserts the record in
 // state "creating", so concurrent creates cannot take the same ones.
 func (d *Daemon) reserveVM(ctx context.Context, req api.CreateVMRequest, img *store.Image) (*store.VM, error) {
+	d.reserveMu.Lock()
+	defer d.reserveMu.Unlock()
 	used, err := d.store.UsedAddresses(ctx)
 	if err != nil {
 		return nil, err
