@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -116,4 +117,41 @@ func TestConcurrentCreatesGetDistinctAddresses(t *testing.T) {
 	if len(vms) != n {
 		t.Fatalf("%d VMs after %d creates", len(vms), n)
 	}
+}
+
+// TestConsoleLogIsCapped (check 10): a running VM whose guest printed more
+// than the cap has its console log cut back within a monitor tick, keeping
+// the newest output.
+func TestConsoleLogIsCapped(t *testing.T) {
+	td := newTestDaemon(t)
+	vm, err := td.create(t, "chatty", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(vm.Files.ConsoleLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := []byte(strings.Repeat("x", 99) + "\n")
+	for written := 0; written <= consoleLogCap+consoleLogKeep; written += len(line) {
+		_, _ = f.Write(line)
+	}
+	_, _ = f.Write([]byte("newest line\n"))
+	f.Close()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		fi, _ := os.Stat(vm.Files.ConsoleLog)
+		if fi.Size() <= consoleLogCap {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("console log still %d bytes; cap is %d", fi.Size(), consoleLogCap)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b, _ := os.ReadFile(vm.Files.ConsoleLog)
+	if !strings.HasPrefix(string(b), "[banger: console log passed 8 MiB") || !strings.HasSuffix(string(b), "newest line\n") {
+		t.Fatalf("capped log starts %q and ends %q", b[:60], b[len(b)-20:])
+	}
+	fmt.Printf("figure: console_log_cap %d MiB\n", consoleLogCap>>20)
 }
