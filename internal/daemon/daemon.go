@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/bangerdev/banger/internal/bundle"
@@ -134,6 +135,9 @@ func New(opts Options) (*Daemon, error) {
 // Run serves until ctx ends or a client asks the daemon to stop. VMs keep
 // running after it returns.
 func (d *Daemon) Run(ctx context.Context) error {
+	// Everything the daemon and the programs it runs create (database, logs,
+	// disks, sockets) is for its user only: 0600 files, 0700 directories.
+	syscall.Umask(0o077)
 	if err := d.layout.Ensure(); err != nil {
 		return err
 	}
