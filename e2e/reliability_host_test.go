@@ -182,3 +182,10 @@ func (e *Env) goroutines() int {
 	e.JSON(&st, "daemon", "status")
 	return st.Goroutines
 }
+
+// execCommand runs a host program and returns its combined output.
+func execCommand(args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput()
+}
