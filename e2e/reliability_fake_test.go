@@ -84,7 +84,7 @@ type mutationLog struct {
 
 // TestReliabilityMutationsSurviveSIGKILL (check 7): three workers run 500
 // mutations (create, delete, set --nat, set --no-nat) through the CLI
-// while bangerd is SIGKILLed at random moments; the next CLI restarts it.
+// while bangerd is SIGKILLed every 0.15-1.05 s; the next CLI restarts it.
 // Every mutation the CLI reported done must be in the database, read
 // directly after a final SIGKILL and again through `vm list` after a
 // restart. Uses fakebangerd (creates need no guest). Quick (CI): ~40 s.
@@ -159,7 +159,7 @@ func TestReliabilityMutationsSurviveSIGKILL(t *testing.T) {
 	figure(t, "sigkill_mutations", total, "mutations")
 	figure(t, "sigkill_mutations_reported_done", done.Load(), "mutations")
 	figure(t, "sigkill_daemon_kills", kills.Load(), "kills")
-	if kills.Load() < 5 || done.Load() < int64(total)/2 {
+	if kills.Load() < int64(total/100) || done.Load() < int64(total)/2 {
 		t.Fatalf("test did not exercise enough: %d kills, %d of %d done", kills.Load(), done.Load(), total)
 	}
 
