@@ -2,7 +2,8 @@
 # The reliability suite (issue 8, part 2): runs each check, says what it
 # ran, and prints every measured figure as "figure: NAME VALUE UNIT".
 #   FUZZTIME=20s        how long each fuzz target runs
-#   RELIABILITY_VM=1    also run the real-VM checks (root, qemu, a bundle)
+#   RELIABILITY_QUICK=1 skip the long real-VM checks (they run by default as
+#                       root with a bundle in BANGER_TEST_RUNTIME or ./runtime)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
@@ -47,20 +48,19 @@ for target in ./internal/daemon:FuzzDecode ./internal/namegen:FuzzValidate ./int
   rm -f "$log"
 done
 
-# ---------------------------------------------------------------------------
-# Real-VM reliability checks (issue 8, part 2, items 1-7 and 10) go here.
-# They live in e2e/ as tests named TestReliability* (root, qemu, a bundle in
-# BANGER_TEST_RUNTIME) and print their figures with t.Logf("figure: NAME
-# VALUE UNIT"); the grep below lifts those lines into this script's output.
-# ---------------------------------------------------------------------------
-if [ -n "${RELIABILITY_VM:-}" ]; then
-  log=$(mktemp)
-  check vm-reliability bash -o pipefail -c "$GO test -count=1 -v -timeout 30m -run 'Reliability' ./e2e/ 2>&1 | tee '$log' | grep -E '^(---|ok|FAIL|PASS)|figure:'"
-  grep -o 'figure: .*' "$log" | sed 's/^/  /' || true
-  rm -f "$log"
+# Items 1-7 and 10 (docs/testing.md, "Reliability suite: what each check
+# proves"): TestReliability* in internal/daemon and e2e. The long ones boot
+# real VMs and need root, qemu and a bundle; BANGER_RELIABILITY=1 turns them
+# on. Their figures are lifted from go test -v.
+export BANGER_TEST_RUNTIME=${BANGER_TEST_RUNTIME:-$PWD/runtime}
+if [ "$(id -u)" -eq 0 ] && [ -f "$BANGER_TEST_RUNTIME/bundle.json" ] && [ -z "${RELIABILITY_QUICK:-}" ]; then
+  export BANGER_RELIABILITY=1
 else
-  say "vm-reliability: skipped (set RELIABILITY_VM=1; needs root, qemu and a runtime bundle)"
+  say "vm-reliability: long real-VM checks skipped (need root and a bundle in $BANGER_TEST_RUNTIME; RELIABILITY_QUICK=1 also skips them)"
 fi
+log=$(mktemp)
+check vm-reliability bash -o pipefail -c "$GO test -count=1 -v -timeout 40m -run 'Reliability' ./internal/daemon/ ./e2e/ 2>&1 | tee '$log' | grep -E '^(--- |ok|FAIL|PASS)|figure:'"
+rm -f "$log"
 
 say "reliability: $([ $failed = 0 ] && echo PASS || echo FAIL)"
 exit $failed

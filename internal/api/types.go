@@ -162,6 +162,8 @@ type DaemonStatus struct {
 	VMM        string         `json:"vmm"`
 	VMMReason  string         `json:"vmm_reason"`
 	VMCounts   map[string]int `json:"vm_counts"`
+	// Goroutines is the daemon's goroutine count (leak checks).
+	Goroutines int `json:"goroutines,omitempty"`
 }
 
 // DoctorCheck is one row of `banger doctor`.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/bangerdev/banger/internal/bundle"
@@ -78,8 +79,12 @@ type Daemon struct {
 	dnsServer *dns.Server
 	publisher dns.Publisher
 
+	// reserveMu makes choosing a free address and recording it one step,
+	// so concurrent creates never pick the same one.
+	reserveMu sync.Mutex
+
 	locksMu sync.Mutex
-	locks   map[string]*sync.Mutex
+	locks   map[string]*nameLock
 
 	monitorsMu sync.Mutex
 	monitors   map[string]context.CancelFunc
@@ -105,7 +110,7 @@ func New(opts Options) (*Daemon, error) {
 		log:      log,
 		shutdown: make(chan struct{}),
 		subnet:   subnet.Masked(),
-		locks:    map[string]*sync.Mutex{},
+		locks:    map[string]*nameLock{},
 		monitors: map[string]context.CancelFunc{},
 		net:      opts.Net,
 		fw:       opts.Firewall,
@@ -130,6 +135,9 @@ func New(opts Options) (*Daemon, error) {
 // Run serves until ctx ends or a client asks the daemon to stop. VMs keep
 // running after it returns.
 func (d *Daemon) Run(ctx context.Context) error {
+	// Everything the daemon and the programs it runs create (database, logs,
+	// disks, sockets) is for its user only: 0600 files, 0700 directories.
+	syscall.Umask(0o077)
 	if err := d.layout.Ensure(); err != nil {
 		return err
 	}
@@ -165,15 +173,31 @@ func (d *Daemon) requestShutdown() {
 	d.stopOnce.Do(func() { close(d.shutdown) })
 }
 
+// nameLock is the lock of one VM name and how many callers hold or wait
+// for it; the entry is dropped when that reaches zero, so names that come
+// and go do not accumulate.
+type nameLock struct {
+	mu    sync.Mutex
+	users int
+}
+
 // vmLock serialises operations on one VM name.
 func (d *Daemon) vmLock(name string) func() {
 	d.locksMu.Lock()
-	m, ok := d.locks[name]
+	l, ok := d.locks[name]
 	if !ok {
-		m = &sync.Mutex{}
-		d.locks[name] = m
+		l = &nameLock{}
+		d.locks[name] = l
 	}
+	l.users++
 	d.locksMu.Unlock()
-	m.Lock()
-	return m.Unlock
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		d.locksMu.Lock()
+		if l.users--; l.users == 0 {
+			delete(d.locks, name)
+		}
+		d.locksMu.Unlock()
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
@@ -145,7 +146,7 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 		PID: os.Getpid(), Version: version.Version, APIVersion: version.APIVersion,
 		StartedAt: d.started, Uptime: up.String(), Socket: d.layout.SocketPath,
 		StateDir: d.layout.StateDir, RuntimeDir: d.opts.RuntimeDir,
-		VMM: d.driver, VMMReason: d.driverWhy, VMCounts: counts,
+		VMM: d.driver, VMMReason: d.driverWhy, VMCounts: counts, Goroutines: runtime.NumGoroutine(),
 	})
 }
 

@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
@@ -110,7 +112,7 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 
 	rep.Step(2, steps, "creating work disk and identity")
 	if err := d.buildWorkDisk(ctx, v); err != nil {
-		return nil, fmt.Errorf("create %s: work disk: %w", v.Name, err)
+		return nil, noSpace(fmt.Errorf("create %s: work disk: %w", v.Name, err), v.WorkDisk)
 	}
 
 	rep.Step(3, steps, "creating system overlay of "+img.Name)
@@ -119,11 +121,11 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 	rep.Logf("overlay: %s (%s)", kind, probe.Reason)
 	ov, err := d.storage.CreateOverlay(ctx, kind, img.Path, filepath.Join(v.Dir, overlayFile(kind)))
 	if err != nil {
-		return nil, fmt.Errorf("create %s: system overlay: %w", v.Name, err)
+		return nil, noSpace(fmt.Errorf("create %s: system overlay: %w", v.Name, err), v.Dir)
 	}
 	r.Add("remove overlay", func() error { return d.storage.RemoveOverlay(context.Background(), ov) })
 	if err := d.storage.GrowOverlay(ctx, ov, d.cfg.SystemDiskSize); err != nil {
-		return nil, fmt.Errorf("create %s: system overlay: %w", v.Name, err)
+		return nil, noSpace(fmt.Errorf("create %s: system overlay: %w", v.Name, err), v.Dir)
 	}
 	v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice = string(ov.Kind), ov.Path, ov.Format, ov.Device
 	v.State = api.StateStopped
@@ -142,6 +144,8 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 // reserveVM allocates the address, MAC and tap and inserts the record in
 // state "creating", so concurrent creates cannot take the same ones.
 func (d *Daemon) reserveVM(ctx context.Context, req api.CreateVMRequest, img *store.Image) (*store.VM, error) {
+	d.reserveMu.Lock()
+	defer d.reserveMu.Unlock()
 	used, err := d.store.UsedAddresses(ctx)
 	if err != nil {
 		return nil, err
@@ -167,11 +171,14 @@ func (d *Daemon) reserveVM(ctx context.Context, req api.CreateVMRequest, img *st
 	}
 	v.WorkDisk = filepath.Join(v.Dir, "work.ext4")
 	if err := d.store.InsertVM(ctx, v); err != nil {
-		return nil, conflict("reserve %s: %v; retry, or pick another name", v.Name, err)
+		if errors.Is(err, store.ErrExists) {
+			return nil, conflict("reserve %s: %v; retry, or pick another name", v.Name, err)
+		}
+		return nil, noSpace(fmt.Errorf("reserve %s: %w", v.Name, err), d.layout.DBPath)
 	}
 	if err := os.MkdirAll(v.Dir, 0o700); err != nil {
 		_ = d.store.DeleteVM(context.Background(), v.Name)
-		return nil, fmt.Errorf("create VM dir: %w", err)
+		return nil, noSpace(fmt.Errorf("create VM dir: %w", err), v.Dir)
 	}
 	return v, nil
 }
@@ -215,4 +222,16 @@ func (d *Daemon) generateName(ctx context.Context) (string, error) {
 		taken[v.Name] = true
 	}
 	return d.namegen.Generate(func(s string) bool { return taken[s] })
+}
+
+// noSpace turns err into a "no space left" error naming path when the
+// filesystem holding path is full (ENOSPC from us, SQLite or a helper
+// program); other errors pass unchanged.
+func noSpace(err error, path string) error {
+	msg := err.Error()
+	if !errors.Is(err, syscall.ENOSPC) && !strings.Contains(msg, "disk is full") &&
+		!strings.Contains(strings.ToLower(msg), "no space left") {
+		return err
+	}
+	return fmt.Errorf("no space left on the filesystem of %s: %w; free space there or set BANGER_STATE_DIR to a larger one", path, err)
 }

@@ -174,6 +174,11 @@ func (d *Daemon) startMonitor(name string, h vmm.Handle) {
 			}
 			drv, ok := d.drivers[h.Driver]
 			if !ok || drv.Alive(h) {
+				if cut, err := capConsoleLog(d.consoleLogOf(name), consoleLogCap, consoleLogKeep); err != nil {
+					d.log.Warn("console log", "vm", name, "err", err)
+				} else if cut {
+					d.log.Info("console log capped", "vm", name, "cap_bytes", consoleLogCap)
+				}
 				continue
 			}
 			unlock := d.vmLock(name)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -82,28 +83,14 @@ func (n *Nftables) EnsureBase(ctx context.Context, bridge string, subnet netip.P
 		if err := c.Flush(); err != nil {
 			return fmt.Errorf("create nftables table %s: %w: check that the kernel has nf_tables with NAT (modprobe nf_tables nft_chain_nat)", n.tableName(), err)
 		}
-		old, err := c.GetRules(t, fwd)
-		if err != nil {
-			return fmt.Errorf("list nftables chain %s forward: %w", n.tableName(), err)
+		// iifname bridge oifname != bridge drop; oifname bridge iifname != bridge drop
+		want := [][]expr.Any{
+			concat(ifname(expr.MetaKeyIIFNAME, expr.CmpOpEq, bridge), ifname(expr.MetaKeyOIFNAME, expr.CmpOpNeq, bridge), verdict(expr.VerdictDrop)),
+			concat(ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, bridge), ifname(expr.MetaKeyIIFNAME, expr.CmpOpNeq, bridge), verdict(expr.VerdictDrop)),
 		}
-		for _, r := range old {
-			if ruleComment(r) == baseComment {
-				if err := c.DelRule(r); err != nil {
-					return fmt.Errorf("replace base rule: %w", err)
-				}
-			}
+		if err := n.replaceBase(c, t, fwd, want, false); err != nil {
+			return err
 		}
-		ud := userdata.AppendString(nil, userdata.TypeComment, baseComment)
-		// iifname bridge oifname != bridge drop
-		c.AddRule(&nftables.Rule{Table: t, Chain: fwd, UserData: ud, Exprs: concat(
-			ifname(expr.MetaKeyIIFNAME, expr.CmpOpEq, bridge),
-			ifname(expr.MetaKeyOIFNAME, expr.CmpOpNeq, bridge),
-			verdict(expr.VerdictDrop))})
-		// oifname bridge iifname != bridge drop
-		c.AddRule(&nftables.Rule{Table: t, Chain: fwd, UserData: ud, Exprs: concat(
-			ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, bridge),
-			ifname(expr.MetaKeyIIFNAME, expr.CmpOpNeq, bridge),
-			verdict(expr.VerdictDrop))})
 		if n.Owner != nil {
 			if err := n.ownerRules(c, t, bridge, *n.Owner); err != nil {
 				return err
@@ -127,26 +114,60 @@ func (n *Nftables) ownerRules(c *nftables.Conn, t *nftables.Table, bridge string
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("create nftables chain %s output: %w", n.tableName(), err)
 	}
-	old, err := c.GetRules(t, out)
+	oif := ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, bridge)
+	want := [][]expr.Any{concat(oif, ctEstablished(), verdict(expr.VerdictAccept))}
+	for _, id := range []int{uid, 0} {
+		want = append(want, concat(oif, []expr.Any{
+			&expr.Meta{Key: expr.MetaKeySKUID, Register: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.NativeEndian.PutUint32(uint32(id))},
+		}, verdict(expr.VerdictAccept)))
+	}
+	want = append(want, concat(oif, verdict(expr.VerdictDrop)))
+	return n.replaceBase(c, t, out, want, true)
+}
+
+// replaceBase makes the base rules of chain ch exactly want, in order. When
+// they already are, it changes nothing, so rule handles stay the same across
+// daemon restarts; otherwise it deletes the old base rules (every rule of
+// the chain when all is set) and appends want.
+func (n *Nftables) replaceBase(c *nftables.Conn, t *nftables.Table, ch *nftables.Chain, want [][]expr.Any, all bool) error {
+	rules, err := c.GetRules(t, ch)
 	if err != nil {
-		return fmt.Errorf("list nftables chain %s output: %w", n.tableName(), err)
+		return fmt.Errorf("list nftables chain %s %s: %w", n.tableName(), ch.Name, err)
+	}
+	var old []*nftables.Rule
+	for _, r := range rules {
+		if all || ruleComment(r) == baseComment {
+			old = append(old, r)
+		}
+	}
+	if sameExprs(old, want) {
+		return nil
 	}
 	for _, r := range old {
 		if err := c.DelRule(r); err != nil {
-			return fmt.Errorf("replace owner rule: %w", err)
+			return fmt.Errorf("replace base rule in %s %s: %w", n.tableName(), ch.Name, err)
 		}
 	}
 	ud := userdata.AppendString(nil, userdata.TypeComment, baseComment)
-	oif := ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, bridge)
-	c.AddRule(&nftables.Rule{Table: t, Chain: out, UserData: ud, Exprs: concat(oif, ctEstablished(), verdict(expr.VerdictAccept))})
-	for _, id := range []int{uid, 0} {
-		c.AddRule(&nftables.Rule{Table: t, Chain: out, UserData: ud, Exprs: concat(oif, []expr.Any{
-			&expr.Meta{Key: expr.MetaKeySKUID, Register: 1},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.NativeEndian.PutUint32(uint32(id))},
-		}, verdict(expr.VerdictAccept))})
+	for _, exprs := range want {
+		c.AddRule(&nftables.Rule{Table: t, Chain: ch, UserData: ud, Exprs: exprs})
 	}
-	c.AddRule(&nftables.Rule{Table: t, Chain: out, UserData: ud, Exprs: concat(oif, verdict(expr.VerdictDrop))})
 	return nil
+}
+
+// sameExprs reports whether the rules have exactly the expressions of want,
+// in order, and each carries the base comment.
+func sameExprs(rules []*nftables.Rule, want [][]expr.Any) bool {
+	if len(rules) != len(want) {
+		return false
+	}
+	for i, r := range rules {
+		if ruleComment(r) != baseComment || !reflect.DeepEqual(r.Exprs, want[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // AddVM implements Firewall.

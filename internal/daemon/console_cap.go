@@ -1,0 +1,56 @@
+package daemon
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Console log cap: a guest that prints endlessly must not fill the host's
+// disk. While a VM runs, its monitor checks the console log every tick;
+// once it is larger than consoleLogCap it is cut to its last consoleLogKeep
+// bytes (from a line start) behind a marker line. Both VMMs append to the
+// file (O_APPEND), so they keep writing at the new end. While bangerd is
+// not running nothing is cut; adoption restarts the check.
+const (
+	consoleLogCap  = 8 << 20
+	consoleLogKeep = 1 << 20
+)
+
+// consoleLogOf is the console log of the VM named name.
+func (d *Daemon) consoleLogOf(name string) string {
+	return filepath.Join(d.layout.VMsDir, name, "console.log")
+}
+
+// capConsoleLog cuts the file at path to its last keep bytes when it holds
+// more than limit, and reports whether it did.
+func capConsoleLog(path string, limit, keep int64) (bool, error) {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Size() <= limit {
+		return false, nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	if err != nil {
+		return false, fmt.Errorf("cap console log: %w", err)
+	}
+	defer f.Close()
+	tail := make([]byte, keep)
+	n, err := f.ReadAt(tail, fi.Size()-keep)
+	if err != nil && err != io.EOF {
+		return false, fmt.Errorf("cap console log: read %s: %w", path, err)
+	}
+	tail = tail[:n]
+	if i := bytes.IndexByte(tail, '\n'); i >= 0 {
+		tail = tail[i+1:]
+	}
+	if err := f.Truncate(0); err != nil {
+		return false, fmt.Errorf("cap console log: truncate %s: %w", path, err)
+	}
+	marker := fmt.Sprintf("[banger: console log passed %d MiB; older output dropped]\n", limit>>20)
+	if _, err := f.Write(append([]byte(marker), tail...)); err != nil {
+		return true, fmt.Errorf("cap console log: write %s: %w", path, err)
+	}
+	return true, nil
+}
