@@ -7,7 +7,7 @@ CACHE   ?= $(HOME)/.cache/banger
 KERNEL  ?= microvm
 RUNTIME ?= runtime
 
-.PHONY: setup rootfs verify all build install uninstall runtime-bundle runtime-bundle-local runtime-package test test-short bench vet fmt demo deps clean
+.PHONY: setup rootfs verify all build install uninstall runtime-bundle runtime-bundle-local runtime-package test test-short mutation bench vet fmt demo deps clean
 
 all: build
 
@@ -60,6 +60,11 @@ test:
 
 test-short:
 	$(GO) test -short -count=1 ./...
+
+# Deliberately broken copies of the tree that the tests must fail on
+# (scripts/mutation.sh); ~40 s, no VM, no root. CI runs it after make test.
+mutation:
+	./scripts/mutation.sh
 
 bench: build
 	./scripts/bench.sh
