@@ -7,7 +7,7 @@ CACHE   ?= $(HOME)/.cache/banger
 KERNEL  ?= microvm
 RUNTIME ?= runtime
 
-.PHONY: setup rootfs verify all build install uninstall runtime-bundle runtime-bundle-local runtime-package test test-short reliability bench vet fmt demo deps clean
+.PHONY: setup rootfs verify all build install uninstall runtime-bundle runtime-bundle-local runtime-package test test-short reliability mutation bench vet fmt demo deps clean
 
 all: build
 
@@ -66,6 +66,11 @@ test-short:
 # with RELIABILITY_VM=1, the real-VM checks; prints "figure: NAME VALUE UNIT".
 reliability:
 	GO=$(GO) $(if $(FUZZTIME),FUZZTIME=$(FUZZTIME)) ./scripts/reliability.sh
+
+# Deliberately broken copies of the tree that the tests must fail on
+# (scripts/mutation.sh); ~40 s, no VM, no root. CI runs it after make test.
+mutation:
+	./scripts/mutation.sh
 
 bench: build
 	./scripts/bench.sh

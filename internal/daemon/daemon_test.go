@@ -43,6 +43,14 @@ func newTestDaemon(t *testing.T) *testDaemon {
 // newTestDaemonWith builds a test daemon whose storage chooses kind.
 func newTestDaemonWith(t *testing.T, kind storage.Kind) *testDaemon {
 	t.Helper()
+	return newTestDaemonSeeded(t, kind, nil)
+}
+
+// newTestDaemonSeeded is newTestDaemonWith with seed run after the layout
+// and bundle exist and before the store is opened (to put an older state
+// database in place); root is the directory holding both.
+func newTestDaemonSeeded(t *testing.T, kind storage.Kind, seed func(td *testDaemon, l paths.Layout, root string)) *testDaemon {
+	t.Helper()
 	dir := t.TempDir()
 	l, err := paths.Resolve(func(k string) string {
 		switch k {
@@ -82,6 +90,9 @@ func newTestDaemonWith(t *testing.T, kind storage.Kind) *testDaemon {
 		Storage: td.disks, Host: td.hostFax})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if seed != nil {
+		seed(td, l, dir)
 	}
 	ctx := context.Background()
 	st, err := store.Open(ctx, l.DBPath)

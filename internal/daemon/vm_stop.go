@@ -58,6 +58,10 @@ func (d *Daemon) powerOff(ctx context.Context, v *store.VM, rep api.Reporter) er
 // the guest over SSH.
 const sshGrace = 3 * time.Second
 
+// guestCommand runs a shell command in v's guest for the stop fallback;
+// unit tests replace it to play a guest without SSH.
+var guestCommand = (*Daemon).sshRun
+
 // gracefulStop asks the guest to power off and reports whether the VMM
 // exited within stop_timeout.
 func (d *Daemon) gracefulStop(ctx context.Context, v *store.VM, drv vmm.Driver, h vmm.Handle, rep api.Reporter) bool {
@@ -78,7 +82,7 @@ func (d *Daemon) gracefulStop(ctx context.Context, v *store.VM, drv vmm.Driver, 
 			go func() {
 				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
-				_, _ = d.sshRun(sctx, v, vmm.GuestStopCommand(drv))
+				_, _ = guestCommand(d, sctx, v, vmm.GuestStopCommand(drv))
 			}()
 		}
 		if waitExit(drv, h, 250*time.Millisecond) {

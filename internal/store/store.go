@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -19,6 +20,10 @@ var ErrNotFound = errors.New("not found")
 
 // ErrExists is returned when a record with the same name or address exists.
 var ErrExists = errors.New("already exists")
+
+// ErrNewerSchema is returned by Open for a database written by a newer
+// banger; the file is left untouched.
+var ErrNewerSchema = errors.New("written by a newer banger")
 
 // Store is the state database.
 type Store struct {
@@ -32,6 +37,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create state dir: %w", err)
 	}
+	// Checked read-only before the real open: setting the journal mode alone
+	// would rewrite the header of a database this code must not touch.
+	if err := checkNotNewer(ctx, path); err != nil {
+		return nil, err
+	}
 	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -41,6 +51,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{db: db, path: path}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
+		if errors.Is(err, ErrNewerSchema) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("migrate state database %s: %w; move it aside to start fresh", path, err)
 	}
 	return s, nil
@@ -128,7 +141,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	if cur > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this bangerd supports (%d); upgrade banger", cur, len(migrations))
+		return newerError(s.path, cur)
 	}
 	for v := cur + 1; v <= len(migrations); v++ {
 		err := s.Tx(ctx, func(tx *sql.Tx) error {
@@ -141,6 +154,49 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// newerError explains a database whose schema version v is above this
+// code's.
+func newerError(path string, v int) error {
+	return fmt.Errorf("state database %s was %w (schema version %d; this banger knows up to %d) and was left unchanged; "+
+		"upgrade banger, or set BANGER_STATE_DIR to another directory to start fresh", path, ErrNewerSchema, v, len(migrations))
+}
+
+// checkNotNewer opens an existing database read-only and refuses it when
+// its schema version is above this code's.
+func checkNotNewer(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	// Without a WAL file, immutable=1 reads the file without creating the
+	// -wal and -shm files a read-only WAL connection would leave behind.
+	// With one (a daemon is running or was not shut down cleanly), read
+	// through it: the newest committed version may be in it.
+	mode := "immutable=1"
+	if _, err := os.Stat(path + "-wal"); err == nil {
+		mode = "mode=ro&_pragma=busy_timeout(5000)"
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+mode)
+	if err != nil {
+		return fmt.Errorf("open state database %s: %w", path, err)
+	}
+	defer db.Close()
+	var tables int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&tables); err != nil {
+		return fmt.Errorf("read state database %s: %w; is it a banger database?", path, err)
+	}
+	if tables == 0 {
+		return nil
+	}
+	var v int
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+		return fmt.Errorf("read schema version of %s: %w", path, err)
+	}
+	if v > len(migrations) {
+		return newerError(path, v)
 	}
 	return nil
 }

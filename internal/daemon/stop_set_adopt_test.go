@@ -1,0 +1,304 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/nat"
+	"github.com/bangerdev/banger/internal/store"
+	"github.com/bangerdev/banger/internal/vmm"
+	"github.com/bangerdev/banger/internal/vmm/vmmfake"
+)
+
+// fakeGuest replaces the SSH stop fallback for one test: it records the
+// commands and, when obey, powers the guest off as a real one would.
+type fakeGuest struct {
+	mu   sync.Mutex
+	cmds []string
+}
+
+func (g *fakeGuest) install(t *testing.T, td *testDaemon, obey bool) {
+	old := guestCommand
+	guestCommand = func(d *Daemon, ctx context.Context, v *store.VM, cmd string) ([]byte, error) {
+		g.mu.Lock()
+		g.cmds = append(g.cmds, cmd)
+		g.mu.Unlock()
+		if !obey {
+			return nil, errors.New("fake guest: ssh: connection refused")
+		}
+		h, _ := handleOf(v)
+		td.vmm.Crash(h) // the guest powered off: the VMM exits
+		return nil, nil
+	}
+	t.Cleanup(func() { guestCommand = old })
+}
+
+func (g *fakeGuest) commands() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.cmds...)
+}
+
+// stopAndInspect creates a running VM, stops it and returns what the fake
+// VMM saw, the stopped record and how long the stop took.
+func stopAndInspect(t *testing.T, td *testDaemon) (vmmfake.VM, *store.VM, time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := td.create(t, "calm-otter", false); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := td.store.GetVM(ctx, "calm-otter")
+	h, _ := handleOf(v)
+	start := time.Now()
+	vm, err := td.stopVM(ctx, "calm-otter", api.NopReporter{})
+	took := time.Since(start)
+	if err != nil || vm.State != api.StateStopped {
+		t.Fatalf("stop: %+v, %v", vm, err)
+	}
+	fv, _ := td.vmm.VM(h)
+	after, _ := td.store.GetVM(ctx, "calm-otter")
+	return fv, after, took
+}
+
+func TestStopHonouredPowerButtonNeedsNoSSHAndNoKill(t *testing.T) {
+	td := newTestDaemon(t)
+	var g fakeGuest
+	g.install(t, td, true)
+	fv, v, took := stopAndInspect(t, td)
+	if fv.Shutdowns == 0 || len(fv.Signals) != 0 {
+		t.Fatalf("shutdowns %d, signals %v; want the power button and no signal", fv.Shutdowns, fv.Signals)
+	}
+	if cmds := g.commands(); len(cmds) != 0 {
+		t.Fatalf("guest asked over SSH although it honoured the power button: %v", cmds)
+	}
+	if took > time.Second || v.LastError != "" || v.Handle != "" {
+		t.Fatalf("stop took %s, last error %q, handle %q", took, v.LastError, v.Handle)
+	}
+}
+
+func TestStopFallsBackToSSHWhenThePowerButtonIsIgnored(t *testing.T) {
+	td := newTestDaemon(t)
+	td.cfg.StopTimeout = 8 * time.Second
+	td.vmm.IgnoreShutdown(true)
+	var g fakeGuest
+	g.install(t, td, true)
+	fv, _, took := stopAndInspect(t, td)
+	if cmds := g.commands(); len(cmds) != 1 || cmds[0] != vmm.DefaultGuestStopCommand {
+		t.Fatalf("guest commands = %q; want one %q", cmds, vmm.DefaultGuestStopCommand)
+	}
+	if len(fv.Signals) != 0 {
+		t.Fatalf("VMM signalled %v although the guest powered off over SSH", fv.Signals)
+	}
+	if took < sshGrace || took >= td.cfg.StopTimeout {
+		t.Fatalf("stop took %s; want after the %s SSH grace and before the %s timeout", took, sshGrace, td.cfg.StopTimeout)
+	}
+}
+
+func TestStopKillsAfterStopTimeoutWhenTheGuestIgnoresEverything(t *testing.T) {
+	td := newTestDaemon(t)
+	td.cfg.StopTimeout = 6 * time.Second
+	td.vmm.IgnoreShutdown(true)
+	var g fakeGuest
+	g.install(t, td, false)
+	fv, v, took := stopAndInspect(t, td)
+	if fv.Shutdowns < 2 {
+		t.Errorf("power button pressed %d times in %s; want it re-pressed", fv.Shutdowns, took)
+	}
+	if cmds := g.commands(); len(cmds) != 1 {
+		t.Errorf("guest commands = %q; want one SSH attempt", cmds)
+	}
+	if !slices.Equal(fv.Signals, []syscall.Signal{syscall.SIGKILL}) {
+		t.Fatalf("signals = %v; want one SIGKILL", fv.Signals)
+	}
+	if took < td.cfg.StopTimeout {
+		t.Fatalf("killed after %s, before stop_timeout %s", took, td.cfg.StopTimeout)
+	}
+	if v.State != api.StateStopped || v.Handle != "" {
+		t.Fatalf("after kill: %+v", v)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestSetChangesResourcesOnlyWhileStopped(t *testing.T) {
+	td := newTestDaemon(t)
+	ctx := context.Background()
+	vm, err := td.create(t, "calm-otter", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = td.setVM(ctx, "calm-otter", api.SetVMRequest{VCPUs: ptr(4)})
+	if err == nil || !strings.Contains(err.Error(), "banger vm stop calm-otter") {
+		t.Fatalf("set --vcpu on a running VM: %v; want a refusal naming vm stop", err)
+	}
+	if v, _ := td.store.GetVM(ctx, "calm-otter"); v.VCPUs != vm.VCPUs {
+		t.Fatalf("refused set changed vcpus to %d", v.VCPUs)
+	}
+	if _, err := td.stopVM(ctx, "calm-otter", api.NopReporter{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []api.SetVMRequest{{VCPUs: ptr(0)}, {MemoryMiB: ptr(0)}, {VCPUs: ptr(MaxVCPUs + 1)}, {DiskSize: ptr(int64(1) << 29)}} {
+		if _, err := td.setVM(ctx, "calm-otter", bad); err == nil {
+			t.Errorf("set %+v accepted", bad)
+		}
+	}
+	got, err := td.setVM(ctx, "calm-otter", api.SetVMRequest{VCPUs: ptr(3), MemoryMiB: ptr(1536), DiskSize: ptr(int64(2) << 30)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := td.store.GetVM(ctx, "calm-otter")
+	if v.VCPUs != 3 || v.MemoryMiB != 1536 || v.DiskSize != 2<<30 || got.VCPUs != 3 {
+		t.Fatalf("after set: stored %d vcpus %d MiB %d bytes; returned %+v", v.VCPUs, v.MemoryMiB, v.DiskSize, got)
+	}
+	if td.disks.WorkDisks[v.WorkDisk] != 2<<30 {
+		t.Fatalf("work disk not grown: %d", td.disks.WorkDisks[v.WorkDisk])
+	}
+	if _, err := td.setVM(ctx, "calm-otter", api.SetVMRequest{DiskSize: ptr(int64(1) << 30)}); err == nil || !strings.Contains(err.Error(), "shrinking") {
+		t.Fatalf("shrink: %v", err)
+	}
+	if _, err := td.startVM(ctx, "calm-otter", false, api.NopReporter{}); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = td.store.GetVM(ctx, "calm-otter")
+	h, _ := handleOf(v)
+	fv, _ := td.vmm.VM(h)
+	if fv.Spec.VCPUs != 3 || fv.Spec.MemoryMiB != 1536 {
+		t.Fatalf("VMM started with %d vcpus %d MiB; want the set values", fv.Spec.VCPUs, fv.Spec.MemoryMiB)
+	}
+}
+
+func TestSetNATWhileRunningAndStopped(t *testing.T) {
+	td := newTestDaemon(t)
+	ctx := context.Background()
+	vm, err := td.create(t, "calm-otter", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := func() []nat.Rule { r, _ := td.fw.List(ctx); return r }
+	if _, err := td.setVM(ctx, "calm-otter", api.SetVMRequest{NAT: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if r := rules(); len(r) != 1 || r[0].Name != "calm-otter" || r[0].IP != netip.MustParseAddr(vm.IP) || r[0].Tap != vm.Tap {
+		t.Fatalf("after --nat on a running VM: rules %+v; want one for %s on %s", r, vm.IP, vm.Tap)
+	}
+	if _, err := td.setVM(ctx, "calm-otter", api.SetVMRequest{NAT: ptr(false)}); err != nil {
+		t.Fatal(err)
+	}
+	if r := rules(); len(r) != 0 {
+		t.Fatalf("after --no-nat: rules %+v", r)
+	}
+	if _, err := td.stopVM(ctx, "calm-otter", api.NopReporter{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := td.setVM(ctx, "calm-otter", api.SetVMRequest{NAT: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if r := rules(); len(r) != 0 {
+		t.Fatalf("--nat on a stopped VM added a rule: %+v", r)
+	}
+	if _, err := td.startVM(ctx, "calm-otter", false, api.NopReporter{}); err != nil {
+		t.Fatal(err)
+	}
+	if r := rules(); len(r) != 1 || r[0].Name != "calm-otter" {
+		t.Fatalf("start after --nat: rules %+v", r)
+	}
+}
+
+// TestAdoptionResyncsNAT plays a daemon restart while VMs run: the NAT
+// rules found on the host (one missing, one for a VM that no longer wants
+// NAT, one for a VM that no longer exists) are brought back to exactly the
+// running NAT VMs.
+func TestAdoptionResyncsNAT(t *testing.T) {
+	td := newTestDaemon(t)
+	ctx := context.Background()
+	a, err := td.create(t, "calm-otter", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := td.create(t, "busy-heron", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := td.create(t, "quiet-wren", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := td.stopVM(ctx, "quiet-wren", api.NopReporter{}); err != nil {
+		t.Fatal(err)
+	}
+	// busy-heron no longer wants NAT, but its rule stayed (a crash between
+	// the record and the firewall); calm-otter's rule was lost; a ghost's
+	// rule was never removed.
+	h, _ := td.store.GetVM(ctx, "busy-heron")
+	h.NAT = false
+	if err := td.store.UpdateVM(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	td.stopMonitors()
+	_ = td.fw.RemoveVM(ctx, "calm-otter")
+	_ = td.fw.AddVM(ctx, nat.Rule{Name: "ghost", IP: netip.MustParseAddr("172.31.0.99"), Tap: "bgtghost"})
+	_ = td.net.DeleteTap(ctx, a.Tap)
+
+	td.adopt(ctx)
+
+	r, _ := td.fw.List(ctx)
+	if len(r) != 1 || r[0].Name != "calm-otter" || r[0].IP != netip.MustParseAddr(a.IP) || r[0].Tap != a.Tap {
+		t.Fatalf("rules after adoption = %+v; want exactly calm-otter's (%s on %s)", r, a.IP, a.Tap)
+	}
+	if _, ok := td.net.HasTap(a.Tap); !ok {
+		t.Fatal("adoption did not restore the tap of a running VM")
+	}
+	for _, name := range []string{"calm-otter", "busy-heron"} {
+		if v, _ := td.store.GetVM(ctx, name); v.State != api.StateRunning {
+			t.Fatalf("%s is %s after adoption; its VMM still runs", name, v.State)
+		}
+	}
+	if !td.hostFax.Forwarding() {
+		t.Fatal("adoption with a NAT VM left IP forwarding off")
+	}
+}
+
+// TestAdoptionRemovesHalfCreatedVM plays a daemon that died during create:
+// the next daemon removes the record, address, directory and disks of the
+// half-created VM and leaves the other VMs alone.
+func TestAdoptionRemovesHalfCreatedVM(t *testing.T) {
+	td := newTestDaemon(t)
+	ctx := context.Background()
+	if _, err := td.create(t, "calm-otter", false); err != nil {
+		t.Fatal(err)
+	}
+	img, _ := td.store.GetImage(ctx, DefaultImageName)
+	v, err := td.reserveVM(ctx, api.CreateVMRequest{Name: "half-lynx", VCPUs: 1, MemoryMiB: 512, DiskSize: 1 << 30}, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := td.buildWorkDisk(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	td.stopMonitors()
+
+	td.adopt(ctx)
+
+	if _, err := td.store.GetVM(ctx, "half-lynx"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("half-created record after adoption: %v", err)
+	}
+	if _, err := os.Stat(v.Dir); !os.IsNotExist(err) {
+		t.Fatalf("half-created dir after adoption: %v", err)
+	}
+	if td.disks.HasWorkDisk(v.WorkDisk) {
+		t.Fatal("half-created work disk after adoption")
+	}
+	if ips, _ := td.store.UsedAddresses(ctx); slices.Contains(ips, v.IP) || len(ips) != 1 {
+		t.Fatalf("addresses after adoption = %v; want only calm-otter's", ips)
+	}
+	if o, _ := td.store.GetVM(ctx, "calm-otter"); o.State != api.StateRunning {
+		t.Fatalf("calm-otter is %s after adoption", o.State)
+	}
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Mutation checks: each mutant is a deliberately broken copy of the tree (a
+# bug a real change could bring). The tests that guard that behaviour must
+# fail on it ("killed"); a mutant the tests pass ("survived") means they
+# cannot see the bug. Every mutant is applied to its own temporary copy of
+# the working tree; the real tree is never modified. Exits non-zero when a
+# mutant survives or no longer applies.
+#   MUTANTS="name ..."   run only these mutants
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+# name | file | perl substitution (must change the file) | packages | go test -run
+mutants=(
+  'store-updatevm-swap|internal/store/vms.go|s/^(\s+)v\.Image, v\.State, v\.VCPUs, v\.MemoryMiB,/$1v.Image, v.State, v.MemoryMiB, v.VCPUs,/m|./internal/store|'
+  'delete-keeps-nat|internal/daemon/resources.go|s/return d\.removeNAT\(ctx, v\.Name\)/return nil/|./internal/daemon|'
+  'stop-always-kills|internal/daemon/vm_stop.go|s/if !d\.gracefulStop\(ctx, v, drv, h, rep\) \{/if true {/|./internal/daemon|Stop'
+)
+
+work=$(mktemp -d /tmp/banger-mutation.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+# The working tree as it is (committed or not), without bundle or binaries.
+files=$(mktemp "$work/files.XXXXXX")
+git ls-files -z -co --exclude-standard | grep -zv '^runtime/' >"$files"
+
+killed=0 survived=0 broken=0
+for m in "${mutants[@]}"; do
+  IFS='|' read -r name file subst pkgs run <<<"$m"
+  if [ -n "${MUTANTS:-}" ] && [[ " $MUTANTS " != *" $name "* ]]; then continue; fi
+  copy="$work/$name"
+  mkdir -p "$copy"
+  tar -C "$root" --null -T "$files" -cf - | tar -C "$copy" -xf -
+  before=$(sha256sum "$copy/$file")
+  perl -0pi -e "$subst" "$copy/$file"
+  if [ "$(sha256sum "$copy/$file")" = "$before" ]; then
+    echo "mutant $name: BROKEN: the change no longer applies to $file; update scripts/mutation.sh"
+    broken=$((broken + 1)); continue
+  fi
+  if ! (cd "$copy" && go vet $pkgs >/dev/null 2>"$work/$name.vet"); then
+    echo "mutant $name: BROKEN: the mutated copy does not compile:"; sed 's/^/  /' "$work/$name.vet"
+    broken=$((broken + 1)); continue
+  fi
+  start=$(date +%s)
+  if (cd "$copy" && go test -count=1 ${run:+-run "$run"} $pkgs >"$work/$name.log" 2>&1); then
+    echo "mutant $name: SURVIVED ($file; go test ${run:+-run $run }$pkgs passed in $(( $(date +%s) - start ))s)"
+    survived=$((survived + 1))
+  else
+    first=$(grep -m1 -E '^\s+--- FAIL|^--- FAIL' "$work/$name.log" | sed 's/^ *//' || true)
+    echo "mutant $name: killed in $(( $(date +%s) - start ))s by ${first:-a failing test}"
+    killed=$((killed + 1))
+  fi
+  rm -rf "$copy"
+done
+echo "mutants: $killed killed, $survived survived, $broken broken"
+[ "$survived" -eq 0 ] && [ "$broken" -eq 0 ]
