@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 # name | file | perl substitution (must change the file) | packages | go test -run
+# shellcheck disable=SC2016 # the substitutions are perl code, not shell
 mutants=(
   'store-updatevm-swap|internal/store/vms.go|s/^(\s+)v\.Image, v\.State, v\.VCPUs, v\.MemoryMiB,/$1v.Image, v.State, v.MemoryMiB, v.VCPUs,/m|./internal/store|'
   'delete-keeps-nat|internal/daemon/resources.go|s/return d\.removeNAT\(ctx, v\.Name\)/return nil/|./internal/daemon|'
@@ -36,11 +37,13 @@ for m in "${mutants[@]}"; do
     echo "mutant $name: BROKEN: the change no longer applies to $file; update scripts/mutation.sh"
     broken=$((broken + 1)); continue
   fi
+  # shellcheck disable=SC2086 # $pkgs is a list of packages
   if ! (cd "$copy" && go vet $pkgs >/dev/null 2>"$work/$name.vet"); then
     echo "mutant $name: BROKEN: the mutated copy does not compile:"; sed 's/^/  /' "$work/$name.vet"
     broken=$((broken + 1)); continue
   fi
   start=$(date +%s)
+  # shellcheck disable=SC2086 # $pkgs is a list of packages
   if (cd "$copy" && go test -count=1 ${run:+-run "$run"} $pkgs >"$work/$name.log" 2>&1); then
     echo "mutant $name: SURVIVED ($file; go test ${run:+-run $run }$pkgs passed in $(( $(date +%s) - start ))s)"
     survived=$((survived + 1))

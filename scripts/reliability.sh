@@ -42,7 +42,7 @@ for target in ./internal/daemon:FuzzDecode ./internal/namegen:FuzzValidate ./int
   log=$(mktemp)
   check "fuzz.$name" bash -o pipefail -c "$GO test -run '^$name\$' -fuzz '^$name\$' -fuzztime '$FUZZTIME' '$pkg' 2>&1 | tee '$log' | tail -3"
   execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-  corpus=$(ls "${pkg#./}/testdata/fuzz/$name" 2>/dev/null | wc -l)
+  corpus=$(find "${pkg#./}/testdata/fuzz/$name" -type f 2>/dev/null | wc -l)
   figure "fuzz.$name.execs" "${execs:-0}" execs
   figure "fuzz.$name.seed-corpus" "$corpus" inputs
   rm -f "$log"
