@@ -72,7 +72,9 @@ func startTUI(t *testing.T, e *Env) *tmuxTerm {
 	if x.dir == "" {
 		x.dir = t.TempDir()
 	}
-	argv := []string{"new-session", "-d", "-s", "tui", "-x", "80", "-y", "24", "--", "env"}
+	// env -i: the tmux server's own environment (the test process's, with
+	// the canary BANGER_*/XDG_* dirs) must not reach banger.
+	argv := []string{"new-session", "-d", "-s", "tui", "-x", "80", "-y", "24", "--", "env", "-i"}
 	for _, kv := range e.env {
 		if strings.HasPrefix(kv, "TMUX") || strings.HasPrefix(kv, "NO_COLOR") {
 			continue

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bangerdev/banger/internal/testenv"
 )
 
 // account is a throwaway Linux user that runs banger as a normal user
@@ -74,6 +76,13 @@ func newAccount(t *testing.T, name, bin, rt string) *account {
 	return &account{t: t, name: name, uid: u.Uid, home: u.HomeDir, bin: bin, rt: rt}
 }
 
+// asRoot is a root command with the suite's scrubbed environment.
+func asRoot(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.Env = scrubbedEnviron()
+	return cmd
+}
+
 // sharedBinaries copies banger, bangerd and banger-nethelper where every
 // account can run them.
 func sharedBinaries(t *testing.T) string {
@@ -88,6 +97,7 @@ func sharedBinaries(t *testing.T) string {
 	for _, b := range []string{"banger", "bangerd", "banger-nethelper"} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, b), "./cmd/"+b)
 		cmd.Dir = root
+		cmd.Env = scrubbedEnviron()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("build %s: %v\n%s", b, err, out)
 		}
@@ -104,6 +114,7 @@ func sharedBinaries(t *testing.T) string {
 // themselves with no capabilities, while the other account can neither
 // see, reach nor change it. Uninstall and account removal leave nothing.
 func TestOrdinaryUsers(t *testing.T) {
+	testenv.SkipShort(t, "boots VMs as throwaway accounts")
 	requireRoot(t)
 	rt := runtimeDir(t)
 	for _, p := range []string{"useradd", "userdel", "runuser", "ssh", "nft"} {
@@ -127,8 +138,7 @@ func TestOrdinaryUsers(t *testing.T) {
 		t.Fatalf("doctor before setup: %v\n%s", err, out)
 	}
 
-	install := exec.Command(banger, "system", "install", "--user", users[0].name, "--user", users[1].name)
-	if out, err := install.CombinedOutput(); err != nil {
+	if out, err := asRoot(banger, "system", "install", "--user", users[0].name, "--user", users[1].name).CombinedOutput(); err != nil {
 		t.Fatalf("system install: %v\n%s", err, out)
 	}
 	uninstalled := false
@@ -138,10 +148,10 @@ func TestOrdinaryUsers(t *testing.T) {
 			_, _ = u.run(20*time.Second, "banger", "daemon", "stop")
 		}
 		if !uninstalled {
-			_ = exec.Command(banger, "system", "uninstall").Run()
+			_ = asRoot(banger, "system", "uninstall").Run()
 		}
 	})
-	if out, err := exec.Command(banger, "system", "install", "--user", users[0].name).CombinedOutput(); err != nil {
+	if out, err := asRoot(banger, "system", "install", "--user", users[0].name).CombinedOutput(); err != nil {
 		t.Fatalf("second system install (must be idempotent): %v\n%s", err, out)
 	}
 
@@ -210,7 +220,7 @@ func TestOrdinaryUsers(t *testing.T) {
 		u.must(2*time.Minute, "banger", "vm", "delete", "--force", vms[u.name]["name"].(string))
 		u.must(30*time.Second, "banger", "daemon", "stop")
 	}
-	if out, err := exec.Command(banger, "system", "uninstall").CombinedOutput(); err != nil {
+	if out, err := asRoot(banger, "system", "uninstall").CombinedOutput(); err != nil {
 		t.Fatalf("system uninstall: %v\n%s", err, out)
 	}
 	uninstalled = true
