@@ -40,6 +40,7 @@ type rawFile struct {
 	DNS                 any `toml:"dns"`
 	StopTimeout         any `toml:"stop_timeout"`
 	LogLevel            any `toml:"log_level"`
+	ResumeOnStart       any `toml:"resume_on_start"`
 }
 
 // values returns the keys set in r by TOML name.
