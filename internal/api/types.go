@@ -132,6 +132,9 @@ type SnapshotRequest struct {
 	// Memory also saves the running state (the VM must be running or
 	// suspended).
 	Memory bool `json:"memory,omitempty"`
+	// NoWait, for a running VM, neither flushes the guest's page cache
+	// over SSH before the copy nor waits for SSH after resuming it.
+	NoWait bool `json:"no_wait,omitempty"`
 }
 
 // RestoreRequest is the body of POST /v1/vms/{name}/snapshots/{snap}/restore.

@@ -20,9 +20,10 @@ func newVMCmd(e *Env) *cobra.Command {
 		newVMShowCmd(e), newVMStatsCmd(e), newVMSSHCmd(e), newVMExecCmd(e), newVMLogsCmd(e),
 		newVMStartCmd(e), newVMStopCmd(e), newVMRestartCmd(e), newVMKillCmd(e),
 		newVMDeleteCmd(e, nil), newVMSetCmd(e, nil),
+		newVMSuspendCmd(e, nil), newVMResumeCmd(e, nil), newVMCloneCmd(e, nil),
 	}
 	withVMCompletion(e, named...)
-	cmd.AddCommand(newVMCreateCmd(e, nil), newVMListCmd(e))
+	cmd.AddCommand(newVMCreateCmd(e, nil), newVMListCmd(e), newVMSnapshotCmd(e))
 	cmd.AddCommand(named...)
 	return cmd
 }

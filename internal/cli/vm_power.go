@@ -36,11 +36,12 @@ func vmAction(e *Env, use, short string, run func(ctx context.Context, c *client
 }
 
 func newVMStartCmd(e *Env) *cobra.Command {
-	var noWait bool
-	cmd := vmAction(e, "start", "Boot a stopped VM", func(ctx context.Context, c *client.Client, name string) (*api.VM, error) {
-		return c.StartVM(ctx, name, api.StartRequest{NoWait: noWait}, e.progressPrinter())
+	var noWait, cold bool
+	cmd := vmAction(e, "start", "Boot a stopped VM, or resume a suspended one", func(ctx context.Context, c *client.Client, name string) (*api.VM, error) {
+		return c.StartVM(ctx, name, api.StartRequest{NoWait: noWait, Cold: cold}, e.progressPrinter())
 	}, "started")
 	cmd.Flags().BoolVar(&noWait, "no-wait", false, "do not wait for SSH")
+	cmd.Flags().BoolVar(&cold, "cold", false, "discard a suspended VM's saved state and boot it afresh")
 	return cmd
 }
 
@@ -80,12 +81,7 @@ func newVMDeleteCmd(e *Env, runF func(*DeleteOptions) error) *cobra.Command {
 		Use:     "delete NAME...",
 		Aliases: []string{"rm"},
 		Short:   "Delete VMs and all their files (refuses a running VM without --force)",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return fmt.Errorf("%s expects at least one VM name; see '%s --help'", cmd.CommandPath(), cmd.CommandPath())
-			}
-			return nil
-		},
+		Args:    atLeastOneVM,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Names = args
 			if runF != nil {

@@ -63,7 +63,7 @@ func (d *Daemon) adopt(ctx context.Context) {
 		d.resumeWG.Add(1)
 		go func() {
 			defer d.resumeWG.Done()
-			d.resumeRecorded(ctx, vms)
+			d.resumeRecorded(ctx, vms, true)
 		}()
 	}
 }

@@ -61,9 +61,11 @@ func (d *Daemon) createSnapshot(ctx context.Context, name string, req api.Snapsh
 		// Flush the guest's page cache first, so the disks hold what its
 		// programs wrote; best effort, the suspend is what makes it
 		// consistent.
-		sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		_, _ = d.sshRun(sctx, v, "sync")
-		cancel()
+		if !req.NoWait {
+			sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			_, _ = d.sshRun(sctx, v, "sync")
+			cancel()
+		}
 		st, err := d.saveState(ctx, v, drv, h, stateDir(v))
 		if err != nil {
 			return nil, err
@@ -87,7 +89,7 @@ func (d *Daemon) createSnapshot(ctx context.Context, name string, req api.Snapsh
 	sn, err := d.copyIntoSnapshot(ctx, v, req)
 	if wasRunning {
 		rep.Step(3, 3, "resuming "+name)
-		if _, rerr := d.resumeVM(ctx, v, true, rep); rerr != nil {
+		if _, rerr := d.resumeVM(ctx, v, !req.NoWait, rep); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 	}

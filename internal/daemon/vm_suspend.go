@@ -224,15 +224,16 @@ func (d *Daemon) adoptSavedState(ctx context.Context, v *store.VM) bool {
 }
 
 // resumeRecorded resumes, one after another, the VMs that 'vm suspend
-// --all' recorded, when resume_on_start is set. It runs in the background
-// after adoption; failures are logged and leave the VM suspended.
-func (d *Daemon) resumeRecorded(ctx context.Context, vms []*store.VM) {
+// --all' recorded (with wait: each up to SSH and clock correction). With
+// resume_on_start set it runs in the background after adoption; failures
+// are logged and leave the VM suspended.
+func (d *Daemon) resumeRecorded(ctx context.Context, vms []*store.VM, wait bool) {
 	for _, v := range vms {
 		if !v.ResumeOnStart || v.State != api.StateSuspended {
 			continue
 		}
 		d.log.Info("resuming VM suspended by 'vm suspend --all'", "vm", v.Name)
-		if _, err := d.startVM(ctx, v.Name, true, false, api.NopReporter{}); err != nil {
+		if _, err := d.startVM(ctx, v.Name, wait, false, api.NopReporter{}); err != nil {
 			d.log.Error("resume at start", "vm", v.Name, "err", err)
 		}
 	}
