@@ -8,3 +8,5 @@ RUNS=${RUNS:-5}
 export BANGER_TEST_RUNTIME=${BANGER_TEST_RUNTIME:-$PWD/runtime}
 go test -run '^$' -bench 'BenchmarkVMList100' -benchtime=50x -count=1 ./e2e/
 go test -run '^$' -bench 'BenchmarkCreateToSSH' -benchtime="${RUNS}x" -count=1 -timeout 60m ./e2e/
+# Suspend/resume: figure: resume_ratio and figure: suspend_s (1 GiB guest).
+go test -run '^$' -bench 'BenchmarkResume' -benchtime="${RUNS}x" -count=1 -timeout 60m ./e2e/ | grep -E '^(figure:|Benchmark|ok|FAIL|---)'
