@@ -1,15 +1,19 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/sshkeys"
 	"github.com/bangerdev/banger/internal/store"
 	"github.com/bangerdev/banger/internal/units"
 	"github.com/bangerdev/banger/internal/vmm"
@@ -179,12 +183,44 @@ func (d *Daemon) resumeVM(ctx context.Context, v *store.VM, wait bool, rep api.R
 // syncGuestClock steps the guest's wall clock to the host's. A resumed
 // guest's clock stands where it was suspended; the guest contract has no
 // agent, so the daemon sets it over SSH with date -s (see docs/suspend.md).
+// The host time is taken only once the guest's shell runs and asks for it,
+// so the SSH handshake (over a second under TCG) does not count.
 func (d *Daemon) syncGuestClock(ctx context.Context, v *store.VM) error {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	now := time.Now()
-	_, err := d.sshRun(ctx, v, fmt.Sprintf("date -u -s @%d.%09d >/dev/null", now.Unix(), now.Nanosecond()))
-	return err
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	feed := &clockFeeder{w: pw}
+	var errb bytes.Buffer
+	code, err := sshkeys.Exec(ctx, d.sshTarget(v), `echo ready; read t; date -u -s "@$t" >/dev/null`, pr, feed, &errb)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return fmt.Errorf("date -s exited %d: %s", code, bytes.TrimSpace(errb.Bytes()))
+	}
+	return nil
+}
+
+// clockFeeder answers the guest's "ready" with the host's time on stdin.
+type clockFeeder struct {
+	w    *io.PipeWriter
+	seen []byte
+	once sync.Once
+}
+
+func (f *clockFeeder) Write(p []byte) (int, error) {
+	f.seen = append(f.seen, p...)
+	if bytes.Contains(f.seen, []byte("ready\n")) {
+		f.once.Do(func() {
+			go func() {
+				now := time.Now()
+				fmt.Fprintf(f.w, "%d.%09d\n", now.Unix(), now.Nanosecond())
+				f.w.Close()
+			}()
+		})
+	}
+	return len(p), nil
 }
 
 // discardState deletes a suspended VM's saved state and records it stopped.
