@@ -216,3 +216,35 @@ func TestClone(t *testing.T) {
 	e.MustRun("vm", "delete", "--force", "twin")
 	e.MustRun("vm", "delete", "--force", "orig")
 }
+
+// TestSuspendAllResumesAtDaemonStart: with resume_on_start, the VMs that
+// `vm suspend --all` suspended are resumed when the daemon next starts
+// (the host-reboot path, minus the reboot).
+func TestSuspendAllResumesAtDaemonStart(t *testing.T) {
+	requireRoot(t)
+	e := newEnv(t, "resume_on_start = true\n")
+	name := "phoenix"
+	e.MustRun("vm", "create", "--name", name, "--memory", "512", "--vcpu", "1", "--disk-size", "2G")
+	e.ssh(name, counterLoop)
+	time.Sleep(2 * time.Second)
+	loopPID := strings.TrimSpace(e.ssh(name, "cat /dev/shm/counter.pid"))
+	if out := e.MustRun("vm", "suspend", "--all"); !strings.Contains(out, name+" suspended") {
+		t.Fatalf("suspend --all: %q", out)
+	}
+	e.MustRun("daemon", "stop")
+	e.MustRun("daemon", "status") // auto-starts a daemon, which resumes in the background
+	if !waitFor(3*time.Minute, time.Second, func() bool { return e.show(name).State == "running" }) {
+		t.Fatalf("%s not resumed at daemon start: %+v", name, e.show(name))
+	}
+	e.waitSSH(name, 2*time.Minute)
+	if got := strings.TrimSpace(e.ssh(name, "kill -0 $(cat /dev/shm/counter.pid) && cat /dev/shm/counter.pid")); got != loopPID {
+		t.Fatalf("counter loop after resume at start: %q, want pid %s", got, loopPID)
+	}
+	// The daemon steps the clock right after its SSH check, which may
+	// still be under way.
+	var off float64
+	if !waitFor(30*time.Second, time.Second, func() bool { off = e.guestClockOffset(name); return off >= -1 && off <= 1 }) {
+		t.Fatalf("guest clock off by %.3f s after resume at start", off)
+	}
+	e.MustRun("vm", "delete", "--force", name)
+}
