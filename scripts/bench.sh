@@ -8,3 +8,10 @@ RUNS=${RUNS:-5}
 export BANGER_TEST_RUNTIME=${BANGER_TEST_RUNTIME:-$PWD/runtime}
 go test -run '^$' -bench 'BenchmarkVMList100' -benchtime=50x -count=1 ./e2e/
 go test -run '^$' -bench 'BenchmarkCreateToSSH' -benchtime="${RUNS}x" -count=1 -timeout 60m ./e2e/
+# Suspend/resume: figure: resume_ratio and figure: suspend_s (1 GiB guest).
+# go test runs a benchmark once with N=1 before N=RUNS, and prints the
+# benchmark name before its output: keep the last figure of each name.
+go test -run '^$' -bench 'BenchmarkResume' -benchtime="${RUNS}x" -count=1 -timeout 60m ./e2e/ |
+	awk 'match($0, /figure: .*/) { f[$0 ~ /resume_ratio/ ? 1 : 2] = substr($0, RSTART); next }
+	     /^(Benchmark|ok|FAIL|---)/ { print }
+	     END { for (i = 1; i <= 2; i++) if (i in f) print f[i] }'

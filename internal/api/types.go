@@ -11,6 +11,9 @@ const (
 	StateRunning  = "running"
 	StateStopped  = "stopped"
 	StateError    = "error"
+	// StateSuspended: the VMM process is gone and the guest's memory and
+	// device state is saved in the VM's directory; start resumes it.
+	StateSuspended = "suspended"
 )
 
 // VM is a VM as the daemon reports it.
@@ -33,6 +36,24 @@ type VM struct {
 	DNSName   string    `json:"dns_name"`
 	LastError string    `json:"last_error,omitempty"`
 	Files     VMFiles   `json:"files"`
+	// SavedState describes the saved state of a suspended VM.
+	SavedState *SavedState `json:"saved_state,omitempty"`
+}
+
+// SavedState is the saved memory and device state of a suspended VM (or of
+// a snapshot taken with --memory), with what it can only be loaded into.
+type SavedState struct {
+	// Dir holds the state files.
+	Dir string `json:"dir"`
+	// Driver and VMMVersion name the VMM that wrote the state.
+	Driver     string `json:"driver"`
+	VMMVersion string `json:"vmm_version"`
+	// VCPUs and MemoryMiB are the machine the state belongs to.
+	VCPUs     int `json:"vcpus"`
+	MemoryMiB int `json:"memory_mib"`
+	// Size is the host space the state files take, in bytes.
+	Size    int64     `json:"size"`
+	SavedAt time.Time `json:"saved_at"`
 }
 
 // VMFiles lists the host files that belong to a VM.
@@ -75,6 +96,59 @@ type KillRequest struct {
 // StartRequest is the body of POST /v1/vms/{name}/start and /restart.
 type StartRequest struct {
 	NoWait bool `json:"no_wait,omitempty"`
+	// Cold discards a suspended VM's saved state and boots it afresh.
+	Cold bool `json:"cold,omitempty"`
+}
+
+// SuspendRequest is the body of POST /v1/vms/{name}/suspend.
+type SuspendRequest struct {
+	// ResumeOnStart records the VM for resumption at the next daemon
+	// start (honoured when resume_on_start is set); `vm suspend --all`
+	// sets it.
+	ResumeOnStart bool `json:"resume_on_start,omitempty"`
+}
+
+// Snapshot is a point-in-time copy of a VM's disks, optionally with its
+// running state.
+type Snapshot struct {
+	VM   string `json:"vm"`
+	Name string `json:"name"`
+	// Memory is true when the snapshot holds a saved running state.
+	Memory bool `json:"memory"`
+	// Method is how the disks were copied: "reflink" (copy-on-write, shares
+	// blocks with the VM's disks) or "sparse-copy".
+	Method string `json:"method"`
+	// Allocated is the host space the snapshot's files take, in bytes
+	// (for reflink copies, blocks shared with the VM count too).
+	Allocated int64     `json:"allocated"`
+	Dir       string    `json:"dir"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// SnapshotRequest is the body of POST /v1/vms/{name}/snapshots.
+type SnapshotRequest struct {
+	// Name is the snapshot name; empty picks one from the time.
+	Name string `json:"name,omitempty"`
+	// Memory also saves the running state (the VM must be running or
+	// suspended).
+	Memory bool `json:"memory,omitempty"`
+	// NoWait, for a running VM, neither flushes the guest's page cache
+	// over SSH before the copy nor waits for SSH after resuming it.
+	NoWait bool `json:"no_wait,omitempty"`
+}
+
+// RestoreRequest is the body of POST /v1/vms/{name}/snapshots/{snap}/restore.
+type RestoreRequest struct {
+	// Force stops a running VM first.
+	Force bool `json:"force,omitempty"`
+}
+
+// CloneRequest is the body of POST /v1/vms/{name}/clone.
+type CloneRequest struct {
+	// Name is the new VM's name; empty generates one.
+	Name   string `json:"name,omitempty"`
+	NAT    bool   `json:"nat,omitempty"`
+	NoWait bool   `json:"no_wait,omitempty"`
 }
 
 // SSHTarget is what a client needs to reach a VM over SSH itself.

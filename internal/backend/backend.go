@@ -59,6 +59,18 @@ type Backend interface {
 	Shutdown(ctx context.Context) error
 	// Doctor runs the host checks.
 	Doctor(ctx context.Context) ([]api.DoctorCheck, error)
+	// SuspendVM saves a running VM's memory and device state and ends its VMM.
+	SuspendVM(ctx context.Context, name string, req api.SuspendRequest, onEvent func(api.Event)) (*api.VM, error)
+	// CloneVM makes a new VM from a stopped or suspended one's disks.
+	CloneVM(ctx context.Context, src string, req api.CloneRequest, onEvent func(api.Event)) (*api.VM, error)
+	// ListSnapshots returns a VM's snapshots.
+	ListSnapshots(ctx context.Context, name string) ([]api.Snapshot, error)
+	// CreateSnapshot takes a point-in-time copy of a VM.
+	CreateSnapshot(ctx context.Context, name string, req api.SnapshotRequest, onEvent func(api.Event)) (*api.Snapshot, error)
+	// RestoreSnapshot puts a VM back to a snapshot.
+	RestoreSnapshot(ctx context.Context, name, snap string, req api.RestoreRequest, onEvent func(api.Event)) (*api.VM, error)
+	// DeleteSnapshot removes a snapshot.
+	DeleteSnapshot(ctx context.Context, name, snap string) error
 	// KillVM sends a signal to a VM's VMM process.
 	KillVM(ctx context.Context, name, signal string) (*api.VM, error)
 	// SSHTarget says how to reach a VM over SSH.

@@ -183,6 +183,33 @@ func (f *fakeBackend) DeleteImage(_ context.Context, name string) error {
 	return err
 }
 
+// errNotFaked is what the fake answers for calls no CLI test makes.
+var errNotFaked = errors.New("not modelled by the fake backend")
+
+func (f *fakeBackend) SuspendVM(_ context.Context, name string, _ api.SuspendRequest, _ func(api.Event)) (*api.VM, error) {
+	f.calls = append(f.calls, "suspend "+name)
+	return nil, errNotFaked
+}
+
+func (f *fakeBackend) CloneVM(_ context.Context, src string, _ api.CloneRequest, _ func(api.Event)) (*api.VM, error) {
+	f.calls = append(f.calls, "clone "+src)
+	return nil, errNotFaked
+}
+
+func (f *fakeBackend) ListSnapshots(context.Context, string) ([]api.Snapshot, error) {
+	return nil, errNotFaked
+}
+
+func (f *fakeBackend) CreateSnapshot(context.Context, string, api.SnapshotRequest, func(api.Event)) (*api.Snapshot, error) {
+	return nil, errNotFaked
+}
+
+func (f *fakeBackend) RestoreSnapshot(context.Context, string, string, api.RestoreRequest, func(api.Event)) (*api.VM, error) {
+	return nil, errNotFaked
+}
+
+func (f *fakeBackend) DeleteSnapshot(context.Context, string, string) error { return errNotFaked }
+
 // run executes banger with args against be through the whole command
 // tree, returning stdout, stderr and the error Main would print.
 func run(t *testing.T, be backend.Backend, args ...string) (string, string, error) {

@@ -19,9 +19,10 @@ func newVMCmd(e *Env) *cobra.Command {
 		newVMShowCmd(e, nil), newVMStatsCmd(e, nil), newVMSSHCmd(e, nil), newVMExecCmd(e, nil), newVMLogsCmd(e, nil),
 		newVMStartCmd(e, nil), newVMStopCmd(e, nil), newVMRestartCmd(e, nil), newVMKillCmd(e, nil),
 		newVMDeleteCmd(e, nil), newVMSetCmd(e, nil), newVMProxyCmd(e, nil),
+		newVMSuspendCmd(e, nil), newVMResumeCmd(e, nil), newVMCloneCmd(e, nil),
 	}
 	withVMCompletion(e, named...)
-	cmd.AddCommand(newVMCreateCmd(e, nil), newVMListCmd(e, nil))
+	cmd.AddCommand(newVMCreateCmd(e, nil), newVMListCmd(e, nil), newVMSnapshotCmd(e))
 	cmd.AddCommand(named...)
 	return cmd
 }

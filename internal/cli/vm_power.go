@@ -16,6 +16,8 @@ import (
 type VMStartOptions struct {
 	Name   string
 	NoWait bool
+	// Cold discards a suspended VM's saved state and boots it afresh.
+	Cold bool
 }
 
 // VMStopOptions are the arguments of `banger vm stop`.
@@ -39,10 +41,11 @@ func (e *Env) printChanged(vm *api.VM, done string) error {
 
 func newVMStartCmd(e *Env, runF func(*VMStartOptions) error) *cobra.Command {
 	o := &VMStartOptions{}
-	cmd := nameCmd("start", "Boot a stopped VM", &o.Name, func(cmd *cobra.Command) error {
+	cmd := nameCmd("start", "Boot a stopped VM, or resume a suspended one", &o.Name, func(cmd *cobra.Command) error {
 		return runWith(cmd, e, o, runF, vmStartRun)
 	})
 	cmd.Flags().BoolVar(&o.NoWait, "no-wait", false, "do not wait for SSH")
+	cmd.Flags().BoolVar(&o.Cold, "cold", false, "discard a suspended VM's saved state and boot it afresh")
 	return cmd
 }
 
@@ -51,7 +54,7 @@ func vmStartRun(ctx context.Context, e *Env, o *VMStartOptions) error {
 	if err != nil {
 		return err
 	}
-	vm, err := b.StartVM(ctx, o.Name, api.StartRequest{NoWait: o.NoWait}, e.progressPrinter())
+	vm, err := b.StartVM(ctx, o.Name, api.StartRequest{NoWait: o.NoWait, Cold: o.Cold}, e.progressPrinter())
 	if err != nil {
 		return err
 	}
@@ -131,12 +134,7 @@ func newVMDeleteCmd(e *Env, runF func(*VMDeleteOptions) error) *cobra.Command {
 		Use:     "delete NAME...",
 		Aliases: []string{"rm"},
 		Short:   "Delete VMs and all their files (refuses a running VM without --force)",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return fmt.Errorf("%s expects at least one VM name; see '%s --help'", cmd.CommandPath(), cmd.CommandPath())
-			}
-			return nil
-		},
+		Args:    atLeastOneVM,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Names = args
 			return runWith(cmd, e, o, runF, vmDeleteRun)

@@ -42,7 +42,11 @@ func (e *Env) vmTable(w io.Writer, vms []api.VM) error {
 		if v.NAT {
 			nat = " (nat)"
 		}
-		rows = append(rows, []string{v.Name, v.State, v.Image, dash(v.IP) + nat, strconv.Itoa(v.VCPUs),
+		state := v.State
+		if v.SavedState != nil {
+			state += " (" + units.HumanSize(v.SavedState.Size) + ")"
+		}
+		rows = append(rows, []string{v.Name, state, v.Image, dash(v.IP) + nat, strconv.Itoa(v.VCPUs),
 			units.HumanSize(int64(v.MemoryMiB) << 20), units.HumanSize(v.DiskSize), e.age(v.CreatedAt)})
 	}
 	return table(w, []string{"NAME", "STATE", "IMAGE", "IP", "VCPU", "MEMORY", "DISK", "AGE"}, rows)
@@ -91,7 +95,18 @@ func (e *Env) showVM(w io.Writer, v *api.VM) error {
 		{"control socket", dash(v.Files.ControlSocket)}, {"kernel", v.Files.Kernel},
 		{"initrd", dash(v.Files.Initrd)}, {"base image", v.Files.BaseImage},
 		{"last error", dash(v.LastError)},
+		{"saved state", savedStateLine(v)},
 	})
+}
+
+// savedStateLine describes a suspended VM's saved state for 'vm show'.
+func savedStateLine(v *api.VM) string {
+	s := v.SavedState
+	if s == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%s in %s, by %s %s, saved %s", units.HumanSize(s.Size), s.Dir, s.Driver, s.VMMVersion,
+		s.SavedAt.Local().Format("2006-01-02 15:04:05"))
 }
 
 func accelSuffix(a string) string {

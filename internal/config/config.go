@@ -85,6 +85,9 @@ type Config struct {
 	StopTimeout time.Duration
 	// LogLevel is "debug", "info", "warn" or "error".
 	LogLevel string
+	// ResumeOnStart makes the daemon resume, when it starts, the VMs that
+	// `banger vm suspend --all` suspended (see docs/suspend.md).
+	ResumeOnStart bool
 
 	// Sources maps each key (and "state_dir") to where its value came from.
 	Sources Sources

@@ -104,6 +104,7 @@ default_vcpus = 4
 dns = "none"
 stop_timeout = "1m30s"
 log_level = "debug"
+resume_on_start = true
 `
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
@@ -130,6 +131,7 @@ log_level = "debug"
 		"dns":                   "none",
 		"stop_timeout":          "1m30s",
 		"log_level":             "debug",
+		"resume_on_start":       "true",
 		"default_packages_file": filepath.Join(home, "bundle", "packages.apt"),
 	}
 	rows := map[string]Row{}

@@ -69,6 +69,7 @@ func (c *Config) keys() []key {
 		enumKey("dns", &c.DNS, DNSBuiltin, DNSMapDNS, DNSNone),
 		{name: "stop_timeout", set: c.setStopTimeout, show: func() string { return c.StopTimeout.String() }},
 		enumKey("log_level", &c.LogLevel, "debug", "info", "warn", "error"),
+		boolKey("resume_on_start", &c.ResumeOnStart),
 	}
 }
 
@@ -99,6 +100,21 @@ func enumKey(name string, field *string, allowed ...string) key {
 			return fmt.Errorf("%q is not allowed: use %s", s, quoteList(allowed))
 		},
 		show: func() string { return *field },
+	}
+}
+
+func boolKey(name string, field *bool) key {
+	return key{
+		name: name,
+		set: func(v any, _ *valueCtx) error {
+			b, ok := v.(bool)
+			if !ok {
+				return fmt.Errorf("expected true or false, got %s", tomlType(v))
+			}
+			*field = b
+			return nil
+		},
+		show: func() string { return strconv.FormatBool(*field) },
 	}
 }
 

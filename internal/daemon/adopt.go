@@ -35,6 +35,9 @@ func (d *Daemon) adopt(ctx context.Context) {
 		h, ok := handleOf(v)
 		drv, derr := d.driverFor(v)
 		if !ok || derr != nil || !drv.Alive(h) {
+			if d.adoptSavedState(ctx, v) {
+				continue
+			}
 			d.log.Info("vm process is gone; marking it stopped", "vm", v.Name)
 			if err := d.markStopped(ctx, v, "VMM process exited while bangerd was not running"); err != nil {
 				d.log.Error("mark stopped", "vm", v.Name, "err", err)
@@ -55,5 +58,12 @@ func (d *Daemon) adopt(ctx context.Context) {
 		if err := d.fw.Sync(ctx, wantNAT); err != nil {
 			d.log.Warn("sync nat rules", "err", err)
 		}
+	}
+	if d.cfg.ResumeOnStart {
+		d.resumeWG.Add(1)
+		go func() {
+			defer d.resumeWG.Done()
+			d.resumeRecorded(ctx, vms, true)
+		}()
 	}
 }

@@ -88,6 +88,9 @@ type Daemon struct {
 
 	monitorsMu sync.Mutex
 	monitors   map[string]context.CancelFunc
+
+	// resumeWG tracks the background resumption of recorded VMs.
+	resumeWG sync.WaitGroup
 }
 
 // New prepares a daemon; Run starts it.
@@ -163,6 +166,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	d.log.Info("bangerd listening", "socket", d.layout.SocketPath, "pid", os.Getpid(), "vmm", d.driver, "state", d.layout.StateDir)
 	err = d.serve(ctx, ln)
+	d.resumeWG.Wait()
 	d.stopMonitors()
 	d.log.Info("bangerd stopped; running VMs keep running")
 	return err

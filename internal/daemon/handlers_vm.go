@@ -30,6 +30,9 @@ func (d *Daemon) toAPI(v *store.VM) api.VM {
 		out.Accel = h.Accel
 		out.Files.ControlSocket = h.ControlSocket
 	}
+	if st, ok := savedStateOf(v); ok {
+		out.SavedState = &st
+	}
 	return out
 }
 
@@ -94,7 +97,7 @@ func (d *Daemon) handleStartVM(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
-	stream(w, func(rep api.Reporter) (any, error) { return d.startVM(r.Context(), name, !req.NoWait, rep) })
+	stream(w, func(rep api.Reporter) (any, error) { return d.startVM(r.Context(), name, !req.NoWait, req.Cold, rep) })
 }
 
 func (d *Daemon) handleStopVM(w http.ResponseWriter, r *http.Request) {
@@ -113,7 +116,7 @@ func (d *Daemon) handleRestartVM(w http.ResponseWriter, r *http.Request) {
 		if _, err := d.stopVM(r.Context(), name, rep); err != nil {
 			return nil, err
 		}
-		return d.startVM(r.Context(), name, !req.NoWait, rep)
+		return d.startVM(r.Context(), name, !req.NoWait, req.Cold, rep)
 	})
 }
 
@@ -211,4 +214,62 @@ func (d *Daemon) handleLogs(w http.ResponseWriter, r *http.Request) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+func (d *Daemon) handleSuspendVM(w http.ResponseWriter, r *http.Request) {
+	var req api.SuspendRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	name := r.PathValue("name")
+	stream(w, func(rep api.Reporter) (any, error) { return d.suspendVM(r.Context(), name, req.ResumeOnStart, rep) })
+}
+
+func (d *Daemon) handleCloneVM(w http.ResponseWriter, r *http.Request) {
+	var req api.CloneRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	name := r.PathValue("name")
+	stream(w, func(rep api.Reporter) (any, error) { return d.cloneVM(r.Context(), name, req, rep) })
+}
+
+func (d *Daemon) handleListSnapshots(w http.ResponseWriter, r *http.Request) {
+	out, err := d.listSnapshots(r.Context(), r.PathValue("name"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (d *Daemon) handleCreateSnapshot(w http.ResponseWriter, r *http.Request) {
+	var req api.SnapshotRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	name := r.PathValue("name")
+	stream(w, func(rep api.Reporter) (any, error) { return d.createSnapshot(r.Context(), name, req, rep) })
+}
+
+func (d *Daemon) handleRestoreSnapshot(w http.ResponseWriter, r *http.Request) {
+	var req api.RestoreRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	name, snap := r.PathValue("name"), r.PathValue("snap")
+	stream(w, func(rep api.Reporter) (any, error) { return d.restoreSnapshot(r.Context(), name, snap, req.Force, rep) })
+}
+
+func (d *Daemon) handleDeleteSnapshot(w http.ResponseWriter, r *http.Request) {
+	name, snap := r.PathValue("name"), r.PathValue("snap")
+	if err := d.deleteSnapshot(r.Context(), name, snap); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"deleted": snap})
 }

@@ -47,7 +47,7 @@ func TestOverlayActivatedForEveryBootAndReleasedOnEveryStop(t *testing.T) {
 	}
 	active(false, "after stop")
 
-	if _, err := td.startVM(ctx, "dm-otter", false, api.NopReporter{}); err != nil {
+	if _, err := td.startVM(ctx, "dm-otter", false, false, api.NopReporter{}); err != nil {
 		t.Fatal(err)
 	}
 	active(true, "after start")
@@ -59,7 +59,7 @@ func TestOverlayActivatedForEveryBootAndReleasedOnEveryStop(t *testing.T) {
 	waitState(t, td, "dm-otter", api.StateStopped)
 	active(false, "after a VMM crash")
 
-	if _, err := td.startVM(ctx, "dm-otter", false, api.NopReporter{}); err != nil {
+	if _, err := td.startVM(ctx, "dm-otter", false, false, api.NopReporter{}); err != nil {
 		t.Fatal(err)
 	}
 	td.stopMonitors()
@@ -89,7 +89,7 @@ func TestFailedOverlayActivationStartsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	td.disks.Fail = map[string]error{"ActivateOverlay": errInjected}
-	_, err := td.startVM(ctx, "fragile", false, api.NopReporter{})
+	_, err := td.startVM(ctx, "fragile", false, false, api.NopReporter{})
 	if err == nil || !strings.Contains(err.Error(), "overlay") || !strings.Contains(err.Error(), errInjected.Error()) {
 		t.Fatalf("start error = %v; want it to name the overlay step and cause", err)
 	}

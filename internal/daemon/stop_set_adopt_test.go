@@ -165,7 +165,7 @@ func TestSetChangesResourcesOnlyWhileStopped(t *testing.T) {
 	if _, err := td.setVM(ctx, "calm-otter", api.SetVMRequest{DiskSize: ptr(int64(1) << 30)}); err == nil || !strings.Contains(err.Error(), "shrinking") {
 		t.Fatalf("shrink: %v", err)
 	}
-	if _, err := td.startVM(ctx, "calm-otter", false, api.NopReporter{}); err != nil {
+	if _, err := td.startVM(ctx, "calm-otter", false, false, api.NopReporter{}); err != nil {
 		t.Fatal(err)
 	}
 	v, _ = td.store.GetVM(ctx, "calm-otter")
@@ -205,7 +205,7 @@ func TestSetNATWhileRunningAndStopped(t *testing.T) {
 	if r := rules(); len(r) != 0 {
 		t.Fatalf("--nat on a stopped VM added a rule: %+v", r)
 	}
-	if _, err := td.startVM(ctx, "calm-otter", false, api.NopReporter{}); err != nil {
+	if _, err := td.startVM(ctx, "calm-otter", false, false, api.NopReporter{}); err != nil {
 		t.Fatal(err)
 	}
 	if r := rules(); len(r) != 1 || r[0].Name != "calm-otter" {

@@ -128,7 +128,7 @@ func TestV1StateAdoptsStartsStopsAndDeletes(t *testing.T) {
 	}
 
 	for name, w := range wants {
-		vm, err := td.startVM(ctx, name, false, api.NopReporter{})
+		vm, err := td.startVM(ctx, name, false, false, api.NopReporter{})
 		if err != nil {
 			t.Fatalf("start %s from v1 state: %v", name, err)
 		}

@@ -55,6 +55,12 @@ func overlayDiskPath(v *store.VM) string {
 // wait) waits until SSH authenticates. On failure it undoes what it did and
 // leaves the VM stopped. Steps are numbered from first of total.
 func (d *Daemon) bootVM(ctx context.Context, v *store.VM, wait bool, rep api.Reporter, first, total int) (*store.VM, error) {
+	return d.bootVMFrom(ctx, v, "", wait, rep, first, total)
+}
+
+// bootVMFrom is bootVM; with incoming set the VMM loads the saved state in
+// that directory instead of booting the kernel (see resumeVM).
+func (d *Daemon) bootVMFrom(ctx context.Context, v *store.VM, incoming string, wait bool, rep api.Reporter, first, total int) (*store.VM, error) {
 	drv, err := d.driverFor(v)
 	if err != nil {
 		return nil, err
@@ -66,9 +72,14 @@ func (d *Daemon) bootVM(ctx context.Context, v *store.VM, wait bool, rep api.Rep
 	if err := d.attachResources(ctx, a, false, r); err != nil {
 		return nil, err
 	}
-	// A fresh console log per boot keeps 'vm logs' about the current boot.
-	_ = os.Remove(consoleLog(v))
-	h, err := drv.Start(ctx, d.spec(v))
+	// A fresh console log per boot keeps 'vm logs' about the current boot;
+	// a resumed guest continues its log.
+	if incoming == "" {
+		_ = os.Remove(consoleLog(v))
+	}
+	spec := d.spec(v)
+	spec.IncomingState = incoming
+	h, err := drv.Start(ctx, spec)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %s: %w", v.Name, drv.Name(), err)
 	}
@@ -131,8 +142,9 @@ func consoleTail(path string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// startVM boots a stopped VM.
-func (d *Daemon) startVM(ctx context.Context, name string, wait bool, rep api.Reporter) (*api.VM, error) {
+// startVM boots a stopped VM or resumes a suspended one (cold: discard the
+// saved state and boot).
+func (d *Daemon) startVM(ctx context.Context, name string, wait, cold bool, rep api.Reporter) (*api.VM, error) {
 	unlock := d.vmLock(name)
 	defer unlock()
 	v, err := d.loadVM(ctx, name)
@@ -144,6 +156,15 @@ func (d *Daemon) startVM(ctx context.Context, name string, wait bool, rep api.Re
 	}
 	if v.State == api.StateCreating {
 		return nil, conflict("%s is still being created; wait for it or delete it", name)
+	}
+	if v.State == api.StateSuspended {
+		if !cold {
+			return d.resumeVM(ctx, v, wait, rep)
+		}
+		if err := d.discardState(ctx, v); err != nil {
+			return nil, err
+		}
+		rep.Logf("discarded the saved state of %s; booting it afresh", name)
 	}
 	if err := d.preflightStart(v.Kernel, v.BaseImage, v.NAT); err != nil {
 		return nil, err

@@ -79,6 +79,9 @@ func (d *Daemon) setVM(ctx context.Context, name string, req api.SetVMRequest) (
 		return nil, err
 	}
 	running := v.State == api.StateRunning
+	if v.State == api.StateSuspended && (req.VCPUs != nil || req.MemoryMiB != nil || req.DiskSize != nil) {
+		return nil, conflict("%s is suspended: its saved state is for %d vCPUs, %d MiB and the current disks, so memory, vcpu and disk size cannot change; resume and stop it first, or discard the state with 'banger vm start --cold %s'", name, v.VCPUs, v.MemoryMiB, name)
+	}
 	if running && (req.VCPUs != nil || req.MemoryMiB != nil || req.DiskSize != nil) {
 		return nil, conflict("%s is running: memory, vcpu and disk size can only change while it is stopped; run 'banger vm stop %s' first (--nat/--no-nat work while running)", name, name)
 	}

@@ -23,6 +23,9 @@ func (d *Daemon) stopVM(ctx context.Context, name string, rep api.Reporter) (*ap
 	if err != nil {
 		return nil, err
 	}
+	if v.State == api.StateSuspended {
+		return nil, conflict("%s is suspended: 'banger vm start %s' resumes it, 'banger vm start --cold %s' discards its saved state and boots it", name, name, name)
+	}
 	if v.State != api.StateRunning {
 		return nil, conflict("%s is not running (state %s); nothing to stop", name, v.State)
 	}

@@ -32,6 +32,9 @@ type Manager interface {
 	MakeReadOnly(path string) error
 	// RemoveImage deletes a disk image file (an image or a work disk).
 	RemoveImage(path string) error
+	// CopyDisk copies a VM disk (overlay or work disk) for snapshots and
+	// clones and names the method used (see CopyDisk).
+	CopyDisk(ctx context.Context, src, dst string, replace bool) (string, error)
 }
 
 // Host is the real Manager, operating on host files and tools.
@@ -93,3 +96,8 @@ func (Host) MakeReadOnly(path string) error { return MakeReadOnly(path) }
 
 // RemoveImage calls the package function RemoveImage.
 func (Host) RemoveImage(path string) error { return RemoveImage(path) }
+
+// CopyDisk calls the package function CopyDisk.
+func (Host) CopyDisk(ctx context.Context, src, dst string, replace bool) (string, error) {
+	return CopyDisk(ctx, src, dst, replace)
+}

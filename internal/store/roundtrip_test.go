@@ -64,6 +64,7 @@ func fullVM() *VM {
 		Kernel: "/rt/vmlinux-a", Initrd: "/rt/initrd-a", BaseImage: "/rt/rootfs-a.ext4",
 		HostKeyPub: "ssh-ed25519 AAAA-host-a", Handle: `{"driver":"qemu","pid":41}`,
 		LastError: "previous boot failed", CreatedAt: created1, StartedAt: started1,
+		SavedState: `{"driver":"qemu","size":1}`, ResumeOnStart: true,
 	}
 }
 
@@ -151,6 +152,8 @@ var vmUpdates = []struct {
 	{"Handle", func(v *VM) { v.Handle = `{"driver":"firecracker","pid":42}` }},
 	{"LastError", func(v *VM) { v.LastError = "" }},
 	{"StartedAt", func(v *VM) { v.StartedAt = started2 }},
+	{"SavedState", func(v *VM) { v.SavedState = `{"driver":"firecracker","size":2}` }},
+	{"ResumeOnStart", func(v *VM) { v.ResumeOnStart = false }},
 }
 
 // vmFixed are the fields UpdateVM keeps: the name is the key, the address

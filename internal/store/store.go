@@ -129,6 +129,20 @@ var migrations = []string{
 		ip      TEXT PRIMARY KEY,
 		vm_name TEXT NOT NULL UNIQUE REFERENCES vms(name) ON DELETE CASCADE
 	);`,
+	// 2: suspend/resume (saved state, resume-at-start record) and snapshots.
+	`ALTER TABLE vms ADD COLUMN saved_state TEXT NOT NULL DEFAULT '';
+	ALTER TABLE vms ADD COLUMN resume_on_start INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE snapshots (
+		vm_name    TEXT NOT NULL REFERENCES vms(name) ON DELETE CASCADE,
+		name       TEXT NOT NULL,
+		dir        TEXT NOT NULL,
+		memory     INTEGER NOT NULL DEFAULT 0,
+		method     TEXT NOT NULL DEFAULT '',
+		allocated  INTEGER NOT NULL DEFAULT 0,
+		meta       TEXT NOT NULL DEFAULT '',
+		created_at TEXT NOT NULL,
+		PRIMARY KEY (vm_name, name)
+	);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -37,18 +37,26 @@ type VM struct {
 	LastError string
 	CreatedAt time.Time
 	StartedAt time.Time
+	// SavedState is the JSON description of the saved memory and device
+	// state of a suspended VM (empty when there is none).
+	SavedState string
+	// ResumeOnStart records that `vm suspend --all` suspended this VM, so
+	// a daemon configured with resume_on_start resumes it when it starts.
+	ResumeOnStart bool
 }
 
 const vmColumns = `v.name, v.image, v.state, v.vcpus, v.memory_mib, v.disk_size, v.nat, COALESCE(a.ip, ''),
 	v.mac, v.tap, v.driver, v.dir, v.overlay_kind, v.overlay_path, v.overlay_format, v.overlay_device,
-	v.work_disk, v.kernel, v.initrd, v.base_image, v.host_key_pub, v.handle, v.last_error, v.created_at, v.started_at`
+	v.work_disk, v.kernel, v.initrd, v.base_image, v.host_key_pub, v.handle, v.last_error, v.created_at, v.started_at,
+	v.saved_state, v.resume_on_start`
 
 func scanVM(row interface{ Scan(...any) error }) (*VM, error) {
 	var v VM
 	var created, started string
 	err := row.Scan(&v.Name, &v.Image, &v.State, &v.VCPUs, &v.MemoryMiB, &v.DiskSize, &v.NAT, &v.IP,
 		&v.MAC, &v.Tap, &v.Driver, &v.Dir, &v.OverlayKind, &v.OverlayPath, &v.OverlayFormat, &v.OverlayDevice,
-		&v.WorkDisk, &v.Kernel, &v.Initrd, &v.BaseImage, &v.HostKeyPub, &v.Handle, &v.LastError, &created, &started)
+		&v.WorkDisk, &v.Kernel, &v.Initrd, &v.BaseImage, &v.HostKeyPub, &v.Handle, &v.LastError, &created, &started,
+		&v.SavedState, &v.ResumeOnStart)
 	if err != nil {
 		return nil, err
 	}
@@ -72,11 +80,11 @@ func (s *Store) InsertVM(ctx context.Context, v *VM) error {
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO vms (name, image, state, vcpus, memory_mib, disk_size, nat, mac, tap,
 			driver, dir, overlay_kind, overlay_path, overlay_format, overlay_device, work_disk, kernel, initrd,
-			base_image, host_key_pub, handle, last_error, created_at, started_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			base_image, host_key_pub, handle, last_error, created_at, started_at, saved_state, resume_on_start)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			v.Name, v.Image, v.State, v.VCPUs, v.MemoryMiB, v.DiskSize, v.NAT, v.MAC, v.Tap,
 			v.Driver, v.Dir, v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice, v.WorkDisk, v.Kernel, v.Initrd,
-			v.BaseImage, v.HostKeyPub, v.Handle, v.LastError, fmtTime(v.CreatedAt), fmtTime(v.StartedAt))
+			v.BaseImage, v.HostKeyPub, v.Handle, v.LastError, fmtTime(v.CreatedAt), fmtTime(v.StartedAt), v.SavedState, v.ResumeOnStart)
 		if err != nil {
 			return err
 		}
@@ -95,10 +103,11 @@ func (s *Store) InsertVM(ctx context.Context, v *VM) error {
 func (s *Store) UpdateVM(ctx context.Context, v *VM) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE vms SET image=?, state=?, vcpus=?, memory_mib=?, disk_size=?, nat=?,
 		mac=?, tap=?, driver=?, dir=?, overlay_kind=?, overlay_path=?, overlay_format=?, overlay_device=?, work_disk=?,
-		kernel=?, initrd=?, base_image=?, host_key_pub=?, handle=?, last_error=?, started_at=? WHERE name=?`,
+		kernel=?, initrd=?, base_image=?, host_key_pub=?, handle=?, last_error=?, started_at=?, saved_state=?,
+		resume_on_start=? WHERE name=?`,
 		v.Image, v.State, v.VCPUs, v.MemoryMiB, v.DiskSize, v.NAT, v.MAC, v.Tap, v.Driver, v.Dir,
 		v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice, v.WorkDisk, v.Kernel, v.Initrd,
-		v.BaseImage, v.HostKeyPub, v.Handle, v.LastError, fmtTime(v.StartedAt), v.Name)
+		v.BaseImage, v.HostKeyPub, v.Handle, v.LastError, fmtTime(v.StartedAt), v.SavedState, v.ResumeOnStart, v.Name)
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,9 @@ func (m model) detailsView() string {
 	}
 	line("created", "%s (%s ago)%s", vm.CreatedAt.Local().Format("2006-01-02 15:04"), age(m.now().Sub(vm.CreatedAt)), started)
 	line("dir", "%s", dash(vm.Files.Dir))
+	if st := vm.SavedState; st != nil {
+		line("suspended", "%s of saved state (%s %s); start resumes it", humanBytes(st.Size), st.Driver, st.VMMVersion)
+	}
 	if vm.LastError != "" {
 		line("error", "%s", errorStyle.Render(vm.LastError))
 	}

@@ -60,6 +60,12 @@ type Spec struct {
 	ConsoleLog string
 	// VsockCID, when non-zero, adds a vsock device with that guest CID.
 	VsockCID uint32
+	// IncomingState, when set, is a directory written by Suspend: the
+	// driver loads the saved memory and device state from it instead of
+	// booting the kernel, and the guest continues where it was suspended.
+	// The rest of the spec must describe the same machine (vCPUs, memory,
+	// drives, network) as when it was saved.
+	IncomingState string
 }
 
 // Handle identifies a running VMM process so it can be re-adopted after a
@@ -99,6 +105,14 @@ type Driver interface {
 	// Alive reports whether the process in h still runs (same PID and start
 	// time, not a zombie).
 	Alive(h Handle) bool
+	// Suspend pauses the guest, writes its memory and device state into the
+	// directory stateDir (created if needed; the driver chooses the file
+	// names) and ends the VMM process. On failure the guest keeps running
+	// and no partial state is left in stateDir.
+	Suspend(ctx context.Context, h Handle, stateDir string) error
+	// Version returns the VMM program's version. A saved state loads only
+	// into the version that wrote it.
+	Version(ctx context.Context) (string, error)
 }
 
 // DefaultGuestStopCommand is the shell command run in the guest over SSH

@@ -30,6 +30,8 @@ type Fake struct {
 	Images map[string]bool
 	// Activations counts ActivateOverlay calls per overlay path.
 	Activations map[string]int
+	// Copies maps each disk CopyDisk wrote to its source.
+	Copies map[string]string
 	// Fail makes the named method ("CreateOverlay", "GrowWorkDisk", ...)
 	// return the error.
 	Fail map[string]error
@@ -44,6 +46,7 @@ func (f *Fake) fail(op string) error {
 		f.Overlays, f.Active = map[string]storage.Overlay{}, map[string]bool{}
 		f.WorkDisks, f.Identity = map[string]int64{}, map[string]string{}
 		f.OverlaySize, f.Images, f.Activations = map[string]int64{}, map[string]bool{}, map[string]int{}
+		f.Copies = map[string]string{}
 	}
 	return f.Fail[op]
 }

@@ -86,3 +86,38 @@ func (f *Fake) HasWorkDisk(path string) bool {
 	_, ok := f.WorkDisks[path]
 	return ok
 }
+
+// CopyDisk copies the record of an overlay or work disk at src to dst
+// (replacing it with replace) and reports a sparse copy.
+func (f *Fake) CopyDisk(ctx context.Context, src, dst string, replace bool) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("CopyDisk"); err != nil {
+		return "", err
+	}
+	_, isOv := f.Overlays[dst]
+	_, isWork := f.WorkDisks[dst]
+	if (isOv || isWork) && !replace {
+		return "", fmt.Errorf("copy disk: %s already exists", dst)
+	}
+	switch ov, ok := f.Overlays[src]; {
+	case ok:
+		ov.Path, ov.Device = dst, ""
+		f.Overlays[dst] = ov
+		f.Copies[dst] = src
+	case f.WorkDisks[src] != 0:
+		f.WorkDisks[dst] = f.WorkDisks[src]
+		f.Identity[dst] = f.Identity[src]
+		f.Copies[dst] = src
+	default:
+		return "", fmt.Errorf("copy disk: %s does not exist", src)
+	}
+	return storage.CopySparse, nil
+}
+
+// CopiedFrom returns the path the disk at dst was last copied from.
+func (f *Fake) CopiedFrom(dst string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.Copies[dst]
+}

@@ -149,6 +149,12 @@ func (d *Driver) start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
 	if err := waitAPI(wctx, api, proc); err != nil {
 		return fail(err)
 	}
+	if spec.IncomingState != "" {
+		if err := loadSnapshot(ctx, api, spec); err != nil {
+			return fail(fmt.Errorf("load saved state: %w", err))
+		}
+		return h, nil
+	}
 	if err := configure(ctx, api, spec, vsock); err != nil {
 		return fail(err)
 	}

@@ -113,6 +113,11 @@ func BuildArgs(spec vmm.Spec, o ArgsOptions) ([]string, error) {
 	if o.PIDFile != "" {
 		a = append(a, "-pidfile", o.PIDFile)
 	}
+	if spec.IncomingState != "" {
+		// The saved state is fed over QMP (migrate-incoming) once qemu
+		// runs; see loadState.
+		a = append(a, "-incoming", "defer")
+	}
 	if o.Daemonize {
 		a = append(a, "-daemonize")
 	}

@@ -134,6 +134,9 @@ func (d *Driver) Start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
 	timeout := d.StartTimeout
 	if timeout == 0 {
 		timeout = 30 * time.Second
+		if spec.IncomingState != "" {
+			timeout = 3 * time.Minute // reading guest memory back
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -142,6 +145,12 @@ func (d *Driver) Start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
 	if _, err := execx.Run(ctx, execx.Cmd{Args: append([]string{d.binary()}, args...)}); err != nil {
 		killFromPIDFile(pidPath)
 		return vmm.Handle{}, fmt.Errorf("start vm %s: %w", spec.Name, err)
+	}
+	if spec.IncomingState != "" {
+		if err := loadState(ctx, qmpPath, spec.IncomingState); err != nil {
+			killFromPIDFile(pidPath)
+			return vmm.Handle{}, fmt.Errorf("start vm %s: load saved state: %w", spec.Name, err)
+		}
 	}
 	h, err := d.adopt(ctx, pidPath, qmpPath, accel)
 	if err != nil {

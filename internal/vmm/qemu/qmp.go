@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // QMP is a minimal client of QEMU's machine protocol: JSON objects, one per
@@ -75,6 +78,16 @@ func (c *QMP) handshake(ctx context.Context) error {
 // value into out (nil to discard). Asynchronous events arriving before the
 // reply are skipped.
 func (c *QMP) Execute(ctx context.Context, command string, args, out any) error {
+	return c.execute(ctx, command, args, out, nil)
+}
+
+// ExecuteFD is Execute passing f along with the command (SCM_RIGHTS), as
+// getfd and add-fd expect.
+func (c *QMP) ExecuteFD(ctx context.Context, command string, args, out any, f *os.File) error {
+	return c.execute(ctx, command, args, out, f)
+}
+
+func (c *QMP) execute(ctx context.Context, command string, args, out any, f *os.File) error {
 	c.setDeadline(ctx)
 	req := map[string]any{"execute": command}
 	if args != nil {
@@ -84,7 +97,17 @@ func (c *QMP) Execute(ctx context.Context, command string, args, out any) error 
 	if err != nil {
 		return fmt.Errorf("qmp %s: encode request: %w", command, err)
 	}
-	if _, err := c.conn.Write(append(b, '\n')); err != nil {
+	b = append(b, '\n')
+	if f != nil {
+		uc, ok := c.conn.(*net.UnixConn)
+		if !ok {
+			return fmt.Errorf("qmp %s: passing a file needs a unix socket", command)
+		}
+		_, _, err = uc.WriteMsgUnix(b, unix.UnixRights(int(f.Fd())), nil)
+	} else {
+		_, err = c.conn.Write(b)
+	}
+	if err != nil {
 		return fmt.Errorf("qmp %s: send: %w", command, err)
 	}
 	for {

@@ -20,6 +20,9 @@ type Driver struct {
 	nextPID  int
 	vms      map[int]*VM
 	startErr error
+	// suspendErr fails Suspend; version is what Version reports.
+	suspendErr error
+	version    string
 	// IgnoreShutdown makes guests ignore Shutdown (like a guest without an
 	// ACPI handler), so callers exercise their kill fallback.
 	ignoreShutdown bool
@@ -37,6 +40,8 @@ type VM struct {
 	Signals []syscall.Signal
 	// Shutdowns counts Shutdown calls.
 	Shutdowns int
+	// Suspended is true after a successful Suspend.
+	Suspended bool
 }
 
 // New returns a fake reporting name ("qemu" or "firecracker") as its Name.
@@ -72,6 +77,11 @@ func (d *Driver) Start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
 	defer d.mu.Unlock()
 	if d.startErr != nil {
 		return vmm.Handle{}, d.startErr
+	}
+	if spec.IncomingState != "" {
+		if err := loadState(spec); err != nil {
+			return vmm.Handle{}, err
+		}
 	}
 	d.nextPID++
 	h := vmm.Handle{Driver: d.name, PID: d.nextPID, StartTime: uint64(d.nextPID) * 10, ControlSocket: spec.Dir + "/fake.sock", Accel: "tcg"}

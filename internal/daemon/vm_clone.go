@@ -1,0 +1,119 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/namegen"
+	"github.com/bangerdev/banger/internal/revert"
+	"github.com/bangerdev/banger/internal/sshkeys"
+	"github.com/bangerdev/banger/internal/store"
+)
+
+// cloneVM makes a new VM from a stopped or suspended VM's disks with a new
+// identity: its own name (hostname), address, MAC, tap and SSH host key
+// (pinned anew). The clone is cold-booted; the source's saved state is not
+// copied, and a suspended source's disks are copied as a crash would have
+// left them (ext4's journal makes them consistent at boot).
+func (d *Daemon) cloneVM(ctx context.Context, srcName string, req api.CloneRequest, rep api.Reporter) (*api.VM, error) {
+	if req.Name == "" {
+		name, err := d.generateName(ctx)
+		if err != nil {
+			return nil, err
+		}
+		req.Name = name
+	}
+	if err := namegen.Validate("VM", req.Name); err != nil {
+		return nil, badRequest("%v", err)
+	}
+	if req.Name == srcName {
+		return nil, badRequest("a clone needs a name of its own, not %q", srcName)
+	}
+	unlockSrc := d.vmLock(srcName)
+	defer unlockSrc()
+	src, err := d.loadVM(ctx, srcName)
+	if err != nil {
+		return nil, err
+	}
+	if src.State != api.StateStopped && src.State != api.StateSuspended {
+		return nil, conflict("%s is %s: clone a stopped or suspended VM ('banger vm stop %s' or 'banger vm suspend %s' first)", srcName, src.State, srcName, srcName)
+	}
+	unlock := d.vmLock(req.Name)
+	defer unlock()
+	if _, err := d.store.GetVM(ctx, req.Name); err == nil {
+		return nil, conflict("a VM named %q already exists; pick another name", req.Name)
+	}
+	img, err := d.store.GetImage(ctx, src.Image)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("image", src.Image)
+	} else if err != nil {
+		return nil, err
+	}
+	if err := d.preflightStart(src.Kernel, src.BaseImage, req.NAT); err != nil {
+		return nil, err
+	}
+
+	const steps = 4
+	r := revert.New()
+	defer r.Fail()
+	rep.Step(1, steps, "reserving name and address")
+	v, err := d.reserveVM(ctx, api.CreateVMRequest{Name: req.Name, VCPUs: src.VCPUs, MemoryMiB: src.MemoryMiB,
+		DiskSize: src.DiskSize, NAT: req.NAT}, img)
+	if err != nil {
+		return nil, err
+	}
+	r.Add("delete record", func() error { return d.store.DeleteVM(context.Background(), v.Name) })
+	r.Add("remove VM dir", func() error { return os.RemoveAll(v.Dir) })
+
+	rep.Step(2, steps, "copying the disks of "+srcName)
+	ovPath := filepath.Join(v.Dir, filepath.Base(src.OverlayPath))
+	method, err := d.storage.CopyDisk(ctx, src.OverlayPath, ovPath, false)
+	if err != nil {
+		return nil, fmt.Errorf("clone %s: system overlay: %w", srcName, err)
+	}
+	r.Add("remove overlay", func() error { return d.storage.RemoveImage(ovPath) })
+	if _, err := d.storage.CopyDisk(ctx, src.WorkDisk, v.WorkDisk, false); err != nil {
+		return nil, fmt.Errorf("clone %s: work disk: %w", srcName, err)
+	}
+	r.Add("remove work disk", func() error { return d.storage.RemoveImage(v.WorkDisk) })
+	rep.Logf("disks copied by %s", method)
+	v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice = src.OverlayKind, ovPath, src.OverlayFormat, ""
+	v.Kernel, v.Initrd, v.BaseImage = src.Kernel, src.Initrd, src.BaseImage
+
+	rep.Step(3, steps, "giving "+v.Name+" its own SSH host key")
+	if err := d.newIdentity(ctx, v); err != nil {
+		return nil, fmt.Errorf("clone %s: %w", srcName, err)
+	}
+	v.State = api.StateStopped
+	if err := d.store.UpdateVM(ctx, v); err != nil {
+		return nil, err
+	}
+	if _, err := d.bootVM(ctx, v, !req.NoWait, rep, 4, steps+1); err != nil {
+		return nil, err
+	}
+	r.Success()
+	out := d.toAPI(v)
+	return &out, nil
+}
+
+// newIdentity writes a fresh SSH host key (and the user's key) into v's
+// copied work disk.
+func (d *Daemon) newIdentity(ctx context.Context, v *store.VM) error {
+	userPub, err := sshkeys.EnsureUserKey(d.cfg.SSHKeyPath)
+	if err != nil {
+		return err
+	}
+	priv, pub, err := sshkeys.NewHostKey()
+	if err != nil {
+		return err
+	}
+	if err := d.storage.UpdateIdentity(ctx, v.WorkDisk, userPub, priv, []byte(pub)); err != nil {
+		return err
+	}
+	v.HostKeyPub = pub
+	return nil
+}

@@ -1,0 +1,299 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/sshkeys"
+	"github.com/bangerdev/banger/internal/store"
+	"github.com/bangerdev/banger/internal/units"
+	"github.com/bangerdev/banger/internal/vmm"
+)
+
+// stateDirName is the directory inside a VM's directory that holds its
+// saved state while it is suspended; stateMetaName describes that state
+// next to the files, so a daemon that died between saving and recording
+// still finds it (see adoptSavedState).
+const (
+	stateDirName  = "state"
+	stateMetaName = "banger-state.json"
+)
+
+func stateDir(v *store.VM) string { return filepath.Join(v.Dir, stateDirName) }
+
+// savedStateOf decodes the saved state recorded for v.
+func savedStateOf(v *store.VM) (api.SavedState, bool) {
+	var st api.SavedState
+	if v.SavedState == "" || json.Unmarshal([]byte(v.SavedState), &st) != nil || st.Dir == "" {
+		return st, false
+	}
+	return st, true
+}
+
+// suspendVM saves a running VM's memory and device state into its
+// directory, ends its VMM process and releases its host resources. With
+// resumeOnStart the VM is recorded for resumption at the next daemon start.
+func (d *Daemon) suspendVM(ctx context.Context, name string, resumeOnStart bool, rep api.Reporter) (*api.VM, error) {
+	unlock := d.vmLock(name)
+	defer unlock()
+	v, err := d.loadVM(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	switch v.State {
+	case api.StateRunning:
+	case api.StateSuspended:
+		return nil, conflict("%s is already suspended; 'banger vm resume %s' continues it", name, name)
+	default:
+		return nil, conflict("%s is %s: only a running VM can be suspended", name, v.State)
+	}
+	drv, h, err := d.liveVMM(v)
+	if err != nil {
+		return nil, err
+	}
+	rep.Step(1, 1, "saving the memory and device state of "+name)
+	start := time.Now()
+	st, err := d.saveState(ctx, v, drv, h, stateDir(v))
+	if err != nil {
+		return nil, err
+	}
+	rep.Logf("saved %s of state in %s", units.HumanSize(st.Size), time.Since(start).Round(100*time.Millisecond))
+	d.detachResources(ctx, v)
+	b, _ := json.Marshal(st)
+	v.State, v.Handle, v.SavedState, v.ResumeOnStart, v.LastError = api.StateSuspended, "", string(b), resumeOnStart, ""
+	if err := d.store.UpdateVM(ctx, v); err != nil {
+		return nil, err
+	}
+	out := d.toAPI(v)
+	return &out, nil
+}
+
+// liveVMM returns the driver and handle of v's running VMM process.
+func (d *Daemon) liveVMM(v *store.VM) (vmm.Driver, vmm.Handle, error) {
+	h, ok := handleOf(v)
+	drv, derr := d.driverFor(v)
+	if !ok || derr != nil || !drv.Alive(h) {
+		return nil, h, conflict("%s has no running VMM process; see 'banger vm show %s'", v.Name, v.Name)
+	}
+	return drv, h, nil
+}
+
+// saveState has drv write v's state into dir (replacing what was there)
+// and describes it. The VMM process is gone afterwards; on failure it keeps
+// running and its monitor is restored.
+func (d *Daemon) saveState(ctx context.Context, v *store.VM, drv vmm.Driver, h vmm.Handle, dir string) (api.SavedState, error) {
+	ver, err := drv.Version(ctx)
+	if err != nil {
+		return api.SavedState{}, fmt.Errorf("suspend %s: %w", v.Name, err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return api.SavedState{}, fmt.Errorf("suspend %s: clear old state: %w", v.Name, err)
+	}
+	d.stopMonitor(v.Name)
+	if err := drv.Suspend(ctx, h, dir); err != nil {
+		if drv.Alive(h) {
+			d.startMonitor(v.Name, h)
+		}
+		_ = os.RemoveAll(dir)
+		return api.SavedState{}, fmt.Errorf("suspend %s: %w; the VM keeps running", v.Name, err)
+	}
+	st := api.SavedState{Dir: dir, Driver: drv.Name(), VMMVersion: ver, VCPUs: v.VCPUs, MemoryMiB: v.MemoryMiB,
+		Size: dirAllocated(dir), SavedAt: time.Now()}
+	b, _ := json.MarshalIndent(st, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, stateMetaName), b, 0o600); err != nil {
+		return api.SavedState{}, fmt.Errorf("suspend %s: record state: %w", v.Name, err)
+	}
+	return st, nil
+}
+
+// stateMismatch says why st cannot be loaded into v with drv, or "".
+func (d *Daemon) stateMismatch(ctx context.Context, v *store.VM, drv vmm.Driver, st api.SavedState) string {
+	if st.Driver != drv.Name() {
+		return fmt.Sprintf("it was written by %s but %s now runs on %s", st.Driver, v.Name, drv.Name())
+	}
+	if ver, err := drv.Version(ctx); err != nil {
+		return "the VMM version cannot be checked: " + err.Error()
+	} else if ver != st.VMMVersion {
+		return fmt.Sprintf("it was written by %s %s and this host has %s %s", st.Driver, st.VMMVersion, drv.Name(), ver)
+	}
+	if st.VCPUs != v.VCPUs || st.MemoryMiB != v.MemoryMiB {
+		return fmt.Sprintf("it is for %d vCPUs and %d MiB but the VM now has %d vCPUs and %d MiB", st.VCPUs, st.MemoryMiB, v.VCPUs, v.MemoryMiB)
+	}
+	if _, err := os.Stat(filepath.Join(st.Dir, stateMetaName)); err != nil {
+		return "its files are missing from " + st.Dir
+	}
+	return ""
+}
+
+// resumeVM loads a suspended VM's saved state into a new VMM process with
+// the same tap, address, NAT and DNS name, waits for SSH (with wait) and
+// sets the guest clock. A state that cannot be loaded is reported and kept;
+// only 'vm start --cold' discards it.
+func (d *Daemon) resumeVM(ctx context.Context, v *store.VM, wait bool, rep api.Reporter) (*api.VM, error) {
+	st, ok := savedStateOf(v)
+	if !ok {
+		return nil, conflict("%s is suspended but its saved state is not recorded; boot it with 'banger vm start --cold %s'", v.Name, v.Name)
+	}
+	drv, err := d.driverFor(v)
+	if err != nil {
+		return nil, err
+	}
+	if why := d.stateMismatch(ctx, v, drv, st); why != "" {
+		return nil, conflict("the saved state of %s cannot be loaded: %s; run 'banger vm start --cold %s' to discard it and boot afresh (running programs are lost, disks are kept)", v.Name, why, v.Name)
+	}
+	if err := d.preflightStart(v.Kernel, v.BaseImage, v.NAT); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if _, err := d.bootVMFrom(ctx, v, st.Dir, wait, rep, 1, 2); err != nil {
+		// bootVM's undo marked it stopped; the state is untouched.
+		v.State, v.Handle, v.LastError = api.StateSuspended, "", err.Error()
+		if uerr := d.store.UpdateVM(context.Background(), v); uerr != nil {
+			d.log.Error("keep suspended state", "vm", v.Name, "err", uerr)
+		}
+		return nil, fmt.Errorf("resume %s: %w; the saved state is kept: retry, or discard it with 'banger vm start --cold %s'", v.Name, err, v.Name)
+	}
+	// The guest runs on from the state: it is spent.
+	if err := os.RemoveAll(st.Dir); err != nil {
+		d.log.Warn("remove spent state", "vm", v.Name, "err", err)
+	}
+	v.SavedState, v.ResumeOnStart = "", false
+	if err := d.store.UpdateVM(ctx, v); err != nil {
+		return nil, err
+	}
+	if wait {
+		if err := d.syncGuestClock(ctx, v); err != nil {
+			rep.Logf("could not set the guest clock: %v", err)
+		}
+	}
+	rep.Logf("resumed in %s", time.Since(start).Round(100*time.Millisecond))
+	out := d.toAPI(v)
+	return &out, nil
+}
+
+// syncGuestClock steps the guest's wall clock to the host's. A resumed
+// guest's clock stands where it was suspended; the guest contract has no
+// agent, so the daemon sets it over SSH with date -s (see docs/suspend.md).
+// The host time is taken only once the guest's shell runs and asks for it,
+// so the SSH handshake (over a second under TCG) does not count.
+func (d *Daemon) syncGuestClock(ctx context.Context, v *store.VM) error {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	feed := &clockFeeder{w: pw}
+	var errb bytes.Buffer
+	code, err := sshkeys.Exec(ctx, d.sshTarget(v), `echo ready; read t; date -u -s "@$t" >/dev/null`, pr, feed, &errb)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return fmt.Errorf("date -s exited %d: %s", code, bytes.TrimSpace(errb.Bytes()))
+	}
+	return nil
+}
+
+// clockFeeder answers the guest's "ready" with the host's time on stdin.
+type clockFeeder struct {
+	w    *io.PipeWriter
+	seen []byte
+	once sync.Once
+}
+
+func (f *clockFeeder) Write(p []byte) (int, error) {
+	f.seen = append(f.seen, p...)
+	if bytes.Contains(f.seen, []byte("ready\n")) {
+		f.once.Do(func() {
+			go func() {
+				now := time.Now()
+				fmt.Fprintf(f.w, "%d.%09d\n", now.Unix(), now.Nanosecond())
+				f.w.Close()
+			}()
+		})
+	}
+	return len(p), nil
+}
+
+// discardState deletes a suspended VM's saved state and records it stopped.
+func (d *Daemon) discardState(ctx context.Context, v *store.VM) error {
+	dir := stateDir(v)
+	if st, ok := savedStateOf(v); ok {
+		dir = st.Dir
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("discard saved state of %s: %w", v.Name, err)
+	}
+	v.State, v.SavedState, v.ResumeOnStart = api.StateStopped, "", false
+	return d.store.UpdateVM(ctx, v)
+}
+
+// adoptSavedState is adoption's answer to a VM recorded running whose
+// process is gone: when a complete saved state newer than its start is in
+// its directory (the daemon died between saving and recording), the VM is
+// suspended, not stopped.
+func (d *Daemon) adoptSavedState(ctx context.Context, v *store.VM) bool {
+	b, err := os.ReadFile(filepath.Join(stateDir(v), stateMetaName))
+	if err != nil {
+		return false
+	}
+	var st api.SavedState
+	if json.Unmarshal(b, &st) != nil || st.SavedAt.Before(v.StartedAt) {
+		return false
+	}
+	d.detachResources(ctx, v)
+	v.State, v.Handle, v.SavedState = api.StateSuspended, "", string(b)
+	if err := d.store.UpdateVM(ctx, v); err != nil {
+		d.log.Error("record suspended", "vm", v.Name, "err", err)
+		return false
+	}
+	d.log.Info("vm was suspended while bangerd was not running; keeping its saved state", "vm", v.Name)
+	return true
+}
+
+// resumeRecorded resumes, one after another, the VMs that 'vm suspend
+// --all' recorded (with wait: each up to SSH and clock correction). With
+// resume_on_start set it runs in the background after adoption; failures
+// are logged and leave the VM suspended.
+func (d *Daemon) resumeRecorded(ctx context.Context, vms []*store.VM, wait bool) {
+	for _, v := range vms {
+		if !v.ResumeOnStart || v.State != api.StateSuspended {
+			continue
+		}
+		d.log.Info("resuming VM suspended by 'vm suspend --all'", "vm", v.Name)
+		if _, err := d.startVM(ctx, v.Name, wait, false, api.NopReporter{}); err != nil {
+			d.log.Error("resume at start", "vm", v.Name, "err", err)
+		}
+	}
+}
+
+// dirAllocated is the host space the files directly in dir take.
+func dirAllocated(dir string) int64 {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil {
+			n += allocated(fi)
+		}
+	}
+	return n
+}
+
+// allocated is the space fi takes on disk (its blocks, not its length).
+func allocated(fi os.FileInfo) int64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return st.Blocks * 512
+	}
+	return fi.Size()
+}

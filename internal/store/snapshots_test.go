@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestSavedStateAndSnapshots: the saved state and resume record persist,
+// snapshots are unique per VM, and deleting a VM deletes its snapshots.
+func TestSavedStateAndSnapshots(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	if err := s.PutImage(ctx, &Image{Name: "default", Path: "/x.ext4", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	v := testVM("sleepy", "172.30.0.2", "tap0")
+	v.State, v.SavedState, v.ResumeOnStart = "suspended", `{"dir":"/d"}`, true
+	if err := s.InsertVM(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetVM(ctx, "sleepy")
+	if err != nil || got.SavedState != `{"dir":"/d"}` || !got.ResumeOnStart {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	got.SavedState, got.ResumeOnStart = "", false
+	if err := s.UpdateVM(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = s.GetVM(ctx, "sleepy"); got.SavedState != "" || got.ResumeOnStart {
+		t.Fatalf("update not kept: %+v", got)
+	}
+	sn := &Snapshot{VM: "sleepy", Name: "s1", Dir: "/d/s1", Memory: true, Method: "reflink", Allocated: 42, CreatedAt: time.Now()}
+	if err := s.InsertSnapshot(ctx, sn); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InsertSnapshot(ctx, sn); !errors.Is(err, ErrExists) {
+		t.Fatalf("duplicate snapshot: %v", err)
+	}
+	list, err := s.ListSnapshots(ctx, "sleepy")
+	if err != nil || len(list) != 1 || !list[0].Memory || list[0].Method != "reflink" || list[0].Allocated != 42 {
+		t.Fatalf("list = %+v, %v", list, err)
+	}
+	if err := s.DeleteVM(ctx, "sleepy"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetSnapshot(ctx, "sleepy", "s1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("snapshot survived its VM: %v", err)
+	}
+}
