@@ -52,5 +52,5 @@ func run() nethelper.Response {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
-	return nethelper.Serve(ctx, nethelper.RealHost(uid), alloc, req, fdOut)
+	return nethelper.Serve(ctx, nethelper.RealHost(uid, os.Getgid()), alloc, req, fdOut)
 }

@@ -37,10 +37,10 @@ type Host struct {
 	EnableForwarding func() error
 }
 
-// RealHost is the Host for the caller uid on this machine.
-func RealHost(uid int) Host {
+// RealHost is the Host for the caller's uid and gid on this machine.
+func RealHost(uid, gid int) Host {
 	return Host{
-		Net: &network.NetlinkManager{TapOwner: uint32(uid)},
+		Net: &network.NetlinkManager{TapOwner: uint32(uid), TapGroup: uint32(gid)},
 		Firewall: func(ctx context.Context, a system.Allocation) (nat.Firewall, error) {
 			fw, _, err := nat.DetectFor(ctx, a.Bridge)
 			if err != nil {

@@ -13,9 +13,12 @@ import (
 // NetlinkManager is the real Manager. It changes links in the network
 // namespace of the calling thread (the host namespace in bangerd).
 type NetlinkManager struct {
-	// TapOwner is the uid that owns new taps and so may open them without
-	// privilege (the user whose VMM uses them); 0 is root.
-	TapOwner uint32
+	// TapOwner and TapGroup are the uid and gid that own new taps and so
+	// may open them without privilege (the user whose VMM uses them); 0 is
+	// root. The kernel checks both when a tap has both set, and the
+	// netlink library always sets both, so the group must be one the
+	// VMM's process is in.
+	TapOwner, TapGroup uint32
 }
 
 // NewNetlinkManager returns the netlink-backed Manager.
@@ -107,7 +110,7 @@ func (m *NetlinkManager) CreateTap(ctx context.Context, name, bridge string) err
 			// No IFF_MULTI_QUEUE: firecracker and qemu open one queue.
 			Flags: netlink.TUNTAP_NO_PI | netlink.TUNTAP_VNET_HDR,
 			Owner: m.TapOwner,
-			Group: 0,
+			Group: m.TapGroup,
 		}
 		if err := netlink.LinkAdd(tap); err != nil {
 			return fmt.Errorf("create tap %s: %w: check that /dev/net/tun exists (modprobe tun), and run 'sudo banger system install --user $USER' once or run banger as root", name, err)
