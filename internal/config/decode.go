@@ -22,6 +22,7 @@ type rawFile struct {
 	MapDNSBin           any `toml:"mapdns_bin"`
 	MapDNSDataFile      any `toml:"mapdns_data_file"`
 	SSHKeyPath          any `toml:"ssh_key_path"`
+	SSHKeyFromBundle    any `toml:"ssh_key_from_bundle"`
 	NamegenPath         any `toml:"namegen_path"`
 	CustomizeScript     any `toml:"customize_script"`
 	DefaultRootfs       any `toml:"default_rootfs"`

@@ -51,8 +51,9 @@ func (c *Config) keys() []key {
 		programKey("mapdns_bin", &c.MapDNSBin, ""),
 		pathKey("mapdns_data_file", &c.MapDNSDataFile, mayBeMissing, "(mapdns default)"),
 		pathKey("ssh_key_path", &c.SSHKeyPath, mayBeMissing, ""),
+		boolKey("ssh_key_from_bundle", &c.SSHKeyFromBundle),
 		pathKey("namegen_path", &c.NamegenPath, mustBeFile, "(built-in word lists)"),
-		pathKey("customize_script", &c.CustomizeScript, mustBeFile, bundle),
+		pathKey("customize_script", &c.CustomizeScript, mustBeFile, "(none)"),
 		pathKey("default_rootfs", &c.DefaultRootfs, mustBeFile, bundle),
 		pathKey("default_base_rootfs", &c.DefaultBaseRootfs, mustBeFile, bundle),
 		pathKey("default_kernel", &c.DefaultKernel, mustBeFile, bundle),
@@ -99,6 +100,21 @@ func enumKey(name string, field *string, allowed ...string) key {
 			return fmt.Errorf("%q is not allowed: use %s", s, quoteList(allowed))
 		},
 		show: func() string { return *field },
+	}
+}
+
+func boolKey(name string, field *bool) key {
+	return key{
+		name: name,
+		set: func(v any, _ *valueCtx) error {
+			b, ok := v.(bool)
+			if !ok {
+				return fmt.Errorf("expected true or false, got %s", tomlType(v))
+			}
+			*field = b
+			return nil
+		},
+		show: func() string { return strconv.FormatBool(*field) },
 	}
 }
 
