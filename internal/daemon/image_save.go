@@ -60,11 +60,11 @@ func (d *Daemon) saveImage(ctx context.Context, req api.SaveImageRequest, rep ap
 	if err := d.storage.MakeReadOnly(out); err != nil {
 		return nil, err
 	}
-	st, err := os.Stat(out)
+	size, _, err := d.storage.ImageInfo(out)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("image save: %w", err)
 	}
-	im := &store.Image{Name: req.Name, Path: out, Kernel: v.Kernel, Initrd: v.Initrd, Size: st.Size(), CreatedAt: time.Now()}
+	im := &store.Image{Name: req.Name, Path: out, Kernel: v.Kernel, Initrd: v.Initrd, Size: size, CreatedAt: time.Now()}
 	if src, err := d.store.GetImage(ctx, v.Image); err == nil {
 		im.Modules, im.Packages = src.Modules, src.Packages
 	}
