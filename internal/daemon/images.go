@@ -139,7 +139,11 @@ func (d *Daemon) handleDeleteImage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if im.Builtin {
-		writeError(w, conflict("image %q comes from the runtime bundle and cannot be deleted; set default_rootfs to use another", name))
+		key := "default_rootfs"
+		if name == BaseImageName {
+			key = "default_base_rootfs"
+		}
+		writeError(w, conflict("image %q comes from the runtime bundle and cannot be deleted; set %s to use another", name, key))
 		return
 	}
 	used, err := d.store.VMsUsingImage(r.Context(), name)
