@@ -33,6 +33,12 @@ const (
 	deltaSuffix  = ".banger-delta"
 )
 
+// maxDeltaTarget caps the size a delta may declare (16 GiB, like one
+// archive entry): a few bytes of 'z' or 's' ops must not make a huge file.
+// What a delta writes is bounded by its own length plus the base's, since
+// 's' can only copy blocks the base has.
+var maxDeltaTarget int64 = 16 << 30
+
 // deltaOps compares target with base block by block and returns one op per
 // block of target, and the delta's encoded size. Blocks past base's end
 // can only be 'z' or 'd'.
@@ -142,6 +148,9 @@ func applyDelta(ctx context.Context, delta, base, dst string, perm os.FileMode) 
 	var block, size int64
 	if _, err := fmt.Fscanf(r, "%s %d %d\n", &magic, &block, &size); err != nil || magic != deltaMagic || block <= 0 || block > 16<<20 || size < 0 {
 		return fmt.Errorf("%s: not a banger block delta", filepath.Base(dst))
+	}
+	if size > maxDeltaTarget {
+		return fmt.Errorf("%s: the delta declares %d bytes, more than the %d-byte limit for one file: the archive is not a banger runtime bundle", filepath.Base(dst), size, maxDeltaTarget)
 	}
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {

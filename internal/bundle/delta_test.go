@@ -79,3 +79,21 @@ func TestUnpackRefusesDeltaWithoutBase(t *testing.T) {
 		t.Fatalf("delta against a path outside the bundle: %v", err)
 	}
 }
+
+func TestUnpackRefusesDeltaDeclaringHugeFile(t *testing.T) {
+	old := maxDeltaTarget
+	maxDeltaTarget = 4 * deltaBlock
+	t.Cleanup(func() { maxDeltaTarget = old })
+	archive := makeTarGz(t, reg("base.ext4", strings.Repeat("b", deltaBlock)),
+		entry{name: "img", typ: tar.TypeReg, body: deltaHeader(8*deltaBlock) + "ssssssss", mode: 0o644, pax: map[string]string{paxDeltaBase: "base.ext4"}})
+	err := unpackTarGz(context.Background(), bytes.NewReader(archive), t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "limit for one file") {
+		t.Fatalf("delta declaring more than the limit: %v", err)
+	}
+	// Within the limit, 's' past the base's end is refused, not zero-filled.
+	maxDeltaTarget = 16 * deltaBlock
+	err = unpackTarGz(context.Background(), bytes.NewReader(archive), t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "shorter than the delta needs") {
+		t.Fatalf("delta copying past the base: %v", err)
+	}
+}
