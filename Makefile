@@ -7,7 +7,7 @@ CACHE   ?= $(HOME)/.cache/banger
 KERNEL  ?= microvm
 RUNTIME ?= runtime
 
-.PHONY: setup rootfs verify all build install uninstall runtime-bundle runtime-bundle-local runtime-package test test-short test-long bench vet fmt demo deps clean
+.PHONY: setup rootfs verify all build install uninstall runtime-bundle runtime-bundle-local runtime-package test test-short bench vet fmt demo deps clean
 
 all: build
 
@@ -61,12 +61,13 @@ test:
 test-short:
 	$(GO) test -short -count=1 ./...
 
-# make test plus the long suite (image builds in VMs: minutes each under TCG).
-test-long:
-	BANGER_E2E_LONG=1 CACHE=$(CACHE) ./scripts/test.sh
-
 bench: build
 	./scripts/bench.sh
+
+# make test plus the long suite (image builds in VMs: minutes each under TCG).
+.PHONY: test-long
+test-long:
+	BANGER_E2E_LONG=1 CACHE=$(CACHE) ./scripts/test.sh
 
 vet:
 	$(GO) vet ./...
