@@ -75,6 +75,11 @@ mutation:
 bench: build
 	./scripts/bench.sh
 
+# make test plus the long suite (image builds in VMs: minutes each under TCG).
+.PHONY: test-long
+test-long:
+	BANGER_E2E_LONG=1 CACHE=$(CACHE) ./scripts/test.sh
+
 vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l . | tee /dev/stderr)"

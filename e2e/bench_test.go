@@ -96,3 +96,34 @@ func BenchmarkVMList100(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDockerImageBoot measures create→SSH of the default image (with
+// Docker Engine, socket-activated) against the plain base image it was
+// derived from, alternating the two, and reports the medians and their
+// ratio: what Docker adds to boot time (the goal is nothing). Run with
+// -benchtime=Nx.
+func BenchmarkDockerImageBoot(b *testing.B) {
+	requireRoot(b)
+	e := newEnv(b, "")
+	var dockerS, baseS []float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, img := range []string{"default", "base"} {
+			name := fmt.Sprintf("boot-%s-%d", img, i)
+			start := time.Now()
+			e.MustRun("vm", "create", "--name", name, "--image", img, "--memory", "512", "--vcpu", "1", "--disk-size", "2G")
+			s := time.Since(start).Seconds()
+			e.MustRun("vm", "delete", "--force", name)
+			if img == "default" {
+				dockerS = append(dockerS, s)
+			} else {
+				baseS = append(baseS, s)
+			}
+		}
+	}
+	b.StopTimer()
+	md, mb := median(dockerS), median(baseS)
+	b.ReportMetric(md, "docker-s")
+	b.ReportMetric(mb, "base-s")
+	b.ReportMetric(md/mb, "ratio")
+}

@@ -5,13 +5,15 @@
 # A package list (packages.apt) has one Debian package name a line; '#'
 # starts a comment, blank lines are ignored.
 
-# Docker Engine from Debian, as installed by --docker.
-BANGER_DOCKER_PACKAGES=(docker.io containerd runc iptables)
+# Docker Engine from Debian, as installed by --docker. apparmor is only a
+# Recommends of docker.io, but on a kernel with AppArmor enabled (Debian's
+# distro kernel) dockerd refuses to start containers without apparmor_parser.
+BANGER_DOCKER_PACKAGES=(docker.io containerd runc iptables apparmor)
 
 # Version of the provisioning recipe; bump it when the script printed by
 # banger_provision_script changes in a way that must rebuild images.
 # shellcheck disable=SC2034 # used by the scripts that source this file
-BANGER_PROVISION_VERSION=1
+BANGER_PROVISION_VERSION=2
 
 # banger_package_valid NAME: succeeds when NAME is a Debian package name.
 banger_package_valid() {

@@ -128,7 +128,7 @@ func TestPackagesReadAndHash(t *testing.T) {
 func TestProvisionScript(t *testing.T) {
 	got := mustSh(t, "banger_provision_script jq --docker")
 	for _, want := range []string{
-		"apt-get install -y -q --no-install-recommends jq docker.io containerd runc iptables\n",
+		"apt-get install -y -q --no-install-recommends jq docker.io containerd runc iptables apparmor\n",
 		"systemctl disable docker.service containerd.service",
 		"systemctl enable docker.socket",
 		`"storage-driver": "overlay2"`,

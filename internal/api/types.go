@@ -223,6 +223,16 @@ type BuildImageRequest struct {
 	Size     int64    `json:"size,omitempty"`
 }
 
+// SaveImageRequest is the body of POST /v1/images/save: save VM's root
+// disk as the image Name.
+type SaveImageRequest struct {
+	VM   string `json:"vm"`
+	Name string `json:"name"`
+	// Stop powers a running VM off first; without it a running VM is
+	// refused.
+	Stop bool `json:"stop,omitempty"`
+}
+
 // DaemonStatus is the body of GET /v1/status.
 type DaemonStatus struct {
 	PID        int            `json:"pid"`

@@ -52,6 +52,9 @@ type Manager interface {
 // Backend is every daemon call the CLI makes.
 type Backend interface {
 	Manager
+	// SaveImage saves a VM's root disk as a new image, reporting progress
+	// to onEvent.
+	SaveImage(ctx context.Context, req api.SaveImageRequest, onEvent func(api.Event)) (*api.Image, error)
 	// Ping returns the daemon status with a short timeout; it fails with a
 	// *client.DialError when no daemon listens.
 	Ping(ctx context.Context) (*api.DaemonStatus, error)

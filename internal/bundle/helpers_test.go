@@ -19,6 +19,7 @@ type entry struct {
 	body     string
 	linkname string
 	mode     int64
+	pax      map[string]string
 }
 
 func reg(name, body string) entry {
@@ -36,7 +37,7 @@ func makeTarGz(t *testing.T, entries ...entry) []byte {
 		if mode == 0 {
 			mode = 0o755
 		}
-		hdr := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: mode, Linkname: e.linkname, Size: int64(len(e.body))}
+		hdr := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: mode, Linkname: e.linkname, Size: int64(len(e.body)), PAXRecords: e.pax}
 		if e.typ != tar.TypeReg {
 			hdr.Size = 0
 		}

@@ -62,7 +62,12 @@ func Package(ctx context.Context, opts PackageOptions) (string, error) {
 	partial := f.Name()
 	defer os.Remove(partial) // no-op once renamed
 	h := sha256.New()
-	werr := writeTarGz(ctx, io.MultiWriter(f, h), dir)
+	deltas, err := planDeltas(ctx, dir, meta)
+	if err != nil {
+		f.Close()
+		return "", fmt.Errorf("package runtime bundle: %w", err)
+	}
+	werr := writeTarGz(ctx, io.MultiWriter(f, h), dir, deltas)
 	if err := errors.Join(werr, f.Close(), os.Chmod(partial, 0o644)); err != nil {
 		return "", fmt.Errorf("package runtime bundle: %w", err)
 	}
@@ -149,8 +154,41 @@ func walkBundle(dir string, fn func(rel, abs string, d fs.DirEntry) error) error
 	})
 }
 
-// writeTarGz writes dir as a deterministic gzip-compressed tar to w.
-func writeTarGz(ctx context.Context, w io.Writer, dir string) error {
+// delta is how one bundle file is stored: as block ops against base.
+type delta struct {
+	base string
+	ops  []byte
+	size int64
+}
+
+// planDeltas decides which files go into the archive as deltas: the
+// default rootfs against the base rootfs when they are two files sharing
+// blocks (see delta.go).
+func planDeltas(ctx context.Context, dir string, meta *Metadata) (map[string]delta, error) {
+	out := map[string]delta{}
+	if meta.Rootfs == "" || meta.BaseRootfs == "" || meta.Rootfs == meta.BaseRootfs {
+		return out, nil
+	}
+	target, base := filepath.Join(dir, meta.Rootfs), filepath.Join(dir, meta.BaseRootfs)
+	for _, p := range []string{target, base} {
+		if fi, err := os.Lstat(p); err != nil || !fi.Mode().IsRegular() {
+			return out, nil
+		}
+	}
+	ops, size, err := deltaOps(ctx, target, base)
+	if err != nil {
+		return nil, err
+	}
+	if bytes.IndexByte(ops, 's') < 0 {
+		return out, nil
+	}
+	out[filepath.ToSlash(filepath.Clean(meta.Rootfs))] = delta{base: filepath.ToSlash(filepath.Clean(meta.BaseRootfs)), ops: ops, size: size}
+	return out, nil
+}
+
+// writeTarGz writes dir as a deterministic gzip-compressed tar to w, the
+// files of deltas as block deltas.
+func writeTarGz(ctx context.Context, w io.Writer, dir string, deltas map[string]delta) error {
 	zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
 	if err != nil {
 		return err
@@ -174,6 +212,13 @@ func writeTarGz(ctx context.Context, w io.Writer, dir string) error {
 			hdr.Typeflag, hdr.Name = tar.TypeDir, rel+"/"
 		case fi.Mode().IsRegular():
 			hdr.Typeflag, hdr.Size = tar.TypeReg, fi.Size()
+			if d, ok := deltas[rel]; ok {
+				hdr.Size, hdr.PAXRecords = d.size, map[string]string{paxDeltaBase: d.base}
+				if err := tw.WriteHeader(hdr); err != nil {
+					return err
+				}
+				return writeDelta(ctx, tw, abs, d.ops)
+			}
 		case fi.Mode()&fs.ModeSymlink != 0:
 			target, err := os.Readlink(abs)
 			if err != nil {

@@ -63,6 +63,7 @@ func unpackTarGz(ctx context.Context, r io.Reader, root string) error {
 	dirModes := map[string]os.FileMode{}
 	seen := map[string]bool{}
 	var total int64
+	var deltas []pendingDelta
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -116,6 +117,14 @@ func unpackTarGz(ctx context.Context, r io.Reader, root string) error {
 			}
 			dirModes[dst] = perm
 		case tar.TypeReg, tar.TypeRegA:
+			if base, ok := hdr.PAXRecords[paxDeltaBase]; ok {
+				baseRel, err := entryPath(base)
+				if err != nil || baseRel == "." || baseRel == rel {
+					return fmt.Errorf("unpack runtime bundle: entry %q is a delta against %q, which is not a file of the bundle", hdr.Name, base)
+				}
+				deltas = append(deltas, pendingDelta{rel: rel, base: baseRel, perm: perm})
+				dst += deltaSuffix
+			}
 			if err := writeEntry(ctx, tr, dst, perm); err != nil {
 				return err
 			}
@@ -137,6 +146,11 @@ func unpackTarGz(ctx context.Context, r io.Reader, root string) error {
 			return fmt.Errorf("unpack runtime bundle: entry %q is a device or fifo, which a bundle must not contain: the archive is not a banger runtime bundle", hdr.Name)
 		default:
 			return fmt.Errorf("unpack runtime bundle: entry %q has unsupported tar type %q: the archive is not a banger runtime bundle", hdr.Name, hdr.Typeflag)
+		}
+	}
+	for _, d := range deltas {
+		if err := d.apply(ctx, root); err != nil {
+			return err
 		}
 	}
 	// Apply directory modes last, deepest first, so read-only directories
@@ -259,7 +273,7 @@ func writeEntry(ctx context.Context, r io.Reader, dst string, perm os.FileMode) 
 	if err != nil {
 		return fmt.Errorf("unpack runtime bundle: %w", err)
 	}
-	_, cerr := io.Copy(f, r)
+	cerr := copySparse(f, r)
 	if err := errors.Join(cerr, f.Close()); err != nil {
 		return corrupt(ctx, err)
 	}
@@ -290,4 +304,26 @@ func hardlink(root, rel, linkname, dst string) error {
 		return fmt.Errorf("unpack runtime bundle: %w", err)
 	}
 	return nil
+}
+
+// pendingDelta is a delta-encoded entry (see delta.go), applied once the
+// whole archive, its base included, is unpacked.
+type pendingDelta struct {
+	rel, base string
+	perm      os.FileMode
+}
+
+func (p pendingDelta) apply(ctx context.Context, root string) error {
+	if err := noSymlinkParents(root, p.base); err != nil {
+		return err
+	}
+	base := filepath.Join(root, filepath.FromSlash(p.base))
+	if fi, err := os.Lstat(base); err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("unpack runtime bundle: %s is a delta against %s, which the archive does not hold as a regular file", p.rel, p.base)
+	}
+	dst := filepath.Join(root, filepath.FromSlash(p.rel))
+	if err := applyDelta(ctx, dst+deltaSuffix, base, dst, p.perm); err != nil {
+		return corrupt(ctx, fmt.Errorf("apply delta: %w", err))
+	}
+	return os.Remove(dst + deltaSuffix)
 }

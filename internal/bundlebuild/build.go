@@ -25,7 +25,7 @@ const (
 // managed lists every OutDir entry Build owns: entries a build does not
 // produce are removed so bundle.json describes the directory exactly.
 var managed = append([]string{
-	RootfsName, BaseRootfsName, PackagesName, PackagesStamp, FirecrackerName,
+	RootfsName, DockerStampName, BaseRootfsName, PackagesName, PackagesStamp, FirecrackerName,
 	MetadataFileName, vmlinuxName, bzImageName, vmlinuzName, initrdName,
 	modulesName, configName,
 }, helperFiles()...)
@@ -86,7 +86,7 @@ func Build(ctx context.Context, o Options) error {
 	}
 	defer os.RemoveAll(tree)
 
-	n := 6
+	n := 7
 	if o.wantMicroVM() {
 		n++
 	}
@@ -133,13 +133,14 @@ func Build(ctx context.Context, o Options) error {
 		}
 		meta.distro(o, rel)
 	}
-	p.step("image: " + BaseRootfsName + " and " + RootfsName)
+	p.step("image: " + BaseRootfsName)
 	size, err := makeExt4(ctx, tree, filepath.Join(stage, BaseRootfsName), RootfsLabel)
 	if err != nil {
 		return fail(err)
 	}
 	o.Log.Info("root filesystem image made", "size_bytes", size)
-	if err := sparseCopy(ctx, filepath.Join(stage, BaseRootfsName), filepath.Join(stage, RootfsName)); err != nil {
+	p.step("image: " + RootfsName + " (base + Docker Engine, make-rootfs.sh)")
+	if err := dockerImage(ctx, o, pl, stage); err != nil {
 		return fail(err)
 	}
 	if err := <-kerr; err != nil {

@@ -74,12 +74,3 @@ func makeExt4(ctx context.Context, dir, path, label string) (int64, error) {
 	}
 	return size, nil
 }
-
-// sparseCopy copies src to dst keeping holes.
-func sparseCopy(ctx context.Context, src, dst string) error {
-	os.Remove(dst)
-	if err := execx.Check(ctx, "cp", "--sparse=always", "--", src, dst); err != nil {
-		return fmt.Errorf("copy %s: %w", filepath.Base(src), err)
-	}
-	return nil
-}

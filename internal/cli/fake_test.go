@@ -177,6 +177,14 @@ func (f *fakeBackend) GetImage(_ context.Context, name string) (*api.Image, erro
 func (f *fakeBackend) BuildImage(_ context.Context, req api.BuildImageRequest, _ func(api.Event)) (*api.Image, error) {
 	return nil, errors.New("fake: no image build")
 }
+func (f *fakeBackend) SaveImage(_ context.Context, req api.SaveImageRequest, _ func(api.Event)) (*api.Image, error) {
+	f.calls = append(f.calls, fmt.Sprintf("save image %s from %s stop=%v", req.Name, req.VM, req.Stop))
+	if _, err := f.vm(req.VM); err != nil {
+		return nil, err
+	}
+	im := api.Image{Name: req.Name, Size: 1 << 30}
+	return &im, nil
+}
 func (f *fakeBackend) DeleteImage(_ context.Context, name string) error {
 	f.calls = append(f.calls, "delete image "+name)
 	_, err := f.GetImage(context.Background(), name)

@@ -185,6 +185,20 @@ func TestImageBuildFlags(t *testing.T) {
 	}
 }
 
+func TestImageSave(t *testing.T) {
+	be := newFake()
+	out, _, err := run(t, be, "image", "save", "web", "--name", "web-tools", "--stop")
+	if err != nil || !strings.Contains(out, "image web-tools saved from web") || strings.Join(be.calls, ";") != "save image web-tools from web stop=true" {
+		t.Fatalf("save: out %q err %v calls %v", out, err, be.calls)
+	}
+	if _, _, err := run(t, nil, "image", "save", "web"); err == nil || !strings.Contains(err.Error(), "needs --name") {
+		t.Fatalf("missing --name: %v", err)
+	}
+	if _, _, err := run(t, be, "image", "save", "nope", "--name", "x"); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Fatalf("unknown VM: %v", err)
+	}
+}
+
 func TestShellJoin(t *testing.T) {
 	cases := map[string][]string{
 		"uname -a":                 {"uname", "-a"},

@@ -14,7 +14,7 @@ import (
 
 func newImageCmd(e *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "image", Short: "Build and manage read-only base images"}
-	cmd.AddCommand(newImageListCmd(e, nil), newImageShowCmd(e, nil), newImageDeleteCmd(e, nil), newImageBuildCmd(e, nil))
+	cmd.AddCommand(newImageListCmd(e, nil), newImageShowCmd(e, nil), newImageDeleteCmd(e, nil), newImageBuildCmd(e, nil), newImageSaveCmd(e, nil))
 	return cmd
 }
 
@@ -145,7 +145,12 @@ func newImageBuildCmd(e *Env, runF func(*ImageBuildOptions) error) *cobra.Comman
 	o := &ImageBuildOptions{}
 	cmd := &cobra.Command{
 		Use:   "build --name NAME [--docker] [--package PKG...]",
-		Short: "Build an image: boot the base image with NAT, install packages, save the result",
+		Short: "Build an image: boot the base image with NAT, provision it (customize.sh), save the result",
+		Long: `Build an image the way you would by hand, with no host mounts: boot a
+throwaway VM with NAT from --base (default: the bundle's plain base image
+"base", else "default"), run the provisioning of the bundle's customize.sh
+(apt packages, --docker) and then the config's customize_script as root over
+SSH, power it off and save its root disk as a new read-only image.`,
 		Example: `  banger image build --name docker-dev --docker
   banger image build --name tools --package ripgrep --package jq`,
 		Args: exactArgs(0, "no arguments (use --name)"),
@@ -158,10 +163,10 @@ func newImageBuildCmd(e *Env, runF func(*ImageBuildOptions) error) *cobra.Comman
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Name, "name", "", "name of the new image")
-	f.StringVar(&o.Base, "base", "", "image to start from (default: the bundle's default image)")
-	f.BoolVar(&o.Docker, "docker", false, "install Docker (docker.io)")
+	f.StringVar(&o.Base, "base", "", "image to start from (default: the bundle's plain base image \"base\", else \"default\")")
+	f.BoolVar(&o.Docker, "docker", false, "install Docker Engine (docker.io, containerd, runc, iptables, apparmor; socket-activated)")
 	f.StringArrayVar(&o.Packages, "package", nil, "apt package to install (repeatable)")
-	f.StringVar(&o.Size, "size", "", "grow the image filesystem to SIZE first")
+	f.StringVar(&o.Size, "size", "", "grow the saved image's filesystem to SIZE (room for later installs)")
 	return cmd
 }
 

@@ -63,6 +63,10 @@ type Config struct {
 	DefaultInitrd       string
 	DefaultModulesDir   string
 	DefaultPackagesFile string
+	// SSHKeyFromBundle installs the runtime bundle's id_ed25519 as
+	// SSHKeyPath when the user has no key yet (the original's layout;
+	// off by default, see docs/decisions.md).
+	SSHKeyFromBundle bool
 
 	// VMM is "auto", "firecracker" or "qemu".
 	VMM string

@@ -86,6 +86,7 @@ firecracker_bin = "~/bin/firecracker"
 mapdns_bin = "sh"
 mapdns_data_file = "/var/lib/mapdns/records.json"
 ssh_key_path = "keys/id"
+ssh_key_from_bundle = true
 namegen_path = "words.txt"
 customize_script = "~/bundle/customize.sh"
 default_rootfs = "~/bundle/rootfs.ext4"
@@ -119,6 +120,7 @@ resume_on_start = true
 		"mapdns_bin":            "sh",
 		"mapdns_data_file":      "/var/lib/mapdns/records.json",
 		"ssh_key_path":          filepath.Join(dir, "keys", "id"),
+		"ssh_key_from_bundle":   "true",
 		"namegen_path":          filepath.Join(dir, "words.txt"),
 		"default_modules_dir":   filepath.Join(home, "bundle", "modules"),
 		"vmm":                   "qemu",

@@ -15,7 +15,6 @@ import (
 	"github.com/bangerdev/banger/internal/namegen"
 	"github.com/bangerdev/banger/internal/preflight"
 	"github.com/bangerdev/banger/internal/revert"
-	"github.com/bangerdev/banger/internal/sshkeys"
 	"github.com/bangerdev/banger/internal/store"
 	"github.com/bangerdev/banger/internal/units"
 )
@@ -23,17 +22,16 @@ import (
 var aptName = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]*$`)
 
 // buildImage makes a new image the way a user would by hand, with no host
-// mounts: boot a throwaway VM of the base image with NAT, apt-get install the
-// packages over SSH, power it off, and flatten its system overlay into a new
+// mounts: boot a throwaway VM of the base image (the bundle's plain base
+// rootfs unless --base names another image) with NAT, run the provisioning
+// of customize.sh (packages, --docker) and then the customize_script hook
+// over SSH, power it off, and flatten its system overlay into a new
 // read-only ext4 image. The builder VM is always deleted.
 func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep api.Reporter) (*api.Image, error) {
 	if err := namegen.Validate("image", req.Name); err != nil {
 		return nil, badRequest("%v", err)
 	}
 	pkgs := append([]string(nil), req.Packages...)
-	if req.Docker {
-		pkgs = append(pkgs, "docker.io")
-	}
 	for _, p := range pkgs {
 		if !aptName.MatchString(p) {
 			return nil, badRequest("invalid package name %q: use Debian package names like docker.io or ripgrep", p)
@@ -44,7 +42,7 @@ func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 	}
 	base := req.Base
 	if base == "" {
-		base = DefaultImageName
+		base = d.buildBase(ctx)
 	}
 	baseImg, err := d.store.GetImage(ctx, base)
 	if errors.Is(err, store.ErrNotFound) {
@@ -91,17 +89,27 @@ func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 		return nil, err
 	}
 
-	rep.Step(2, steps, "installing "+orNothing(pkgs))
-	if len(pkgs) > 0 {
-		cmd := "export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends " +
-			strings.Join(pkgs, " ") + " && apt-get clean && rm -rf /var/lib/apt/lists/*"
-		if out, err := d.sshRun(ctx, v, cmd); err != nil {
-			return nil, fmt.Errorf("image build: apt-get install in the builder VM failed: %w\n%s", err, lastLines(string(out), 10))
-		}
+	installed := pkgs
+	if req.Docker {
+		installed = append(append([]string(nil), pkgs...), dockerPackages...)
+	}
+	rep.Step(2, steps, "provisioning (customize.sh): "+orNothing(installed))
+	script, err := d.provisionScript(ctx, pkgs, req.Docker)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.runGuestScript(ctx, v, "customize.sh provisioning", bytes.NewReader(script)); err != nil {
+		return nil, fmt.Errorf("image build: %w: check the package names exist in Debian and the host can reach the mirror (NAT)", err)
 	}
 	if d.cfg.CustomizeScript != "" {
 		rep.Logf("running customize_script %s in the builder", d.cfg.CustomizeScript)
-		if err := d.runScript(ctx, v, d.cfg.CustomizeScript); err != nil {
+		f, err := os.Open(d.cfg.CustomizeScript)
+		if err != nil {
+			return nil, fmt.Errorf("image build: customize_script: %w", err)
+		}
+		err = d.runGuestScript(ctx, v, d.cfg.CustomizeScript, f)
+		f.Close()
+		if err != nil {
 			return nil, fmt.Errorf("image build: customize_script: %w", err)
 		}
 	}
@@ -131,7 +139,7 @@ func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 		return nil, err
 	}
 	im := &store.Image{Name: req.Name, Path: out, Kernel: baseImg.Kernel, Initrd: baseImg.Initrd, Modules: baseImg.Modules,
-		Packages: append(append([]string(nil), baseImg.Packages...), pkgs...), Size: st.Size(), CreatedAt: time.Now()}
+		Packages: mergePackages(baseImg.Packages, installed), Size: st.Size(), CreatedAt: time.Now()}
 	if err := d.store.InsertImage(ctx, im); err != nil {
 		return nil, err
 	}
@@ -155,20 +163,28 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// runScript feeds a host script to bash in the guest as root.
-func (d *Daemon) runScript(ctx context.Context, v *store.VM, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
+// buildBase is the image a build starts from: the bundle's plain base
+// rootfs (image "base", from default_base_rootfs or rootfs.ext4) when
+// registered, else the default image (rootfs-docker.ext4).
+func (d *Daemon) buildBase(ctx context.Context) string {
+	if im, err := d.store.GetImage(ctx, BaseImageName); err == nil && im.Builtin {
+		return BaseImageName
 	}
-	defer f.Close()
-	var out bytes.Buffer
-	code, err := sshkeys.Exec(ctx, d.sshTarget(v), "bash -s", f, &out, &out)
-	if err != nil {
-		return err
+	return DefaultImageName
+}
+
+// mergePackages is a followed by the names of b it lacks.
+func mergePackages(a, b []string) []string {
+	out := append([]string(nil), a...)
+	seen := map[string]bool{}
+	for _, p := range a {
+		seen[p] = true
 	}
-	if code != 0 {
-		return fmt.Errorf("%s exited %d:\n%s", path, code, lastLines(out.String(), 15))
+	for _, p := range b {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
 	}
-	return nil
+	return out
 }

@@ -16,6 +16,11 @@ import (
 // DefaultImageName is the image registered from the bundle's default rootfs.
 const DefaultImageName = "default"
 
+// BaseImageName is the image registered from the bundle's plain base rootfs
+// (default_base_rootfs, else rootfs.ext4) when the bundle has one apart
+// from the default rootfs; `image build` starts from it.
+const BaseImageName = "base"
+
 // registerBundleImage (re)registers the bundle's default rootfs as the
 // "default" image so new VMs can boot without any image build.
 func (d *Daemon) registerBundleImage(ctx context.Context) error {
@@ -41,8 +46,36 @@ func (d *Daemon) registerBundleImage(ctx context.Context) error {
 			}
 		}
 	}
-	return d.store.PutImage(ctx, &store.Image{
+	if err := d.store.PutImage(ctx, &store.Image{
 		Name: DefaultImageName, Path: b.Rootfs, Kernel: d.bootKernel(), Initrd: b.Initrd,
+		Modules: b.ModulesDir, Packages: pkgs, Size: st.Size(), Builtin: true, CreatedAt: st.ModTime(),
+	}); err != nil {
+		return err
+	}
+	return d.registerBaseImage(ctx, pkgs)
+}
+
+// registerBaseImage (re)registers the bundle's base rootfs as "base", or
+// drops a stale "base" record when the bundle no longer has a separate one
+// (and no VM uses it). A user-built image named "base" is left alone.
+func (d *Daemon) registerBaseImage(ctx context.Context, pkgs []string) error {
+	b := d.bundle
+	old, err := d.store.GetImage(ctx, BaseImageName)
+	if err == nil && !old.Builtin {
+		d.log.Warn("an image named base exists; the bundle's base rootfs is not registered and image build starts from it", "path", old.Path)
+		return nil
+	}
+	st, serr := os.Stat(b.BaseRootfs)
+	if b.BaseRootfsFallback || b.BaseRootfs == b.Rootfs || serr != nil {
+		if err == nil {
+			if used, _ := d.store.VMsUsingImage(ctx, BaseImageName); len(used) == 0 {
+				return d.store.DeleteImage(ctx, BaseImageName)
+			}
+		}
+		return nil
+	}
+	return d.store.PutImage(ctx, &store.Image{
+		Name: BaseImageName, Path: b.BaseRootfs, Kernel: d.bootKernel(), Initrd: b.Initrd,
 		Modules: b.ModulesDir, Packages: pkgs, Size: st.Size(), Builtin: true, CreatedAt: st.ModTime(),
 	})
 }
@@ -106,7 +139,11 @@ func (d *Daemon) handleDeleteImage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if im.Builtin {
-		writeError(w, conflict("image %q comes from the runtime bundle and cannot be deleted; set default_rootfs to use another", name))
+		key := "default_rootfs"
+		if name == BaseImageName {
+			key = "default_base_rootfs"
+		}
+		writeError(w, conflict("image %q comes from the runtime bundle and cannot be deleted; set %s to use another", name, key))
 		return
 	}
 	used, err := d.store.VMsUsingImage(r.Context(), name)
@@ -129,7 +166,13 @@ func (d *Daemon) handleDeleteImage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Daemon) handleBuildImage(w http.ResponseWriter, r *http.Request) {
-	var req api.BuildImageRequest
+	streamImageJob(w, r, d.buildImage)
+}
+
+// streamImageJob decodes a request body of type T and streams the progress
+// and result of job (an image build or save, at most 30 minutes).
+func streamImageJob[T any](w http.ResponseWriter, r *http.Request, job func(context.Context, T, api.Reporter) (*api.Image, error)) {
+	var req T
 	if err := decode(r, &req); err != nil {
 		writeError(w, err)
 		return
@@ -137,6 +180,6 @@ func (d *Daemon) handleBuildImage(w http.ResponseWriter, r *http.Request) {
 	stream(w, func(rep api.Reporter) (any, error) {
 		ctx, cancel := context.WithTimeout(r.Context(), 30*time.Minute)
 		defer cancel()
-		return d.buildImage(ctx, req, rep)
+		return job(ctx, req, rep)
 	})
 }

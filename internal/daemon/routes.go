@@ -70,6 +70,7 @@ func (d *Daemon) routes() http.Handler {
 	mux.HandleFunc("GET /v1/images/{name}", d.handleGetImage)
 	mux.HandleFunc("DELETE /v1/images/{name}", d.handleDeleteImage)
 	mux.HandleFunc("POST /v1/images", d.handleBuildImage)
+	mux.HandleFunc("POST /v1/images/save", d.handleSaveImage)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &UserError{Status: http.StatusNotFound, Msg: fmt.Sprintf("bangerd has no route %s %s; is banger newer than bangerd? run 'banger daemon stop'", r.Method, r.URL.Path)})

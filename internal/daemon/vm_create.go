@@ -186,6 +186,9 @@ func (d *Daemon) reserveVM(ctx context.Context, req api.CreateVMRequest, img *st
 // buildWorkDisk stages the identity (user key, VM host key) and makes the
 // ext4 work disk from it without mounting anything.
 func (d *Daemon) buildWorkDisk(ctx context.Context, v *store.VM) error {
+	if err := d.adoptBundleKey(); err != nil {
+		return err
+	}
 	userPub, err := sshkeys.EnsureUserKey(d.cfg.SSHKeyPath)
 	if err != nil {
 		return err

@@ -33,6 +33,7 @@ var catalogue = map[string]entry{
 	"sysctl":             {"procps", "procps-ng", ""},
 	"losetup":            {"mount", "util-linux", ""},
 	"mount":              {"mount", "util-linux", ""},
+	"chroot":             {"coreutils", "coreutils", ""},
 	"dmsetup":            {"dmsetup", "device-mapper", ""},
 	"cp":                 {"coreutils", "coreutils", ""},
 	"tar":                {"tar", "tar", ""},

@@ -207,7 +207,7 @@ func TestBundleBuildNeeds(t *testing.T) {
 	if len(micro) <= len(distro) {
 		t.Fatalf("microvm kernel build should need more than the distro kernel")
 	}
-	c := fakeHost("debootstrap", "mkfs.ext4", "e2fsck", "resize2fs", "apt-get", "depmod")
+	c := fakeHost("debootstrap", "mkfs.ext4", "e2fsck", "resize2fs", "mount", "chroot", "apt-get", "depmod")
 	c.Stat = func(string) (fs.FileInfo, error) { return nil, fs.ErrNotExist }
 	if err := c.Check("bundle build", distro...); err != nil {
 		t.Errorf("distro bundle: %v", err)
@@ -216,7 +216,7 @@ func TestBundleBuildNeeds(t *testing.T) {
 	if len(both) != len(micro)+2 {
 		t.Errorf("both kernels need %d things; want the microvm build's %d plus apt-get and depmod", len(both), len(micro))
 	}
-	if err := fakeHost("debootstrap", "mkfs.ext4", "e2fsck", "resize2fs").Check("bundle build", distro...); err == nil || !strings.Contains(err.Error(), "apt-get install kmod") {
+	if err := fakeHost("debootstrap", "mkfs.ext4", "e2fsck", "resize2fs", "mount", "chroot").Check("bundle build", distro...); err == nil || !strings.Contains(err.Error(), "apt-get install kmod") {
 		t.Errorf("distro bundle without depmod: %v", err)
 	}
 	err := c.Check("bundle build", micro[:len(micro)-1]...)

@@ -93,6 +93,8 @@ func ForBundleBuild(kernel string) []Need {
 		Program("mkfs.ext4", "creates the rootfs image"),
 		Program("e2fsck", "checks the rootfs image"),
 		Program("resize2fs", "shrinks the rootfs image"),
+		Program("mount", "loop-mounts the default image to install Docker Engine"),
+		Program("chroot", "installs Docker Engine into the default image"),
 	}
 	if kernel != KernelMicroVM { // distro or both
 		needs = append(needs,

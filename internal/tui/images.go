@@ -147,10 +147,10 @@ func (m model) openBuild() (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	f := &form{kind: formBuild, title: "Build image",
-		note: "Boots the default image with NAT, installs packages and saves the result."}
+		note: "Boots the base image with NAT, provisions it (customize.sh) and saves the result."}
 	f.fields = []field{
 		textField("name", "name", "", "e.g. tools", ""),
-		{key: "docker", label: "Docker", kind: fieldToggle, hint: "install docker.io"},
+		{key: "docker", label: "Docker", kind: fieldToggle, hint: "install Docker Engine (socket-activated)"},
 		textField("packages", "packages", "", "e.g. ripgrep jq", "space-separated"),
 	}
 	f.setFocus(0, 1)

@@ -121,6 +121,13 @@ func (c *Client) BuildImage(ctx context.Context, req api.BuildImageRequest, onEv
 	return &im, c.Stream(ctx, http.MethodPost, "/v1/images", req, onEvent, &im)
 }
 
+// SaveImage saves a stopped VM's root disk as a new image, reporting
+// progress to onEvent.
+func (c *Client) SaveImage(ctx context.Context, req api.SaveImageRequest, onEvent func(api.Event)) (*api.Image, error) {
+	var im api.Image
+	return &im, c.Stream(ctx, http.MethodPost, "/v1/images/save", req, onEvent, &im)
+}
+
 // DeleteImage removes an image no VM uses.
 func (c *Client) DeleteImage(ctx context.Context, name string) error {
 	return c.Call(ctx, http.MethodDelete, "/v1/images/"+PathName(name), nil, nil)

@@ -163,7 +163,11 @@ func (f *Fake) UpdateIdentity(ctx context.Context, image, authorizedKey string, 
 	return nil
 }
 
-// ImageInfo returns the recorded work disk size (allocated: a tenth).
+// ImageSize is the apparent size ImageInfo reports for a flattened image.
+const ImageSize = 2 << 30
+
+// ImageInfo returns the recorded work disk size, or ImageSize for an image
+// FlattenOverlay made (allocated: a tenth).
 func (f *Fake) ImageInfo(path string) (int64, int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -172,6 +176,9 @@ func (f *Fake) ImageInfo(path string) (int64, int64, error) {
 	}
 	if size, ok := f.WorkDisks[path]; ok {
 		return size, size / 10, nil
+	}
+	if _, ok := f.Images[path]; ok {
+		return ImageSize, ImageSize / 10, nil
 	}
 	return 0, 0, fmt.Errorf("image info: %s does not exist", path)
 }

@@ -1,0 +1,80 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/bangerdev/banger/internal/execx"
+	"github.com/bangerdev/banger/internal/sshkeys"
+	"github.com/bangerdev/banger/internal/store"
+	"github.com/bangerdev/banger/scripts"
+)
+
+// dockerPackages are what customize.sh --docker installs (packages.sh
+// BANGER_DOCKER_PACKAGES; keep the two in step), recorded in the built image's package list.
+var dockerPackages = []string{"docker.io", "containerd", "runc", "iptables", "apparmor"}
+
+// provisionScript returns the root script that provisions a builder VM:
+// `customize.sh --print` with the packages (and --docker). It runs the
+// bundle's customize.sh (bundle.json helpers.customize) so a bundle's recipe
+// is the one used, else the copy built into banger.
+func (d *Daemon) provisionScript(ctx context.Context, pkgs []string, docker bool) ([]byte, error) {
+	script := ""
+	if d.bundle != nil {
+		script = d.bundle.Helpers["customize"]
+	}
+	if script != "" {
+		if _, err := os.Stat(script); err != nil {
+			d.log.Warn("bundle customize.sh missing; using banger's own", "path", script)
+			script = ""
+		}
+	}
+	if script == "" {
+		dir, err := os.MkdirTemp(d.layout.StateDir, "customize-")
+		if err != nil {
+			return nil, fmt.Errorf("stage customize.sh: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		for _, f := range []string{"customize.sh", "packages.sh"} {
+			b, err := scripts.FS.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(filepath.Join(dir, f), b, 0o755); err != nil {
+				return nil, fmt.Errorf("stage customize.sh: %w", err)
+			}
+		}
+		script = filepath.Join(dir, "customize.sh")
+	}
+	args := []string{"bash", script}
+	for _, p := range pkgs {
+		args = append(args, "--package", p)
+	}
+	if docker {
+		args = append(args, "--docker")
+	}
+	args = append(args, "--print")
+	out, err := execx.Run(ctx, execx.Cmd{Args: args, Env: []string{"BANGER_STATE_DIR=" + d.layout.StateDir}})
+	if err != nil {
+		return nil, fmt.Errorf("image build: %s --print: %w", script, err)
+	}
+	return out, nil
+}
+
+// runGuestScript feeds script to `bash -s` as root in the guest; a non-zero
+// exit is an error carrying the output's last lines.
+func (d *Daemon) runGuestScript(ctx context.Context, v *store.VM, what string, script io.Reader) error {
+	var out bytes.Buffer
+	code, err := sshkeys.Exec(ctx, d.sshTarget(v), "bash -s", script, &out, &out)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if code != 0 {
+		return fmt.Errorf("%s exited %d:\n%s", what, code, lastLines(out.String(), 15))
+	}
+	return nil
+}

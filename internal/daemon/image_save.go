@@ -1,0 +1,81 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/namegen"
+	"github.com/bangerdev/banger/internal/revert"
+	"github.com/bangerdev/banger/internal/store"
+)
+
+// saveImage saves a VM's root disk (its image plus the system overlay) as
+// a new read-only image. The VM must be stopped, or req.Stop powers it off
+// first; it is left stopped and unchanged. The work disk (/root) is not
+// part of the image.
+func (d *Daemon) saveImage(ctx context.Context, req api.SaveImageRequest, rep api.Reporter) (*api.Image, error) {
+	if err := namegen.Validate("image", req.Name); err != nil {
+		return nil, badRequest("%v", err)
+	}
+	if _, err := d.store.GetImage(ctx, req.Name); err == nil {
+		return nil, conflict("an image named %q already exists; delete it with 'banger image delete %s' or pick another name", req.Name, req.Name)
+	}
+	unlock := d.vmLock(req.VM)
+	defer unlock()
+	v, err := d.loadVM(ctx, req.VM)
+	if err != nil {
+		return nil, err
+	}
+	const steps = 2
+	if v.State == api.StateRunning {
+		if !req.Stop {
+			return nil, conflict("%s is running; stop it first ('banger vm stop %s') or pass --stop", v.Name, v.Name)
+		}
+		rep.Step(1, steps, "stopping "+v.Name)
+		if err := d.powerOff(ctx, v, rep); err != nil {
+			return nil, err
+		}
+	} else if v.State != api.StateStopped {
+		return nil, conflict("%s is %s; save needs a stopped VM", v.Name, v.State)
+	}
+	out := filepath.Join(d.layout.ImagesDir, req.Name+".ext4")
+	if err := os.MkdirAll(d.layout.ImagesDir, 0o755); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(out); err == nil {
+		return nil, conflict("%s already exists; remove it or pick another image name", out)
+	}
+	r := revert.New()
+	defer r.Fail()
+	rep.Step(2, steps, "saving the root disk of "+v.Name+" as image "+req.Name)
+	if err := d.storage.FlattenOverlay(ctx, overlayOf(v), out); err != nil {
+		return nil, fmt.Errorf("image save: %w", err)
+	}
+	r.Add("remove image file", func() error { return d.storage.RemoveImage(out) })
+	if err := d.storage.MakeReadOnly(out); err != nil {
+		return nil, err
+	}
+	size, _, err := d.storage.ImageInfo(out)
+	if err != nil {
+		return nil, fmt.Errorf("image save: %w", err)
+	}
+	im := &store.Image{Name: req.Name, Path: out, Kernel: v.Kernel, Initrd: v.Initrd, Size: size, CreatedAt: time.Now()}
+	if src, err := d.store.GetImage(ctx, v.Image); err == nil {
+		im.Modules, im.Packages = src.Modules, src.Packages
+	}
+	if err := d.store.InsertImage(ctx, im); err != nil {
+		return nil, err
+	}
+	r.Success()
+	res := imageToAPI(im, nil)
+	return &res, nil
+}
+
+func (d *Daemon) handleSaveImage(w http.ResponseWriter, r *http.Request) {
+	streamImageJob(w, r, d.saveImage)
+}
