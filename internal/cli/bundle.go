@@ -178,6 +178,8 @@ func newBundleBuildCmd(e *Env) *cobra.Command {
 	f.StringVar(&o.PackagesFile, "packages", "", "apt package list (default packages.apt)")
 	f.StringVar(&o.KernelFragment, "kernel-fragment", "", "kernel config fragment (default kernel/microvm.fragment)")
 	f.StringVar(&o.FirecrackerBin, "firecracker", "", "firecracker binary to include (default: config firecracker_bin, then PATH)")
+	f.StringVar(&o.GuestDir, "guest-dir", "", "directory with guest files replacing the built-in ones (see docs/guest-contract.md)")
+	f.BoolVar(&o.Untuned, "untuned", false, "do not mask boot-time units (the stock baseline of make bench)")
 	return cmd
 }
 
