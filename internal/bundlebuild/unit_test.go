@@ -116,7 +116,7 @@ func TestCustomize(t *testing.T) {
 	}
 	// The work disk is mounted by banger-guest from /dev/vdb: no fstab line
 	// (no wait on udev for a device unit, no fsck pass).
-	if s := read("etc/fstab"); strings.Contains(s, "/root") || !strings.Contains(s, "/dev/vda / ext4 defaults 0 0") {
+	if s := read("etc/fstab"); strings.Contains(s, "\n/dev/vdb") || strings.Contains(s, "LABEL=") || !strings.Contains(s, "/dev/vda / ext4 defaults 0 0") {
 		t.Errorf("fstab = %q", s)
 	}
 	if s := read("etc/systemd/system/ssh.service.d/banger.conf"); !strings.Contains(s, "DefaultDependencies=no") || !strings.Contains(s, "After=banger-guest.service") {
