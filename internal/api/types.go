@@ -33,6 +33,27 @@ type VM struct {
 	DNSName   string    `json:"dns_name"`
 	LastError string    `json:"last_error,omitempty"`
 	Files     VMFiles   `json:"files"`
+	// BootTimings splits the VM's last start; nil before its first start.
+	BootTimings *BootTimings `json:"boot_timings,omitempty"`
+}
+
+// BootTimings is where the time of one VM start went, in milliseconds
+// (see docs/boot.md). HostMS+GuestMS+ReadyMS is TotalMS up to rounding.
+type BootTimings struct {
+	// HostMS is banger's host work before the VMM starts (name and
+	// address, keys, work disk, overlay, tap, NAT).
+	HostMS int64 `json:"host_ms"`
+	// GuestMS runs from starting the VMM to the guest's ready signal
+	// (sshd accepts); 0 for a start that did not wait.
+	GuestMS int64 `json:"guest_ms"`
+	// ReadyMS runs from the ready signal to the command's answer: the
+	// verifying SSH handshake against the pinned host key and bookkeeping.
+	ReadyMS int64 `json:"ready_ms"`
+	// TotalMS is the whole start as the daemon saw it.
+	TotalMS int64 `json:"total_ms"`
+	// Signal is how readiness was detected: "console" (the guest's
+	// banger-ready line) or "poll" (SSH polling, for images without it).
+	Signal string `json:"signal,omitempty"`
 }
 
 // VMFiles lists the host files that belong to a VM.

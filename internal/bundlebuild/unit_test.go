@@ -138,12 +138,12 @@ func TestCustomize(t *testing.T) {
 		t.Errorf("banger-guest: %v %v", info, err)
 	}
 	links := map[string]string{
-		"etc/systemd/system/multi-user.target.wants/banger-guest.service": "/etc/systemd/system/banger-guest.service",
-		"etc/systemd/system/multi-user.target.wants/banger-ready.service": "/etc/systemd/system/banger-ready.service",
+		"etc/systemd/system/multi-user.target.wants/banger-guest.service":  "/etc/systemd/system/banger-guest.service",
+		"etc/systemd/system/multi-user.target.wants/banger-ready.service":  "/etc/systemd/system/banger-ready.service",
 		"etc/systemd/system/multi-user.target.wants/banger-growfs.service": "/etc/systemd/system/banger-growfs.service",
-		"etc/systemd/system/apt-daily.timer":                              "/dev/null",
-		"etc/systemd/network/99-default.link":                             "/dev/null",
-		"var/lib/dbus/machine-id":                                         "/etc/machine-id",
+		"etc/systemd/system/apt-daily.timer":                               "/dev/null",
+		"etc/systemd/network/99-default.link":                              "/dev/null",
+		"var/lib/dbus/machine-id":                                          "/etc/machine-id",
 	}
 	for l, want := range links {
 		if got, err := os.Readlink(filepath.Join(root, l)); err != nil || got != want {

@@ -29,6 +29,9 @@ func vmAction(e *Env, use, short string, run func(ctx context.Context, c *client
 			}
 			return e.render(vm, func(w io.Writer) error {
 				fmt.Fprintf(w, "%s %s (%s)\n", vm.Name, done, vm.State)
+				if use == "start" || use == "restart" {
+					printBootTimings(w, vm)
+				}
 				return nil
 			})
 		},
@@ -135,4 +138,23 @@ func newVMLogsCmd(e *Env) *cobra.Command {
 	}
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new console output")
 	return cmd
+}
+
+// printBootTimings prints how long the start that just finished took and
+// where the time went, when it waited for SSH.
+func printBootTimings(w io.Writer, vm *api.VM) {
+	t := vm.BootTimings
+	if t == nil || t.GuestMS == 0 {
+		return
+	}
+	fmt.Fprintf(w, "ready in %s (host %s, guest boot %s, SSH check %s)\n",
+		formatMS(t.TotalMS), formatMS(t.HostMS), formatMS(t.GuestMS), formatMS(t.ReadyMS))
+}
+
+// formatMS renders milliseconds for people: "40 ms", "9.8 s".
+func formatMS(ms int64) string {
+	if ms < 1000 {
+		return fmt.Sprintf("%d ms", ms)
+	}
+	return fmt.Sprintf("%.1f s", float64(ms)/1000)
 }

@@ -79,13 +79,24 @@ func showVM(w io.Writer, v *api.VM) error {
 		{"work disk", units.HumanSize(v.DiskSize)},
 		{"driver", dash(v.Driver) + accelSuffix(v.Accel)}, {"pid", pid},
 		{"created", v.CreatedAt.Local().Format("2006-01-02 15:04:05")},
-		{"started", timeOrDash(v)},
+		{"started", timeOrDash(v)}, {"last boot", bootSummary(v.BootTimings)},
 		{"dir", v.Files.Dir}, {"overlay", v.Files.Overlay + " (" + v.Files.OverlayKind + ")"},
 		{"work disk file", v.Files.WorkDisk}, {"console log", v.Files.ConsoleLog},
 		{"control socket", dash(v.Files.ControlSocket)}, {"kernel", v.Files.Kernel},
 		{"initrd", dash(v.Files.Initrd)}, {"base image", v.Files.BaseImage},
 		{"last error", dash(v.LastError)},
 	})
+}
+
+// bootSummary is the "last boot" row of vm show.
+func bootSummary(t *api.BootTimings) string {
+	if t == nil {
+		return "-"
+	}
+	if t.GuestMS == 0 {
+		return "host " + formatMS(t.HostMS) + " (did not wait for SSH)"
+	}
+	return fmt.Sprintf("%s (host %s, guest %s, SSH check %s)", formatMS(t.TotalMS), formatMS(t.HostMS), formatMS(t.GuestMS), formatMS(t.ReadyMS))
 }
 
 func accelSuffix(a string) string {

@@ -68,6 +68,8 @@ func (d *Daemon) bootVM(ctx context.Context, v *store.VM, wait bool, rep api.Rep
 	}
 	// A fresh console log per boot keeps 'vm logs' about the current boot.
 	_ = os.Remove(consoleLog(v))
+	clk := clockOf(ctx)
+	clk.vmm = time.Now()
 	h, err := drv.Start(ctx, d.spec(v))
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %s: %w", v.Name, drv.Name(), err)
@@ -95,12 +97,21 @@ func (d *Daemon) bootVM(ctx context.Context, v *store.VM, wait bool, rep api.Rep
 
 	if wait {
 		rep.Step(first+1, total, "waiting for SSH on "+v.IP)
-		start := time.Now()
-		if err := d.waitSSH(ctx, v); err != nil {
+		at, how, err := d.waitGuestReady(ctx, v)
+		if err != nil {
 			tail := consoleTail(consoleLog(v), 15)
 			return nil, fmt.Errorf("start %s: guest did not become ready over SSH: %w\nlast console lines:\n%s", v.Name, err, tail)
 		}
-		rep.Logf("ssh ready after %s", time.Since(start).Round(100*time.Millisecond))
+		clk.ready, clk.signal = at, how
+	}
+	t := clk.timings(time.Now())
+	tb, _ := json.Marshal(t)
+	v.BootTimings = string(tb)
+	if err := d.store.UpdateVM(ctx, v); err != nil {
+		return nil, err
+	}
+	if wait {
+		rep.Logf("ssh ready: host %d ms, guest %d ms, ready check %d ms (%s signal)", t.HostMS, t.GuestMS, t.ReadyMS, t.Signal)
 	}
 	r.Success()
 	return v, nil
@@ -133,6 +144,7 @@ func consoleTail(path string, n int) string {
 
 // startVM boots a stopped VM.
 func (d *Daemon) startVM(ctx context.Context, name string, wait bool, rep api.Reporter) (*api.VM, error) {
+	ctx = withBootClock(ctx)
 	unlock := d.vmLock(name)
 	defer unlock()
 	v, err := d.loadVM(ctx, name)

@@ -50,6 +50,7 @@ func validateResources(vcpus, memMiB int, disk int64) error {
 // createVM validates the request, builds the VM's disks and identity, and
 // boots it. Any failure removes everything this call created.
 func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.Reporter) (*api.VM, error) {
+	ctx = withBootClock(ctx)
 	if req.Name == "" {
 		name, err := d.generateName(ctx)
 		if err != nil {

@@ -116,6 +116,8 @@ var migrations = []string{
 		ip      TEXT PRIMARY KEY,
 		vm_name TEXT NOT NULL UNIQUE REFERENCES vms(name) ON DELETE CASCADE
 	);`,
+	// 2: timings of each VM's last start (JSON, see VM.BootTimings).
+	`ALTER TABLE vms ADD COLUMN boot_timings TEXT NOT NULL DEFAULT '';`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -33,22 +33,24 @@ type VM struct {
 	BaseImage     string
 	HostKeyPub    string
 	// Handle is the JSON-encoded vmm.Handle of the running process.
-	Handle    string
-	LastError string
-	CreatedAt time.Time
-	StartedAt time.Time
+	Handle string
+	// BootTimings is the JSON-encoded api.BootTimings of the last start.
+	BootTimings string
+	LastError   string
+	CreatedAt   time.Time
+	StartedAt   time.Time
 }
 
 const vmColumns = `v.name, v.image, v.state, v.vcpus, v.memory_mib, v.disk_size, v.nat, COALESCE(a.ip, ''),
 	v.mac, v.tap, v.driver, v.dir, v.overlay_kind, v.overlay_path, v.overlay_format, v.overlay_device,
-	v.work_disk, v.kernel, v.initrd, v.base_image, v.host_key_pub, v.handle, v.last_error, v.created_at, v.started_at`
+	v.work_disk, v.kernel, v.initrd, v.base_image, v.host_key_pub, v.handle, v.last_error, v.created_at, v.started_at, v.boot_timings`
 
 func scanVM(row interface{ Scan(...any) error }) (*VM, error) {
 	var v VM
 	var created, started string
 	err := row.Scan(&v.Name, &v.Image, &v.State, &v.VCPUs, &v.MemoryMiB, &v.DiskSize, &v.NAT, &v.IP,
 		&v.MAC, &v.Tap, &v.Driver, &v.Dir, &v.OverlayKind, &v.OverlayPath, &v.OverlayFormat, &v.OverlayDevice,
-		&v.WorkDisk, &v.Kernel, &v.Initrd, &v.BaseImage, &v.HostKeyPub, &v.Handle, &v.LastError, &created, &started)
+		&v.WorkDisk, &v.Kernel, &v.Initrd, &v.BaseImage, &v.HostKeyPub, &v.Handle, &v.LastError, &created, &started, &v.BootTimings)
 	if err != nil {
 		return nil, err
 	}
@@ -72,11 +74,11 @@ func (s *Store) InsertVM(ctx context.Context, v *VM) error {
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO vms (name, image, state, vcpus, memory_mib, disk_size, nat, mac, tap,
 			driver, dir, overlay_kind, overlay_path, overlay_format, overlay_device, work_disk, kernel, initrd,
-			base_image, host_key_pub, handle, last_error, created_at, started_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			base_image, host_key_pub, handle, last_error, created_at, started_at, boot_timings)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			v.Name, v.Image, v.State, v.VCPUs, v.MemoryMiB, v.DiskSize, v.NAT, v.MAC, v.Tap,
 			v.Driver, v.Dir, v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice, v.WorkDisk, v.Kernel, v.Initrd,
-			v.BaseImage, v.HostKeyPub, v.Handle, v.LastError, fmtTime(v.CreatedAt), fmtTime(v.StartedAt))
+			v.BaseImage, v.HostKeyPub, v.Handle, v.LastError, fmtTime(v.CreatedAt), fmtTime(v.StartedAt), v.BootTimings)
 		if err != nil {
 			return err
 		}
@@ -95,10 +97,10 @@ func (s *Store) InsertVM(ctx context.Context, v *VM) error {
 func (s *Store) UpdateVM(ctx context.Context, v *VM) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE vms SET image=?, state=?, vcpus=?, memory_mib=?, disk_size=?, nat=?,
 		mac=?, tap=?, driver=?, dir=?, overlay_kind=?, overlay_path=?, overlay_format=?, overlay_device=?, work_disk=?,
-		kernel=?, initrd=?, base_image=?, host_key_pub=?, handle=?, last_error=?, started_at=? WHERE name=?`,
+		kernel=?, initrd=?, base_image=?, host_key_pub=?, handle=?, last_error=?, started_at=?, boot_timings=? WHERE name=?`,
 		v.Image, v.State, v.VCPUs, v.MemoryMiB, v.DiskSize, v.NAT, v.MAC, v.Tap, v.Driver, v.Dir,
 		v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice, v.WorkDisk, v.Kernel, v.Initrd,
-		v.BaseImage, v.HostKeyPub, v.Handle, v.LastError, fmtTime(v.StartedAt), v.Name)
+		v.BaseImage, v.HostKeyPub, v.Handle, v.LastError, fmtTime(v.StartedAt), v.BootTimings, v.Name)
 	if err != nil {
 		return err
 	}
