@@ -54,6 +54,11 @@ type BootTimings struct {
 	// Signal is how readiness was detected: "console" (the guest's
 	// banger-ready line) or "poll" (SSH polling, for images without it).
 	Signal string `json:"signal,omitempty"`
+	// HostSteps splits HostMS by step (preflight, reserve, work_disk,
+	// overlay, tap, nat, ...); VMMStartMS is the VMM spawn, the first part
+	// of GuestMS.
+	HostSteps  map[string]int64 `json:"host_steps,omitempty"`
+	VMMStartMS int64            `json:"vmm_start_ms,omitempty"`
 }
 
 // VMFiles lists the host files that belong to a VM.

@@ -69,11 +69,12 @@ func (d *Daemon) bootVM(ctx context.Context, v *store.VM, wait bool, rep api.Rep
 	// A fresh console log per boot keeps 'vm logs' about the current boot.
 	_ = os.Remove(consoleLog(v))
 	clk := clockOf(ctx)
-	clk.vmm = time.Now()
+	clk.vmmStarting()
 	h, err := drv.Start(ctx, d.spec(v))
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %s: %w", v.Name, drv.Name(), err)
 	}
+	clk.spawned = time.Now()
 	r.Add("kill vmm", func() error {
 		_ = drv.Kill(h, 9)
 		waitExit(drv, h, 5*time.Second)
@@ -160,6 +161,7 @@ func (d *Daemon) startVM(ctx context.Context, name string, wait bool, rep api.Re
 	if err := d.preflightStart(v.Kernel, v.BaseImage, v.NAT); err != nil {
 		return nil, err
 	}
+	clockOf(ctx).mark("preflight")
 	if _, err := d.bootVM(ctx, v, wait, rep, 1, 2); err != nil {
 		return nil, err
 	}

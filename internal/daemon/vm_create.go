@@ -90,6 +90,8 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 	if err := d.preflightStart(img.Kernel, img.Path, req.NAT); err != nil {
 		return nil, err
 	}
+	clk := clockOf(ctx)
+	clk.mark("preflight")
 
 	const steps = 5
 	r := revert.New()
@@ -103,11 +105,13 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 	r.Add("delete record", func() error { return d.store.DeleteVM(context.Background(), v.Name) })
 	r.Add("remove VM dir", func() error { return os.RemoveAll(v.Dir) })
 	r.Add("remove work disk", func() error { return d.storage.RemoveImage(v.WorkDisk) })
+	clk.mark("reserve")
 
 	rep.Step(2, steps, "creating work disk and identity")
 	if err := d.buildWorkDisk(ctx, v); err != nil {
 		return nil, fmt.Errorf("create %s: work disk: %w", v.Name, err)
 	}
+	clk.mark("work_disk")
 
 	rep.Step(3, steps, "creating system overlay of "+img.Name)
 	probe := d.storage.Probe(d.driver, v.Dir)
@@ -126,6 +130,7 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 	if err := d.store.UpdateVM(ctx, v); err != nil {
 		return nil, err
 	}
+	clk.mark("overlay")
 
 	if _, err := d.bootVM(ctx, v, !req.NoWait, rep, 4, steps); err != nil {
 		return nil, err

@@ -133,10 +133,32 @@ func watchConsole(ctx context.Context, path, line string) (time.Time, error) {
 }
 
 // bootClock records the instants of one start: the request, the VMM
-// start, the guest's ready signal and the answer.
+// start, the guest's ready signal and the answer, and how the host time
+// before the VMM splits into steps.
 type bootClock struct {
-	start, vmm, ready time.Time
-	signal            string
+	start, vmm, spawned, ready time.Time
+	signal                     string
+	last                       time.Time
+	steps                      map[string]int64
+}
+
+// mark ends the host step called name (the time since the previous mark).
+func (c *bootClock) mark(name string) {
+	now := time.Now()
+	if c.last.IsZero() {
+		c.last = c.start
+	}
+	if c.steps == nil {
+		c.steps = map[string]int64{}
+	}
+	c.steps[name] += now.Sub(c.last).Microseconds()
+	c.last = now
+}
+
+// vmmStarting marks the end of the host work: the VMM is started now.
+func (c *bootClock) vmmStarting() {
+	c.mark("other")
+	c.vmm = c.last
 }
 
 type bootClockKey struct{}
@@ -164,6 +186,15 @@ func (c *bootClock) timings(end time.Time) api.BootTimings {
 		c.vmm = end
 	}
 	t := api.BootTimings{HostMS: ms(c.vmm.Sub(c.start)), Signal: c.signal}
+	if len(c.steps) > 0 {
+		t.HostSteps = map[string]int64{}
+		for k, us := range c.steps {
+			t.HostSteps[k] = (us + 500) / 1000
+		}
+	}
+	if !c.spawned.IsZero() {
+		t.VMMStartMS = ms(c.spawned.Sub(c.vmm))
+	}
 	if !c.ready.IsZero() {
 		t.GuestMS, t.ReadyMS = ms(c.ready.Sub(c.vmm)), ms(end.Sub(c.ready))
 		t.TotalMS = ms(end.Sub(c.start))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -75,11 +76,16 @@ func TestCreateRecordsBootTimings(t *testing.T) {
 	if vm.BootTimings == nil || vm.BootTimings.TotalMS != vm.BootTimings.HostMS || vm.BootTimings.GuestMS != 0 {
 		t.Fatalf("create answer timings = %+v", vm.BootTimings)
 	}
+	for _, step := range []string{"preflight", "reserve", "work_disk", "overlay", "tap", "nat"} {
+		if _, ok := vm.BootTimings.HostSteps[step]; !ok {
+			t.Errorf("host step %s not timed: %v", step, vm.BootTimings.HostSteps)
+		}
+	}
 	v, err := td.loadVM(context.Background(), "calm-otter")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := td.toAPI(v).BootTimings; got == nil || *got != *vm.BootTimings {
+	if got := td.toAPI(v).BootTimings; got == nil || !reflect.DeepEqual(got, vm.BootTimings) {
 		t.Fatalf("stored timings = %+v, answered %+v", got, vm.BootTimings)
 	}
 }
