@@ -110,6 +110,13 @@ func BuildArgs(spec vmm.Spec, o ArgsOptions) ([]string, error) {
 		a = append(a, "-netdev", netdev,
 			"-device", "virtio-net-device,netdev=net0,mac="+spec.Net.MAC)
 	}
+	if o.Caps.Devices["virtio-balloon-device"] {
+		// Free page reporting: the guest hands pages it freed back to the
+		// host, so QEMU's resident memory follows what the guest uses
+		// rather than its peak (see docs/boot.md). After the disks and
+		// the NIC, so it does not renumber them.
+		a = append(a, "-device", "virtio-balloon-device,free-page-reporting=on")
+	}
 	if spec.VsockCID != 0 {
 		if !o.Caps.Devices["vhost-vsock-device"] {
 			return nil, errors.New("vsock requested but this qemu has no vhost-vsock-device: install a full qemu-system-x86 build")

@@ -23,6 +23,7 @@ name "virtio-net-device", bus virtio-bus
 Misc devices:
 name "vhost-vsock-device", bus virtio-bus
 name "vhost-vsock-pci", bus PCI
+name "virtio-balloon-device", bus virtio-bus
 `
 
 func testSpec() vmm.Spec {
@@ -116,6 +117,7 @@ func TestBuildArgsTCG(t *testing.T) {
 			"virtio-blk-device,drive=drive-work,serial=work",
 			"virtio-blk-device,drive=drive-seed,serial=seed",
 			"virtio-net-device,netdev=net0,mac=52:54:00:12:34:56",
+			"virtio-balloon-device,free-page-reporting=on",
 			"vhost-vsock-device,guest-cid=42",
 		},
 	}
