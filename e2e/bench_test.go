@@ -61,6 +61,9 @@ func BenchmarkCreateToSSH(b *testing.B) {
 	b.ReportMetric(mb, "banger-s")
 	b.ReportMetric(md, "direct-s")
 	b.ReportMetric(mb/md, "ratio")
+	benchFigure("create_to_ssh_s", mb, "s")
+	benchFigure("direct_qemu_s", md, "s")
+	benchFigure("ratio", mb/md, "ratio")
 }
 
 // BenchmarkVMList100 measures the CLI latency of `banger vm list` (process
@@ -88,13 +91,23 @@ func BenchmarkVMList100(b *testing.B) {
 	}
 	st.Close()
 	e.MustRun("vm", "list") // start the daemon outside the timed loop
+	var ms []float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		start := time.Now()
 		out := e.MustRun("vm", "list")
+		ms = append(ms, float64(time.Since(start).Microseconds())/1000)
 		if strings.Count(out, "\n") != 101 {
 			b.Fatalf("vm list printed %d lines", strings.Count(out, "\n"))
 		}
 	}
+	b.StopTimer()
+	benchFigure("vm_list_ms", median(ms), "ms")
+}
+
+// figure prints one benchmark figure as make bench reports it.
+func benchFigure(name string, value float64, unit string) {
+	fmt.Printf("figure: %s %.3f %s\n", name, value, unit)
 }
 
 // BenchmarkDockerImageBoot measures create→SSH of the default image (with

@@ -118,6 +118,7 @@ func newEnvAt(t testing.TB, rt, extraConfig string) *Env {
 		t: t, Home: home, Socket: filepath.Join(home, "run", "bangerd.sock"),
 		Bridge: n.Bridge, Subnet: n.Subnet, Gateway: n.Gateway,
 	}
+	assignedNet(e)
 	registerHostCleanup(t, e.Bridge, func() []string { return e.taps })
 	cfgDir := filepath.Join(home, "config", "banger")
 	if err := os.MkdirAll(cfgDir, 0o700); err != nil {
@@ -139,6 +140,25 @@ func newEnvAt(t testing.TB, rt, extraConfig string) *Env {
 	e.cfgFile = filepath.Join(cfgDir, "config.toml")
 	t.Cleanup(e.cleanup)
 	return e
+}
+
+// envCount numbers the envs of this test process for assignedNet.
+var envCount int
+
+// assignedNet applies BANGER_E2E_NET=PREFIX:A.B.C, for a machine shared by
+// several people who each got a bridge name and a /24: the first env of the
+// process uses bridge PREFIX0 and A.B.C.0/25, the second PREFIX1 and
+// A.B.C.128/25; later ones keep their random network.
+func assignedNet(e *Env) {
+	prefix, net3, ok := strings.Cut(os.Getenv("BANGER_E2E_NET"), ":")
+	if !ok || envCount > 1 {
+		return
+	}
+	base := 128 * envCount
+	e.Bridge = fmt.Sprintf("%s%d", prefix, envCount)
+	e.Subnet = fmt.Sprintf("%s.%d/25", net3, base)
+	e.Gateway = fmt.Sprintf("%s.%d", net3, base+1)
+	envCount++
 }
 
 // Result is one CLI run.

@@ -32,7 +32,7 @@ func TestRefusals(t *testing.T) {
 		{[]string{"vm", "create", "--name", "ok-name", "--memory", "0"}, "banger: invalid memory 0 MiB: use 128 to 65536 MiB\n"},
 		{[]string{"vm", "set", "nope", "--disk-size", "0"}, "banger: invalid disk size 0: use 1G to 2T\n"},
 		{[]string{"vm", "frobnicate"}, `banger: unknown command "frobnicate" for "banger vm"; see 'banger vm --help'` + "\n"},
-		{[]string{"vm", "suspend", "x"}, `banger: unknown command "suspend" for "banger vm"; see 'banger vm --help'` + "\n"},
+		{[]string{"vm", "hibernate", "x"}, `banger: unknown command "hibernate" for "banger vm"; see 'banger vm --help'` + "\n"},
 		{[]string{"image", "lsit"}, `banger: unknown command "lsit" for "banger image"; did you mean "list"?` + "\n"},
 		{[]string{"vm", "list", "extra"}, "banger: banger vm list expects no arguments, got 1 argument(s); see 'banger vm list --help'\n"},
 	}

@@ -1,17 +1,50 @@
 #!/usr/bin/env bash
-# make bench: create->SSH through banger vs the same qemu booted by a script
-# (median of RUNS runs each, and their ratio), and `vm list` CLI latency
-# with 100 VMs in the state database. Needs root and a runtime bundle.
+# make bench: boot and host-path figures, printed as `figure: NAME VALUE UNIT`
+# lines (see BENCHMARKS.md). Needs root and a runtime bundle.
+#   RUNS=N       boots per figure (default 3; the machine is noisy, few runs)
+#   BENCH_CACHE  bundle-build cache for the stock baseline image
+#                (default /var/cache/banger-ci when it exists, else ~/.cache/banger)
+#   ONLY=regex   run only the matching benchmarks
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-3}
 export BANGER_TEST_RUNTIME=${BANGER_TEST_RUNTIME:-$PWD/runtime}
-go test -run '^$' -bench 'BenchmarkVMList100' -benchtime=50x -count=1 ./e2e/
-go test -run '^$' -bench 'BenchmarkCreateToSSH' -benchtime="${RUNS}x" -count=1 -timeout 60m ./e2e/
+cache=${BENCH_CACHE:-}
+if [ -z "$cache" ]; then
+  if [ -d /var/cache/banger-ci ]; then cache=/var/cache/banger-ci; else cache=$HOME/.cache/banger; fi
+fi
+
+# The stock baseline: the same package list bootstrapped with only the
+# guest files banger needs (e2e/testdata/stock-guest: identity, label mount
+# with fsck, resize every boot, stock sshd ordering) and no unit masks.
+# Rebuilt when the package list or those files change; the kernel and the
+# debootstrap tarball come from the cache.
+stock=$cache/bench-stock
+want=$(cat packages.apt e2e/testdata/stock-guest/* | sha256sum | cut -c1-16)
+if [ "$(cat "$stock/.bench-key" 2>/dev/null)" != "$want" ]; then
+  echo "building the stock baseline bundle in $stock" >&2
+  ./banger bundle build --dir "$stock" --cache-dir "$cache" --kernel microvm \
+    --guest-dir e2e/testdata/stock-guest --untuned >&2
+  echo "$want" >"$stock/.bench-key"
+fi
+export BANGER_BENCH_STOCK_RUNTIME=$stock
+
+log=$(mktemp /tmp/banger-bench-XXXX.log)
+echo "full output: $log" >&2
+run() { # run BENCH BENCHTIME
+  if [ -n "${ONLY:-}" ] && ! [[ $1 =~ $ONLY ]]; then return 0; fi
+  if ! go test -run '^$' -bench "^$1\$" -benchtime="$2" -count=1 -timeout 90m ./e2e/ >>"$log" 2>&1; then
+    tail -40 "$log" >&2
+    return 1
+  fi
+  grep '^figure:' "$log" | tail -n +$(( $(cat "$log.n" 2>/dev/null || echo 0) + 1 ))
+  grep -c '^figure:' "$log" >"$log.n" || true
+}
+run BenchmarkVMList100 50x
+run BenchmarkBoot "${RUNS}x"
+run BenchmarkCreateToSSH "${RUNS}x"
+run BenchmarkIdleRSS 1x
 # Suspend/resume: figure: resume_ratio and figure: suspend_s (1 GiB guest).
-# go test runs a benchmark once with N=1 before N=RUNS, and prints the
-# benchmark name before its output: keep the last figure of each name.
-go test -run '^$' -bench 'BenchmarkResume' -benchtime="${RUNS}x" -count=1 -timeout 60m ./e2e/ |
-	awk 'match($0, /figure: .*/) { f[$0 ~ /resume_ratio/ ? 1 : 2] = substr($0, RSTART); next }
-	     /^(Benchmark|ok|FAIL|---)/ { print }
-	     END { for (i = 1; i <= 2; i++) if (i in f) print f[i] }'
+run BenchmarkResume "${RUNS}x"
+run BenchmarkDockerImageBoot "${RUNS}x"
+rm -f "$log.n"

@@ -3,6 +3,10 @@
 # until SSH answers, printing the seconds it took. The baseline for banger's
 # create->SSH overhead in `make bench`. Root; cleans up after itself.
 #   boot-direct.sh RUNTIME_DIR
+# TB_SIZE (MiB) sets the TCG translation cache as banger does (default 64;
+# 0 keeps QEMU's 1 GiB default); MEM (MiB) and SMP size the VM (512, 1).
+# KEEP_RSS_AFTER=N waits N s after SSH and
+# prints the qemu RSS in MiB as a second line.
 set -euo pipefail
 rt=${1:?usage: boot-direct.sh RUNTIME_DIR}
 kernel=$rt/bzImage
@@ -13,13 +17,15 @@ br=bgtdirect0
 tap=bgtdirtap0
 ip=172.31.251.2
 accel=tcg; cpu=max; extra=""
+tb=${TB_SIZE:-64}
 if [ -w /dev/kvm ] && grep -qE 'vmx|svm' /proc/cpuinfo; then
   accel=kvm; cpu=host
 else
   # Same as banger's qemu driver: under TCG the guest cannot calibrate its
   # TSC on the microvm machine and may hang early in boot without this.
   mhz=$(awk -F: '/^cpu MHz/ {printf "%d", $2; exit}' /proc/cpuinfo)
-  [ -n "$mhz" ] && [ "$mhz" -gt 0 ] && extra="tsc_early_khz=$((mhz * 1000))"
+  [ -n "$mhz" ] && [ "$mhz" -gt 0 ] && extra="tsc_early_khz=$((mhz * 1000)) tsc=reliable"
+  [ "$tb" -gt 0 ] && accel="tcg,tb-size=$tb"
 fi
 
 # shellcheck disable=SC2317 # called by the EXIT trap
@@ -48,8 +54,8 @@ ip addr add 172.31.251.1/24 dev "$br" 2>/dev/null || true
 ip link set "$br" up
 ip tuntap add dev "$tap" mode tap
 ip link set "$tap" master "$br" up
-qemu-system-x86_64 -M microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=on -accel $accel -cpu $cpu \
-  -nodefaults -no-user-config -display none -no-reboot -m 512 -smp 1 \
+qemu-system-x86_64 -M microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=on -accel "$accel" -cpu "$cpu" \
+  -nodefaults -no-user-config -display none -no-reboot -m "${MEM:-512}" -smp "${SMP:-1}" \
   -kernel "$kernel" -append "console=ttyS0 reboot=t panic=-1 root=/dev/vda rw banger.name=direct banger.ip=$ip/24 banger.gw=172.31.251.1 banger.dns=172.31.251.1 $extra" \
   -drive id=root,file="$work/root.qcow2",format=qcow2,if=none -device virtio-blk-device,drive=root \
   -drive id=work,file="$work/work.ext4",format=raw,if=none -device virtio-blk-device,drive=work \
@@ -62,6 +68,10 @@ while [ "$(date +%s)" -lt "$deadline" ]; do
        -o ConnectTimeout=2 -o BatchMode=yes root@$ip true 2>/dev/null; then
     end=$(date +%s.%N)
     echo "$end - $start" | bc
+    if [ -n "${KEEP_RSS_AFTER:-}" ]; then
+      sleep "$KEEP_RSS_AFTER"
+      awk '/^VmRSS:/ {printf "%.0f\n", $2/1024}' "/proc/$(cat "$work/qemu.pid")/status"
+    fi
     exit 0
   fi
   sleep 0.1

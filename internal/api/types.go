@@ -38,6 +38,8 @@ type VM struct {
 	Files     VMFiles   `json:"files"`
 	// SavedState describes the saved state of a suspended VM.
 	SavedState *SavedState `json:"saved_state,omitempty"`
+	// BootTimings splits the VM's last start; nil before its first start.
+	BootTimings *BootTimings `json:"boot_timings,omitempty"`
 }
 
 // SavedState is the saved memory and device state of a suspended VM (or of
@@ -67,6 +69,30 @@ type VMFiles struct {
 	Kernel        string `json:"kernel"`
 	Initrd        string `json:"initrd,omitempty"`
 	BaseImage     string `json:"base_image"`
+}
+
+// BootTimings is where the time of one VM start went, in milliseconds
+// (see docs/boot.md). HostMS+GuestMS+ReadyMS is TotalMS up to rounding.
+type BootTimings struct {
+	// HostMS is banger's host work before the VMM starts (name and
+	// address, keys, work disk, overlay, tap, NAT).
+	HostMS int64 `json:"host_ms"`
+	// GuestMS runs from starting the VMM to the guest's ready signal
+	// (sshd accepts); 0 for a start that did not wait.
+	GuestMS int64 `json:"guest_ms"`
+	// ReadyMS runs from the ready signal to the command's answer: the
+	// verifying SSH handshake against the pinned host key and bookkeeping.
+	ReadyMS int64 `json:"ready_ms"`
+	// TotalMS is the whole start as the daemon saw it.
+	TotalMS int64 `json:"total_ms"`
+	// Signal is how readiness was detected: "console" (the guest's
+	// banger-ready line) or "poll" (SSH polling, for images without it).
+	Signal string `json:"signal,omitempty"`
+	// HostSteps splits HostMS by step (preflight, reserve, work_disk,
+	// overlay, tap, nat, ...); VMMStartMS is the VMM spawn, the first part
+	// of GuestMS.
+	HostSteps  map[string]int64 `json:"host_steps,omitempty"`
+	VMMStartMS int64            `json:"vmm_start_ms,omitempty"`
 }
 
 // CreateVMRequest is the body of POST /v1/vms.

@@ -33,7 +33,6 @@ const (
 	deltaSuffix  = ".banger-delta"
 )
 
-
 // deltaOps compares target with base block by block and returns one op per
 // block of target, and the delta's encoded size. Blocks past base's end
 // can only be 'z' or 'd'.

@@ -61,6 +61,10 @@ type Options struct {
 	// of the same names in that directory (banger-guest,
 	// banger-guest.service, sshd-banger.conf, fstab).
 	GuestDir string
+	// Untuned skips the boot-time unit masks (see bootMasked), for the
+	// stock baseline image of make bench; with a GuestDir holding only the
+	// required guest files it is a plain debootstrap plus banger's identity.
+	Untuned bool
 	// KernelFragment is the kconfig fragment merged onto tinyconfig (default
 	// kernel/microvm.fragment in the working directory).
 	KernelFragment string

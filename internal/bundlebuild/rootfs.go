@@ -67,7 +67,12 @@ func customize(o Options, dir string) error {
 		fn   func() error
 	}{
 		{"guest files", func() error { return g.install(dir) }},
-		{"mask boot-time timers", func() error { return maskUnits(dir, bootMasked) }},
+		{"mask boot-time units", func() error {
+			if o.Untuned {
+				return nil
+			}
+			return maskUnits(dir, bootMasked)
+		}},
 		{"stable interface names", func() error {
 			return replaceSymlink("/dev/null", filepath.Join(dir, "etc/systemd/network/99-default.link"))
 		}},

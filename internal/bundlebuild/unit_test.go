@@ -115,8 +115,21 @@ func TestCustomize(t *testing.T) {
 	if s := read("etc/resolv.conf") + read("etc/hostname"); strings.Contains(s, "192.0.2.1") || strings.Contains(s, "buildhost") {
 		t.Errorf("host identity leaked: %q", s)
 	}
-	if s := read("etc/fstab"); !strings.Contains(s, "LABEL=banger-work /root ext4 defaults,nofail 0 2") || !strings.Contains(s, "/dev/vda / ext4 defaults 0 1") {
+	// The work disk is mounted by banger-guest from /dev/vdb: no fstab line
+	// (no wait on udev for a device unit, no fsck pass).
+	if s := read("etc/fstab"); strings.Contains(s, "\n/dev/vdb") || strings.Contains(s, "LABEL=") || !strings.Contains(s, "/dev/vda / ext4 defaults 0 0") {
 		t.Errorf("fstab = %q", s)
+	}
+	if s := read("etc/systemd/system/ssh.service.d/banger.conf"); !strings.Contains(s, "DefaultDependencies=no") || !strings.Contains(s, "After=banger-guest.service") {
+		t.Errorf("ssh drop-in = %q", s)
+	}
+	for _, u := range []string{"sysinit.target", "systemd-udev-trigger.service"} {
+		if s := read("etc/systemd/system/" + u + ".d/banger.conf"); !strings.Contains(s, "After=banger-ready.service") {
+			t.Errorf("%s drop-in = %q", u, s)
+		}
+	}
+	if s := read("etc/systemd/system/banger-ready.service"); !strings.Contains(s, "banger-ready >/dev/console") || !strings.Contains(s, "After=ssh.service") {
+		t.Errorf("banger-ready.service = %q", s)
 	}
 	if s := read("etc/ssh/sshd_config.d/banger.conf"); !strings.Contains(s, "PermitRootLogin prohibit-password") || !strings.Contains(s, "PasswordAuthentication no") {
 		t.Errorf("sshd drop-in = %q", s)
@@ -126,10 +139,12 @@ func TestCustomize(t *testing.T) {
 		t.Errorf("banger-guest: %v %v", info, err)
 	}
 	links := map[string]string{
-		"etc/systemd/system/multi-user.target.wants/banger-guest.service": "/etc/systemd/system/banger-guest.service",
-		"etc/systemd/system/apt-daily.timer":                              "/dev/null",
-		"etc/systemd/network/99-default.link":                             "/dev/null",
-		"var/lib/dbus/machine-id":                                         "/etc/machine-id",
+		"etc/systemd/system/multi-user.target.wants/banger-guest.service":  "/etc/systemd/system/banger-guest.service",
+		"etc/systemd/system/multi-user.target.wants/banger-ready.service":  "/etc/systemd/system/banger-ready.service",
+		"etc/systemd/system/multi-user.target.wants/banger-growfs.service": "/etc/systemd/system/banger-growfs.service",
+		"etc/systemd/system/apt-daily.timer":                               "/dev/null",
+		"etc/systemd/network/99-default.link":                              "/dev/null",
+		"var/lib/dbus/machine-id":                                          "/etc/machine-id",
 	}
 	for l, want := range links {
 		if got, err := os.Readlink(filepath.Join(root, l)); err != nil || got != want {
@@ -152,6 +167,23 @@ func TestGuestDirOverride(t *testing.T) {
 	g, err := loadGuestFiles(dir)
 	if err != nil || string(g["fstab"]) != "custom fstab" {
 		t.Fatalf("override: %v %q", err, g["fstab"])
+	}
+}
+
+// The stock baseline of make bench: only the required guest files and no
+// masks, so none of the boot tuning is in the image.
+func TestUntunedStockGuest(t *testing.T) {
+	root := fakeTree(t)
+	if err := customize(Options{GuestDir: "../../e2e/testdata/stock-guest", Untuned: true}, root); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"etc/systemd/system/apt-daily.timer", "etc/systemd/system/banger-ready.service", "etc/systemd/system/ssh.service.d/banger.conf"} {
+		if _, err := os.Lstat(filepath.Join(root, p)); err == nil {
+			t.Errorf("%s exists in the untuned image", p)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(root, "etc/systemd/system/multi-user.target.wants/banger-guest.service")); err != nil {
+		t.Errorf("banger-guest not enabled: %v", err)
 	}
 }
 

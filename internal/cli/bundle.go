@@ -165,6 +165,8 @@ func newBundleBuildCmd(e *Env, runF func(*BundleBuildOptions) error) *cobra.Comm
 	f.StringVar(&b.PackagesFile, "packages", "", "apt package list (default packages.apt)")
 	f.StringVar(&b.KernelFragment, "kernel-fragment", "", "kernel config fragment (default kernel/microvm.fragment)")
 	f.StringVar(&b.FirecrackerBin, "firecracker", "", "firecracker binary to include (default: config firecracker_bin, then PATH)")
+	f.StringVar(&b.GuestDir, "guest-dir", "", "directory with guest files replacing the built-in ones (see docs/guest-contract.md)")
+	f.BoolVar(&b.Untuned, "untuned", false, "do not mask boot-time units (the stock baseline of make bench)")
 	return cmd
 }
 

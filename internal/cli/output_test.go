@@ -91,6 +91,7 @@ driver:         qemu (tcg)
 pid:            4242
 created:        2025-02-26 12:00:00
 started:        2025-03-01 10:30:00 (1h ago)
+last boot:      -
 dir:            /s/vms/web
 overlay:        /s/vms/web/overlay.qcow2 (qcow2)
 work disk file: /s/vms/web/work.ext4
@@ -100,6 +101,7 @@ kernel:         /r/vmlinuz
 initrd:         -
 base image:     /s/images/debian-12.ext4
 last error:     -
+saved state:    -
 `)
 	// A stopped VM has no address, pid or start time, and shows its last error.
 	got := mustRun(t, newFake(), "vm", "show", "db")

@@ -57,7 +57,7 @@ func TestUnknownSubcommandSuggestsTheNearest(t *testing.T) {
 	cases := map[string]string{
 		"vm lsit":            `unknown command "lsit" for "banger vm"; did you mean "list"?`,
 		"vm strat x":         `unknown command "strat" for "banger vm"; did you mean "start"?`,
-		"vm suspend calm":    `unknown command "suspend" for "banger vm"; see 'banger vm --help'`,
+		"vm hibernate calm":  `unknown command "hibernate" for "banger vm"; see 'banger vm --help'`,
 		"image biuld":        `unknown command "biuld" for "banger image"; did you mean "build"?`,
 		"daemon stat":        `unknown command "stat" for "banger daemon"; did you mean "status"?`,
 		"vmm list":           `unknown command "vmm" for "banger"; did you mean "vm"?`,
@@ -76,7 +76,8 @@ func TestUnknownSubcommandSuggestsTheNearest(t *testing.T) {
 }
 
 // variadic are leaves whose positional arguments have no upper bound.
-var variadic = map[string]bool{"vm delete": true, "vm ssh": true, "vm exec": true, "help": true}
+var variadic = map[string]bool{"vm delete": true, "vm ssh": true, "vm exec": true, "help": true,
+	"vm suspend": true, "vm resume": true, "vm snapshot create": true}
 
 func TestLeavesRejectStrayArguments(t *testing.T) {
 	_, leaves := treePaths(t)

@@ -95,6 +95,7 @@ func vmCreateRun(ctx context.Context, e *Env, o *VMCreateOptions) error {
 	}
 	return e.render(vm, func(w io.Writer) error {
 		fmt.Fprintf(w, "%s is %s at %s (%s)\n", vm.Name, vm.State, vm.IP, vm.DNSName)
+		printBootTimings(w, vm)
 		fmt.Fprintf(w, "ssh into it with: banger vm ssh %s\n", vm.Name)
 		return nil
 	})

@@ -34,8 +34,13 @@ type VMKillOptions struct {
 // printChanged renders the VM a power verb returned.
 func (e *Env) printChanged(vm *api.VM, done string) error {
 	return e.render(vm, func(w io.Writer) error {
-		_, err := fmt.Fprintf(w, "%s %s (%s)\n", vm.Name, done, vm.State)
-		return err
+		if _, err := fmt.Fprintf(w, "%s %s (%s)\n", vm.Name, done, vm.State); err != nil {
+			return err
+		}
+		if done == "started" || done == "restarted" {
+			printBootTimings(w, vm)
+		}
+		return nil
 	})
 }
 
@@ -190,4 +195,23 @@ func vmLogsRun(ctx context.Context, e *Env, o *VMLogsOptions) error {
 		return nil
 	}
 	return err
+}
+
+// printBootTimings prints how long the start that just finished took and
+// where the time went, when it waited for SSH.
+func printBootTimings(w io.Writer, vm *api.VM) {
+	t := vm.BootTimings
+	if t == nil || t.GuestMS == 0 {
+		return
+	}
+	fmt.Fprintf(w, "ready in %s (host %s, guest boot %s, SSH check %s)\n",
+		formatMS(t.TotalMS), formatMS(t.HostMS), formatMS(t.GuestMS), formatMS(t.ReadyMS))
+}
+
+// formatMS renders milliseconds for people: "40 ms", "9.8 s".
+func formatMS(ms int64) string {
+	if ms < 1000 {
+		return fmt.Sprintf("%d ms", ms)
+	}
+	return fmt.Sprintf("%.1f s", float64(ms)/1000)
 }

@@ -89,7 +89,7 @@ func (e *Env) showVM(w io.Writer, v *api.VM) error {
 		{"work disk", units.HumanSize(v.DiskSize)},
 		{"driver", dash(v.Driver) + accelSuffix(v.Accel)}, {"pid", pid},
 		{"created", v.CreatedAt.Local().Format("2006-01-02 15:04:05")},
-		{"started", e.startedAt(v)},
+		{"started", e.startedAt(v)}, {"last boot", bootSummary(v.BootTimings)},
 		{"dir", v.Files.Dir}, {"overlay", v.Files.Overlay + " (" + v.Files.OverlayKind + ")"},
 		{"work disk file", v.Files.WorkDisk}, {"console log", v.Files.ConsoleLog},
 		{"control socket", dash(v.Files.ControlSocket)}, {"kernel", v.Files.Kernel},
@@ -107,6 +107,17 @@ func savedStateLine(v *api.VM) string {
 	}
 	return fmt.Sprintf("%s in %s, by %s %s, saved %s", units.HumanSize(s.Size), s.Dir, s.Driver, s.VMMVersion,
 		s.SavedAt.Local().Format("2006-01-02 15:04:05"))
+}
+
+// bootSummary is the "last boot" row of vm show.
+func bootSummary(t *api.BootTimings) string {
+	if t == nil {
+		return "-"
+	}
+	if t.GuestMS == 0 {
+		return "host " + formatMS(t.HostMS) + " (did not wait for SSH)"
+	}
+	return fmt.Sprintf("%s (host %s, guest %s, SSH check %s)", formatMS(t.TotalMS), formatMS(t.HostMS), formatMS(t.GuestMS), formatMS(t.ReadyMS))
 }
 
 func accelSuffix(a string) string {

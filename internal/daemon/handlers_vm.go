@@ -24,6 +24,7 @@ func (d *Daemon) toAPI(v *store.VM) api.VM {
 			Dir: v.Dir, Overlay: v.OverlayPath, OverlayKind: v.OverlayKind, WorkDisk: v.WorkDisk,
 			ConsoleLog: consoleLog(v), Kernel: v.Kernel, Initrd: v.Initrd, BaseImage: v.BaseImage,
 		},
+		BootTimings: bootTimingsOf(v),
 	}
 	if h, ok := handleOf(v); ok && v.State == api.StateRunning {
 		out.PID = h.PID

@@ -94,6 +94,9 @@ func (d *Daemon) attachResources(ctx context.Context, a *attachment, afterVMM bo
 			}
 			return fmt.Errorf("start %s: %s: %w", a.v.Name, res.name, err)
 		}
+		if !a.adopt && !afterVMM {
+			clockOf(ctx).mark(res.name)
+		}
 		if r != nil {
 			res, v := res, a.v
 			r.Add("release "+res.name, func() error { return res.detach(context.Background(), v) })

@@ -79,10 +79,13 @@ func (d *Daemon) bootVMFrom(ctx context.Context, v *store.VM, incoming string, w
 	}
 	spec := d.spec(v)
 	spec.IncomingState = incoming
+	clk := clockOf(ctx)
+	clk.vmmStarting()
 	h, err := drv.Start(ctx, spec)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %s: %w", v.Name, drv.Name(), err)
 	}
+	clk.spawned = time.Now()
 	r.Add("kill vmm", func() error {
 		_ = drv.Kill(h, 9)
 		waitExit(drv, h, 5*time.Second)
@@ -106,12 +109,21 @@ func (d *Daemon) bootVMFrom(ctx context.Context, v *store.VM, incoming string, w
 
 	if wait {
 		rep.Step(first+1, total, "waiting for SSH on "+v.IP)
-		start := time.Now()
-		if err := d.waitSSH(ctx, v); err != nil {
+		at, how, err := d.waitGuestReady(ctx, v)
+		if err != nil {
 			tail := consoleTail(consoleLog(v), 15)
 			return nil, fmt.Errorf("start %s: guest did not become ready over SSH: %w\nlast console lines:\n%s", v.Name, err, tail)
 		}
-		rep.Logf("ssh ready after %s", time.Since(start).Round(100*time.Millisecond))
+		clk.ready, clk.signal = at, how
+	}
+	t := clk.timings(time.Now())
+	tb, _ := json.Marshal(t)
+	v.BootTimings = string(tb)
+	if err := d.store.UpdateVM(ctx, v); err != nil {
+		return nil, err
+	}
+	if wait {
+		rep.Logf("ssh ready: host %d ms, guest %d ms, ready check %d ms (%s signal)", t.HostMS, t.GuestMS, t.ReadyMS, t.Signal)
 	}
 	r.Success()
 	return v, nil
@@ -145,6 +157,7 @@ func consoleTail(path string, n int) string {
 // startVM boots a stopped VM or resumes a suspended one (cold: discard the
 // saved state and boot).
 func (d *Daemon) startVM(ctx context.Context, name string, wait, cold bool, rep api.Reporter) (*api.VM, error) {
+	ctx = withBootClock(ctx)
 	unlock := d.vmLock(name)
 	defer unlock()
 	v, err := d.loadVM(ctx, name)
@@ -169,6 +182,7 @@ func (d *Daemon) startVM(ctx context.Context, name string, wait, cold bool, rep 
 	if err := d.preflightStart(v.Kernel, v.BaseImage, v.NAT); err != nil {
 		return nil, err
 	}
+	clockOf(ctx).mark("preflight")
 	if _, err := d.bootVM(ctx, v, wait, rep, 1, 2); err != nil {
 		return nil, err
 	}

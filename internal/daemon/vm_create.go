@@ -57,6 +57,7 @@ func validateResources(vcpus, memMiB int, disk int64) error {
 // createVM validates the request, builds the VM's disks and identity, and
 // boots it. Any failure removes everything this call created.
 func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.Reporter) (*api.VM, error) {
+	ctx = withBootClock(ctx)
 	if req.Name == "" {
 		name, err := d.generateName(ctx)
 		if err != nil {
@@ -96,6 +97,8 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 	if err := d.preflightStart(img.Kernel, img.Path, req.NAT); err != nil {
 		return nil, err
 	}
+	clk := clockOf(ctx)
+	clk.mark("preflight")
 
 	const steps = 5
 	r := revert.New()
@@ -109,11 +112,13 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 	r.Add("delete record", func() error { return d.store.DeleteVM(context.Background(), v.Name) })
 	r.Add("remove VM dir", func() error { return os.RemoveAll(v.Dir) })
 	r.Add("remove work disk", func() error { return d.storage.RemoveImage(v.WorkDisk) })
+	clk.mark("reserve")
 
 	rep.Step(2, steps, "creating work disk and identity")
 	if err := d.buildWorkDisk(ctx, v); err != nil {
 		return nil, noSpace(fmt.Errorf("create %s: work disk: %w", v.Name, err), v.WorkDisk)
 	}
+	clk.mark("work_disk")
 
 	rep.Step(3, steps, "creating system overlay of "+img.Name)
 	probe := d.storage.Probe(d.driver, v.Dir)
@@ -132,6 +137,7 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 	if err := d.store.UpdateVM(ctx, v); err != nil {
 		return nil, err
 	}
+	clk.mark("overlay")
 
 	if _, err := d.bootVM(ctx, v, !req.NoWait, rep, 4, steps); err != nil {
 		return nil, err

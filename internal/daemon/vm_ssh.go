@@ -40,13 +40,6 @@ func (d *Daemon) unpinHostKey(v *store.VM) {
 	}
 }
 
-// waitSSH waits for an authenticated SSH handshake with the pinned host key.
-func (d *Daemon) waitSSH(ctx context.Context, v *store.VM) error {
-	ctx, cancel := context.WithTimeout(ctx, sshReadyTimeout)
-	defer cancel()
-	return sshkeys.WaitReady(ctx, d.sshTarget(v))
-}
-
 // sshRun runs cmd in the guest and returns its stdout.
 func (d *Daemon) sshRun(ctx context.Context, v *store.VM, cmd string) ([]byte, error) {
 	var out, errb bytes.Buffer

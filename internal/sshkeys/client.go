@@ -154,6 +154,21 @@ func WaitReady(ctx context.Context, t Target) error {
 	}
 }
 
+// Handshake makes one SSH connection that must present the pinned host key
+// and accept the user's key, and closes it: the check after the guest said
+// it is ready (see WaitReady for polling).
+func Handshake(ctx context.Context, t Target) error {
+	cfg, err := t.clientConfig()
+	if err != nil {
+		return err
+	}
+	c, err := dial(ctx, t, cfg)
+	if err != nil {
+		return fmt.Errorf("ssh to %s: %w", t.dialAddr(), err)
+	}
+	return c.Close()
+}
+
 // Exec runs cmd on the VM (through the remote user's shell) and returns its
 // exit code. stdin may be nil; stdout and stderr may be nil to discard. err
 // is set only when the command could not be run or its status is unknown.

@@ -64,7 +64,7 @@ func fullVM() *VM {
 		Kernel: "/rt/vmlinux-a", Initrd: "/rt/initrd-a", BaseImage: "/rt/rootfs-a.ext4",
 		HostKeyPub: "ssh-ed25519 AAAA-host-a", Handle: `{"driver":"qemu","pid":41}`,
 		LastError: "previous boot failed", CreatedAt: created1, StartedAt: started1,
-		SavedState: `{"driver":"qemu","size":1}`, ResumeOnStart: true,
+		SavedState: `{"driver":"qemu","size":1}`, ResumeOnStart: true, BootTimings: `{"total_ms":11}`,
 	}
 }
 
@@ -154,6 +154,7 @@ var vmUpdates = []struct {
 	{"StartedAt", func(v *VM) { v.StartedAt = started2 }},
 	{"SavedState", func(v *VM) { v.SavedState = `{"driver":"firecracker","size":2}` }},
 	{"ResumeOnStart", func(v *VM) { v.ResumeOnStart = false }},
+	{"BootTimings", func(v *VM) { v.BootTimings = `{"total_ms":22}` }},
 }
 
 // vmFixed are the fields UpdateVM keeps: the name is the key, the address

@@ -143,6 +143,8 @@ var migrations = []string{
 		created_at TEXT NOT NULL,
 		PRIMARY KEY (vm_name, name)
 	);`,
+	// 3: timings of each VM's last start (JSON, see VM.BootTimings).
+	`ALTER TABLE vms ADD COLUMN boot_timings TEXT NOT NULL DEFAULT '';`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -71,8 +71,12 @@ func TestVMRoundTripAndUniqueness(t *testing.T) {
 		t.Fatal("deleting an image in use succeeded")
 	}
 	got.State = "running"
+	got.BootTimings = `{"host_ms":40}`
 	if err := s.UpdateVM(ctx, got); err != nil {
 		t.Fatal(err)
+	}
+	if again, err := s.GetVM(ctx, "calm-otter"); err != nil || again.BootTimings != `{"host_ms":40}` {
+		t.Fatalf("boot timings not kept: %+v %v", again, err)
 	}
 	if err := s.DeleteVM(ctx, "calm-otter"); err != nil {
 		t.Fatal(err)

@@ -43,12 +43,14 @@ type VM struct {
 	// ResumeOnStart records that `vm suspend --all` suspended this VM, so
 	// a daemon configured with resume_on_start resumes it when it starts.
 	ResumeOnStart bool
+	// BootTimings is the JSON-encoded api.BootTimings of the last start.
+	BootTimings string
 }
 
 const vmColumns = `v.name, v.image, v.state, v.vcpus, v.memory_mib, v.disk_size, v.nat, COALESCE(a.ip, ''),
 	v.mac, v.tap, v.driver, v.dir, v.overlay_kind, v.overlay_path, v.overlay_format, v.overlay_device,
 	v.work_disk, v.kernel, v.initrd, v.base_image, v.host_key_pub, v.handle, v.last_error, v.created_at, v.started_at,
-	v.saved_state, v.resume_on_start`
+	v.saved_state, v.resume_on_start, v.boot_timings`
 
 func scanVM(row interface{ Scan(...any) error }) (*VM, error) {
 	var v VM
@@ -56,7 +58,7 @@ func scanVM(row interface{ Scan(...any) error }) (*VM, error) {
 	err := row.Scan(&v.Name, &v.Image, &v.State, &v.VCPUs, &v.MemoryMiB, &v.DiskSize, &v.NAT, &v.IP,
 		&v.MAC, &v.Tap, &v.Driver, &v.Dir, &v.OverlayKind, &v.OverlayPath, &v.OverlayFormat, &v.OverlayDevice,
 		&v.WorkDisk, &v.Kernel, &v.Initrd, &v.BaseImage, &v.HostKeyPub, &v.Handle, &v.LastError, &created, &started,
-		&v.SavedState, &v.ResumeOnStart)
+		&v.SavedState, &v.ResumeOnStart, &v.BootTimings)
 	if err != nil {
 		return nil, err
 	}
@@ -80,11 +82,11 @@ func (s *Store) InsertVM(ctx context.Context, v *VM) error {
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO vms (name, image, state, vcpus, memory_mib, disk_size, nat, mac, tap,
 			driver, dir, overlay_kind, overlay_path, overlay_format, overlay_device, work_disk, kernel, initrd,
-			base_image, host_key_pub, handle, last_error, created_at, started_at, saved_state, resume_on_start)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			base_image, host_key_pub, handle, last_error, created_at, started_at, saved_state, resume_on_start, boot_timings)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			v.Name, v.Image, v.State, v.VCPUs, v.MemoryMiB, v.DiskSize, v.NAT, v.MAC, v.Tap,
 			v.Driver, v.Dir, v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice, v.WorkDisk, v.Kernel, v.Initrd,
-			v.BaseImage, v.HostKeyPub, v.Handle, v.LastError, fmtTime(v.CreatedAt), fmtTime(v.StartedAt), v.SavedState, v.ResumeOnStart)
+			v.BaseImage, v.HostKeyPub, v.Handle, v.LastError, fmtTime(v.CreatedAt), fmtTime(v.StartedAt), v.SavedState, v.ResumeOnStart, v.BootTimings)
 		if err != nil {
 			return err
 		}
@@ -104,10 +106,10 @@ func (s *Store) UpdateVM(ctx context.Context, v *VM) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE vms SET image=?, state=?, vcpus=?, memory_mib=?, disk_size=?, nat=?,
 		mac=?, tap=?, driver=?, dir=?, overlay_kind=?, overlay_path=?, overlay_format=?, overlay_device=?, work_disk=?,
 		kernel=?, initrd=?, base_image=?, host_key_pub=?, handle=?, last_error=?, started_at=?, saved_state=?,
-		resume_on_start=? WHERE name=?`,
+		resume_on_start=?, boot_timings=? WHERE name=?`,
 		v.Image, v.State, v.VCPUs, v.MemoryMiB, v.DiskSize, v.NAT, v.MAC, v.Tap, v.Driver, v.Dir,
 		v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice, v.WorkDisk, v.Kernel, v.Initrd,
-		v.BaseImage, v.HostKeyPub, v.Handle, v.LastError, fmtTime(v.StartedAt), v.SavedState, v.ResumeOnStart, v.Name)
+		v.BaseImage, v.HostKeyPub, v.Handle, v.LastError, fmtTime(v.StartedAt), v.SavedState, v.ResumeOnStart, v.BootTimings, v.Name)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ name "virtio-net-device", bus virtio-bus
 Misc devices:
 name "vhost-vsock-device", bus virtio-bus
 name "vhost-vsock-pci", bus PCI
+name "virtio-balloon-device", bus virtio-bus
 `
 
 func testSpec() vmm.Spec {
@@ -86,19 +87,21 @@ func TestParseCaps(t *testing.T) {
 }
 
 func TestBuildArgsTCG(t *testing.T) {
-	args, err := BuildArgs(testSpec(), testOpts("tcg"))
+	o := testOpts("tcg")
+	o.TBSizeMiB = DefaultTBSizeMiB
+	args, err := BuildArgs(testSpec(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string][]string{
 		"-M":       {"microvm,x-option-roms=off,isa-serial=on,rtc=on,acpi=on"},
-		"-accel":   {"tcg"},
+		"-accel":   {"tcg,tb-size=64"},
 		"-cpu":     {"max"},
 		"-m":       {"1024"},
 		"-smp":     {"2"},
 		"-kernel":  {"/b/bzImage"},
 		"-initrd":  {"/b/initrd.img"},
-		"-append":  {"console=ttyS0 reboot=t panic=-1 tsc_early_khz=2445404 root=/dev/vda rw banger.name=calm-otter banger.ip=172.30.0.2/24"},
+		"-append":  {"console=ttyS0 reboot=t panic=-1 tsc_early_khz=2445404 tsc=reliable root=/dev/vda rw banger.name=calm-otter banger.ip=172.30.0.2/24"},
 		"-netdev":  {"tap,id=net0,ifname=bgtap0,script=no,downscript=no"},
 		"-chardev": {"file,id=console,path=/run/banger/vms/calm-otter/console.log,append=on"},
 		"-serial":  {"chardev:console"},
@@ -114,6 +117,7 @@ func TestBuildArgsTCG(t *testing.T) {
 			"virtio-blk-device,drive=drive-work,serial=work",
 			"virtio-blk-device,drive=drive-seed,serial=seed",
 			"virtio-net-device,netdev=net0,mac=52:54:00:12:34:56",
+			"virtio-balloon-device,free-page-reporting=on",
 			"vhost-vsock-device,guest-cid=42",
 		},
 	}

@@ -79,7 +79,7 @@ func parseCaps(version, machineHelp, deviceHelp string) Caps {
 		}
 		if name, _, ok := strings.Cut(rest, `"`); ok {
 			switch name {
-			case "virtio-blk-device", "virtio-net-device", "vhost-vsock-device", "virtio-rng-device":
+			case "virtio-blk-device", "virtio-net-device", "vhost-vsock-device", "virtio-rng-device", "virtio-balloon-device":
 				c.Devices[name] = true
 			}
 		}

@@ -127,6 +127,7 @@ func (d *Driver) Start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
 		VhostNet:  accel == "kvm" && spec.Net != nil && canOpen("/dev/vhost-net"),
 		Daemonize: true,
 		TSCkHz:    vmm.HostCPUkHz(),
+		TBSizeMiB: DefaultTBSizeMiB,
 	})
 	if err != nil {
 		return vmm.Handle{}, fmt.Errorf("start vm %s: %w", spec.Name, err)

@@ -1,0 +1,217 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/sshkeys"
+	"github.com/bangerdev/banger/internal/store"
+)
+
+// readyLine is what the guest writes to its console once sshd accepts
+// connections with the pinned host key (banger-ready.service, see
+// docs/guest-contract.md).
+const readyLine = "banger-ready"
+
+// consolePoll is how often the console log is read for the ready line: the
+// most the ready signal can wait to be noticed.
+const consolePoll = 5 * time.Millisecond
+
+// Ready signal sources recorded in api.BootTimings.Signal.
+const (
+	signalConsole = "console"
+	signalPoll    = "poll"
+)
+
+// waitGuestReady waits until v accepts an SSH login against its pinned host
+// key and returns when the guest became ready and how that was detected.
+// The guest's console line triggers one verifying handshake at once; an
+// SSH poll with backoff runs alongside for images without the line. The
+// verification is what counts: the line alone never makes a VM ready.
+func (d *Daemon) waitGuestReady(ctx context.Context, v *store.VM) (time.Time, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, sshReadyTimeout)
+	defer cancel()
+	target := d.sshTarget(v)
+	signal := make(chan time.Time, 1)
+	go func() {
+		if at, err := watchConsole(ctx, consoleLog(v), readyLine); err == nil {
+			signal <- at
+		}
+	}()
+	polled := make(chan error, 1)
+	go func() { polled <- sshkeys.WaitReady(ctx, target) }()
+	select {
+	case err := <-polled:
+		return time.Now(), signalPoll, err
+	case at := <-signal:
+		checked := make(chan error, 1)
+		go func() { checked <- handshakeSoon(ctx, target) }()
+		// Whichever verifies first wins: a poll already connecting when
+		// the line came may finish before a fresh handshake.
+		select {
+		case err := <-checked:
+			return at, signalConsole, err
+		case err := <-polled:
+			if err != nil {
+				return at, signalConsole, <-checked
+			}
+			return at, signalConsole, nil
+		}
+	}
+}
+
+// handshakeSoon verifies SSH right after the ready signal, retrying quickly
+// for the moment a guest needs between saying ready and accepting (none,
+// normally). A host key mismatch fails at once.
+func handshakeSoon(ctx context.Context, t sshkeys.Target) error {
+	for {
+		err := sshkeys.Handshake(ctx, t)
+		var he *sshkeys.HostKeyError
+		if err == nil || errors.As(err, &he) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (after the guest's ready signal): check the VM console log", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// watchConsole reads the console log at path as it grows until a line
+// equal to line appears (ignoring a trailing carriage return), and returns
+// when it was seen. The file may not exist yet.
+func watchConsole(ctx context.Context, path, line string) (time.Time, error) {
+	want := []byte(line)
+	var f *os.File
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
+	var pending []byte
+	buf := make([]byte, 64<<10)
+	tick := time.NewTicker(consolePoll)
+	defer tick.Stop()
+	for {
+		if f == nil {
+			f, _ = os.Open(path)
+		}
+		for f != nil {
+			n, err := f.Read(buf)
+			pending = append(pending, buf[:n]...)
+			for {
+				i := bytes.IndexByte(pending, '\n')
+				if i < 0 {
+					break
+				}
+				if bytes.Equal(bytes.TrimRight(pending[:i], "\r"), want) {
+					return time.Now(), nil
+				}
+				pending = pending[i+1:]
+			}
+			if n == 0 || err == io.EOF {
+				break
+			}
+			if err != nil {
+				return time.Time{}, err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// bootClock records the instants of one start: the request, the VMM
+// start, the guest's ready signal and the answer, and how the host time
+// before the VMM splits into steps.
+type bootClock struct {
+	start, vmm, spawned, ready time.Time
+	signal                     string
+	last                       time.Time
+	steps                      map[string]int64
+}
+
+// mark ends the host step called name (the time since the previous mark).
+func (c *bootClock) mark(name string) {
+	now := time.Now()
+	if c.last.IsZero() {
+		c.last = c.start
+	}
+	if c.steps == nil {
+		c.steps = map[string]int64{}
+	}
+	c.steps[name] += now.Sub(c.last).Microseconds()
+	c.last = now
+}
+
+// vmmStarting marks the end of the host work: the VMM is started now.
+func (c *bootClock) vmmStarting() {
+	c.mark("other")
+	c.vmm = c.last
+}
+
+type bootClockKey struct{}
+
+// withBootClock marks now as the start of the request that boots a VM, so
+// the host work before bootVM (create's disks) counts as host time.
+func withBootClock(ctx context.Context) context.Context {
+	return context.WithValue(ctx, bootClockKey{}, &bootClock{start: time.Now()})
+}
+
+// clockOf returns the request's boot clock, starting one when none was
+// set.
+func clockOf(ctx context.Context) *bootClock {
+	if c, ok := ctx.Value(bootClockKey{}).(*bootClock); ok {
+		return c
+	}
+	return &bootClock{start: time.Now()}
+}
+
+// timings splits the start that ends at end. Without a ready signal (no
+// wait) guest and ready time are zero and the total is the host time.
+func (c *bootClock) timings(end time.Time) api.BootTimings {
+	ms := func(d time.Duration) int64 { return d.Milliseconds() }
+	if c.vmm.IsZero() {
+		c.vmm = end
+	}
+	t := api.BootTimings{HostMS: ms(c.vmm.Sub(c.start)), Signal: c.signal}
+	if len(c.steps) > 0 {
+		t.HostSteps = map[string]int64{}
+		for k, us := range c.steps {
+			t.HostSteps[k] = (us + 500) / 1000
+		}
+	}
+	if !c.spawned.IsZero() {
+		t.VMMStartMS = ms(c.spawned.Sub(c.vmm))
+	}
+	if !c.ready.IsZero() {
+		t.GuestMS, t.ReadyMS = ms(c.ready.Sub(c.vmm)), ms(end.Sub(c.ready))
+		t.TotalMS = ms(end.Sub(c.start))
+	} else {
+		t.TotalMS = t.HostMS
+	}
+	return t
+}
+
+// bootTimingsOf decodes the persisted timings of v's last start.
+func bootTimingsOf(v *store.VM) *api.BootTimings {
+	if v.BootTimings == "" {
+		return nil
+	}
+	var t api.BootTimings
+	if json.Unmarshal([]byte(v.BootTimings), &t) != nil {
+		return nil
+	}
+	return &t
+}

@@ -1,0 +1,91 @@
+package daemon
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// The ready line is noticed within a few poll intervals of being written,
+// also when the log appears only after watching starts and the line is
+// written in pieces; similar lines do not count.
+func TestWatchConsoleSeesReadyLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "console.log")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	seen := make(chan time.Time, 1)
+	go func() {
+		at, err := watchConsole(ctx, path, readyLine)
+		if err != nil {
+			t.Error(err)
+		}
+		seen <- at
+	}()
+	time.Sleep(30 * time.Millisecond)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.WriteString("[    1.0] booting\nnot banger-ready\nbanger-ready-ish\r\nbanger-")
+	select {
+	case <-seen:
+		t.Fatal("ready before the line was complete")
+	case <-time.After(50 * time.Millisecond):
+	}
+	f.WriteString("ready\r\n")
+	wrote := time.Now()
+	at := <-seen
+	if lag := at.Sub(wrote); lag > 50*time.Millisecond {
+		t.Errorf("ready line noticed after %s, want within 50ms", lag)
+	}
+}
+
+func TestWatchConsoleEndsWithContext(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if _, err := watchConsole(ctx, filepath.Join(t.TempDir(), "none.log"), readyLine); err == nil {
+		t.Fatal("no error when the console never says ready")
+	}
+}
+
+func TestBootTimingsAddUp(t *testing.T) {
+	t0 := time.Now()
+	c := &bootClock{start: t0, vmm: t0.Add(40 * time.Millisecond), ready: t0.Add(9040 * time.Millisecond), signal: signalConsole}
+	got := c.timings(t0.Add(9065 * time.Millisecond))
+	if got.HostMS != 40 || got.GuestMS != 9000 || got.ReadyMS != 25 || got.TotalMS != 9065 || got.Signal != "console" {
+		t.Fatalf("timings = %+v", got)
+	}
+	// A start that does not wait has only host time.
+	c = &bootClock{start: t0, vmm: t0.Add(40 * time.Millisecond)}
+	if got := c.timings(t0.Add(60 * time.Millisecond)); got.GuestMS != 0 || got.ReadyMS != 0 || got.TotalMS != got.HostMS {
+		t.Fatalf("no-wait timings = %+v", got)
+	}
+}
+
+// Every start records its timings, shown by vm show (from the store).
+func TestCreateRecordsBootTimings(t *testing.T) {
+	td := newTestDaemon(t)
+	vm, err := td.create(t, "calm-otter", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vm.BootTimings == nil || vm.BootTimings.TotalMS != vm.BootTimings.HostMS || vm.BootTimings.GuestMS != 0 {
+		t.Fatalf("create answer timings = %+v", vm.BootTimings)
+	}
+	for _, step := range []string{"preflight", "reserve", "work_disk", "overlay", "tap", "nat"} {
+		if _, ok := vm.BootTimings.HostSteps[step]; !ok {
+			t.Errorf("host step %s not timed: %v", step, vm.BootTimings.HostSteps)
+		}
+	}
+	v, err := td.loadVM(context.Background(), "calm-otter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := td.toAPI(v).BootTimings; got == nil || !reflect.DeepEqual(got, vm.BootTimings) {
+		t.Fatalf("stored timings = %+v, answered %+v", got, vm.BootTimings)
+	}
+}
