@@ -23,6 +23,7 @@ func TestInstalledPrefixBootsVM(t *testing.T) {
 	prefix := filepath.Join(t.TempDir(), "prefix")
 	cmd := exec.Command("make", "install", "PREFIX="+prefix, "RUNTIME="+rt)
 	cmd.Dir = repo
+	cmd.Env = scrubbedEnviron()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make install: %v\n%s", err, out)
 	}

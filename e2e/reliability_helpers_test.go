@@ -54,6 +54,7 @@ func fakeDaemonBin(t *testing.T) string {
 		out := filepath.Join(binDir, "fakebangerd")
 		cmd := exec.Command("go", "build", "-ldflags", "-X github.com/bangerdev/banger/internal/version.Version=e2e", "-o", out, "./e2e/fakebangerd")
 		cmd.Dir = filepath.Dir(filepath.Dir(file))
+		cmd.Env = scrubbedEnviron()
 		if b, err := cmd.CombinedOutput(); err != nil {
 			fakeBinErr = fmt.Errorf("build fakebangerd: %v\n%s", err, b)
 			return
