@@ -224,3 +224,13 @@ func TestSSHQuitsWithTarget(t *testing.T) {
 		t.Errorf("ssh target = %q, want web", m.sshTarget)
 	}
 }
+
+// TestCreateFormPreselectsTheDefaultImage: the picker starts on the image
+// bangerd boots when none is named, whatever the list order.
+func TestCreateFormPreselectsTheDefaultImage(t *testing.T) {
+	m := model{images: []api.Image{{Name: "base", Builtin: true}, {Name: "mine"}, {Name: "default", Builtin: true}}}
+	got := m.imageChoices()
+	if len(got) != 3 || got[0] != "default" || got[1] != "base" || got[2] != "mine" {
+		t.Fatalf("choices = %v; want default first, then base, then the user's", got)
+	}
+}

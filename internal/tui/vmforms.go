@@ -189,9 +189,14 @@ func (m model) hasVM(name string) bool {
 
 // imageChoices lists images for the picker, bundle images first.
 func (m model) imageChoices() []string {
+	// "default" (what bangerd boots when no image is named) comes first,
+	// so the form preselects it; then the other built-in images, then
+	// the user's.
 	var builtin, built []string
 	for _, im := range m.images {
-		if im.Builtin {
+		if im.Name == "default" {
+			builtin = append([]string{im.Name}, builtin...)
+		} else if im.Builtin {
 			builtin = append(builtin, im.Name)
 		} else {
 			built = append(built, im.Name)
