@@ -34,6 +34,7 @@ var guestLayout = []guestFile{
 	{name: "ssh-early.conf", dest: "etc/systemd/system/ssh.service.d/banger.conf", mode: 0o644, optional: true},
 	{name: "after-ready.conf", dest: "etc/systemd/system/sysinit.target.d/banger.conf", mode: 0o644, optional: true},
 	{name: "after-ready.conf", dest: "etc/systemd/system/systemd-udev-trigger.service.d/banger.conf", mode: 0o644, optional: true},
+	{name: "modprobe-skip.conf", dest: "etc/systemd/system/modprobe@.service.d/banger.conf", mode: 0o644, optional: true},
 }
 
 // guestFiles holds the content of every guestLayout entry.
