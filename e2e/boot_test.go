@@ -7,12 +7,13 @@ import (
 )
 
 type bootTimings struct {
-	HostMS    int64            `json:"host_ms"`
-	GuestMS   int64            `json:"guest_ms"`
-	ReadyMS   int64            `json:"ready_ms"`
-	TotalMS   int64            `json:"total_ms"`
-	Signal    string           `json:"signal"`
-	HostSteps map[string]int64 `json:"host_steps"`
+	HostMS      int64            `json:"host_ms"`
+	GuestMS     int64            `json:"guest_ms"`
+	ReadyMS     int64            `json:"ready_ms"`
+	TotalMS     int64            `json:"total_ms"`
+	Signal      string           `json:"signal"`
+	HostSteps   map[string]int64 `json:"host_steps"`
+	HandshakeMS int64            `json:"handshake_ms"`
 }
 
 type vmBootJSON struct {

@@ -85,6 +85,9 @@ type BootTimings struct {
 	ReadyMS int64 `json:"ready_ms"`
 	// TotalMS is the whole start as the daemon saw it.
 	TotalMS int64 `json:"total_ms"`
+	// HandshakeMS is the part of ReadyMS spent in the verifying SSH
+	// handshake (the guest's sshd work; the rest is banger's).
+	HandshakeMS int64 `json:"handshake_ms,omitempty"`
 	// Signal is how readiness was detected: "console" (the guest's
 	// banger-ready line) or "poll" (SSH polling, for images without it).
 	Signal string `json:"signal,omitempty"`

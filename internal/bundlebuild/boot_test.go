@@ -186,7 +186,13 @@ func bootAndSSH(t *testing.T, dir string, v bootVariant) {
 	}
 
 	// Graceful stop: ACPI power button through QMP; -no-reboot makes qemu
-	// exit when the guest powers off.
+	// exit when the guest powers off. logind handles the power key; it
+	// starts with the rest of boot after sshd (docs/boot.md), so wait for
+	// boot to finish: a press before logind listens is lost (banger's stop
+	// re-presses and falls back to SSH).
+	if _, err := ssh("systemctl is-system-running --wait || true"); err != nil {
+		t.Fatal(err)
+	}
 	powerdown(t, qmp)
 	select {
 	case <-exited:

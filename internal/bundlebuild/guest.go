@@ -29,12 +29,12 @@ var guestLayout = []guestFile{
 	{name: "banger-guest.service", dest: "etc/systemd/system/banger-guest.service", mode: 0o644, wantedBy: "multi-user.target"},
 	{name: "sshd-banger.conf", dest: "etc/ssh/sshd_config.d/banger.conf", mode: 0o644},
 	{name: "fstab", dest: "etc/fstab", mode: 0o644},
-	{name: "sysctl-pid-max.conf", dest: "etc/sysctl.d/50-pid-max.conf", mode: 0o644, optional: true},
 	{name: "banger-ready.service", dest: "etc/systemd/system/banger-ready.service", mode: 0o644, optional: true, wantedBy: "multi-user.target"},
 	{name: "banger-growfs.service", dest: "etc/systemd/system/banger-growfs.service", mode: 0o644, optional: true, wantedBy: "multi-user.target"},
 	{name: "ssh-early.conf", dest: "etc/systemd/system/ssh.service.d/banger.conf", mode: 0o644, optional: true},
 	{name: "after-ready.conf", dest: "etc/systemd/system/sysinit.target.d/banger.conf", mode: 0o644, optional: true},
 	{name: "after-ready.conf", dest: "etc/systemd/system/systemd-udev-trigger.service.d/banger.conf", mode: 0o644, optional: true},
+	{name: "modprobe-skip.conf", dest: "etc/systemd/system/modprobe@.service.d/banger.conf", mode: 0o644, optional: true},
 }
 
 // guestFiles holds the content of every guestLayout entry.

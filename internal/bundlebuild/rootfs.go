@@ -55,6 +55,18 @@ var bootMasked = []string{
 	"fstrim.timer", "dpkg-db-backup.timer", "systemd-firstboot.service", "man-db.timer",
 }
 
+// bootMaskedGenerators are systemd generators a banger guest never needs:
+// each is a fork+exec before the first unit starts (60-120 ms under TCG).
+// cryptsetup, integritysetup, veritysetup: no encrypted or verity disks;
+// gpt-auto: the disks carry no GPT; hibernate-resume: a VM does not
+// hibernate (banger snapshots it from the host); system-update: no offline
+// updates. fstab, getty (the serial login), rc-local, run, sysv and debug
+// stay.
+var bootMaskedGenerators = []string{
+	"systemd-cryptsetup-generator", "systemd-integritysetup-generator", "systemd-veritysetup-generator",
+	"systemd-gpt-auto-generator", "systemd-hibernate-resume-generator", "systemd-system-update-generator",
+}
+
 // customize turns a bootstrapped tree into a banger guest (see
 // docs/guest-contract.md).
 func customize(o Options, dir string) error {
@@ -71,7 +83,21 @@ func customize(o Options, dir string) error {
 			if o.Untuned {
 				return nil
 			}
-			return maskUnits(dir, bootMasked)
+			if err := maskUnits(dir, bootMasked); err != nil {
+				return err
+			}
+			for _, g := range bootMaskedGenerators {
+				if err := replaceSymlink("/dev/null", filepath.Join(dir, "etc/systemd/system-generators", g)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		// The microVM kernel caps pid_max at 32768 (tinyconfig's
+		// BASE_SMALL); Debian's 50-pid-max.conf asks for 4194304 and
+		// fails systemd-sysctl, leaving the system "degraded".
+		{"pid_max override", func() error {
+			return replaceSymlink("/dev/null", filepath.Join(dir, "etc/sysctl.d/50-pid-max.conf"))
 		}},
 		{"stable interface names", func() error {
 			return replaceSymlink("/dev/null", filepath.Join(dir, "etc/systemd/network/99-default.link"))

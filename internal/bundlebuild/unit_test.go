@@ -128,7 +128,7 @@ func TestCustomize(t *testing.T) {
 			t.Errorf("%s drop-in = %q", u, s)
 		}
 	}
-	if s := read("etc/systemd/system/banger-ready.service"); !strings.Contains(s, "banger-ready >/dev/console") || !strings.Contains(s, "After=ssh.service") {
+	if s := read("etc/systemd/system/banger-ready.service"); !strings.Contains(s, "StandardOutput=file:/dev/console") || !strings.Contains(s, "After=ssh.service") {
 		t.Errorf("banger-ready.service = %q", s)
 	}
 	if s := read("etc/ssh/sshd_config.d/banger.conf"); !strings.Contains(s, "PermitRootLogin prohibit-password") || !strings.Contains(s, "PasswordAuthentication no") {

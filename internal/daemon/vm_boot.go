@@ -114,7 +114,7 @@ func (d *Daemon) bootVMFrom(ctx context.Context, v *store.VM, incoming string, w
 			tail := consoleTail(consoleLog(v), 15)
 			return nil, fmt.Errorf("start %s: guest did not become ready over SSH: %w\nlast console lines:\n%s", v.Name, err, tail)
 		}
-		clk.ready, clk.signal = at, how
+		clk.ready, clk.signal, clk.verified = at, how, time.Now()
 	}
 	t := clk.timings(time.Now())
 	tb, _ := json.Marshal(t)
@@ -123,7 +123,7 @@ func (d *Daemon) bootVMFrom(ctx context.Context, v *store.VM, incoming string, w
 		return nil, err
 	}
 	if wait {
-		rep.Logf("ssh ready: host %d ms, guest %d ms, ready check %d ms (%s signal)", t.HostMS, t.GuestMS, t.ReadyMS, t.Signal)
+		rep.Logf("ssh ready: host %d ms, guest %d ms, ready check %d ms (handshake %d ms, %s signal)", t.HostMS, t.GuestMS, t.ReadyMS, t.HandshakeMS, t.Signal)
 	}
 	r.Success()
 	return v, nil

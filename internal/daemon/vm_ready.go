@@ -136,10 +136,10 @@ func watchConsole(ctx context.Context, path, line string) (time.Time, error) {
 // start, the guest's ready signal and the answer, and how the host time
 // before the VMM splits into steps.
 type bootClock struct {
-	start, vmm, spawned, ready time.Time
-	signal                     string
-	last                       time.Time
-	steps                      map[string]int64
+	start, vmm, spawned, ready, verified time.Time
+	signal                               string
+	last                                 time.Time
+	steps                                map[string]int64
 }
 
 // mark ends the host step called name (the time since the previous mark).
@@ -197,6 +197,9 @@ func (c *bootClock) timings(end time.Time) api.BootTimings {
 	}
 	if !c.ready.IsZero() {
 		t.GuestMS, t.ReadyMS = ms(c.ready.Sub(c.vmm)), ms(end.Sub(c.ready))
+		if !c.verified.IsZero() {
+			t.HandshakeMS = ms(c.verified.Sub(c.ready))
+		}
 		t.TotalMS = ms(end.Sub(c.start))
 	} else {
 		t.TotalMS = t.HostMS
