@@ -59,7 +59,7 @@ func HostResolverAdvice(ctx context.Context, serverIP netip.Addr) string {
 	case usesDnsmasq():
 		return fmt.Sprintf("dnsmasq: add 'server=/vm/%s' to /etc/dnsmasq.d/banger.conf and restart dnsmasq", serverIP)
 	default:
-		return fmt.Sprintf("plain /etc/resolv.conf cannot send one domain to another server: install systemd-resolved or dnsmasq (then 'server=/vm/%s'), or reach VMs by IP", serverIP)
+		return fmt.Sprintf("plain /etc/resolv.conf cannot send one domain to another server: install systemd-resolved or dnsmasq (then 'server=/vm/%s'); ssh, scp and rsync reach NAME.vm without it after 'banger ssh-config --install'", serverIP)
 	}
 }
 
