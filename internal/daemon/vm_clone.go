@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"github.com/bangerdev/banger/internal/api"
-	"github.com/bangerdev/banger/internal/namegen"
 	"github.com/bangerdev/banger/internal/revert"
 	"github.com/bangerdev/banger/internal/sshkeys"
 	"github.com/bangerdev/banger/internal/store"
@@ -20,16 +19,11 @@ import (
 // copied, and a suspended source's disks are copied as a crash would have
 // left them (ext4's journal makes them consistent at boot).
 func (d *Daemon) cloneVM(ctx context.Context, srcName string, req api.CloneRequest, rep api.Reporter) (*api.VM, error) {
-	if req.Name == "" {
-		name, err := d.generateName(ctx)
-		if err != nil {
-			return nil, err
-		}
-		req.Name = name
+	name, err := d.newVMName(ctx, req.Name)
+	if err != nil {
+		return nil, err
 	}
-	if err := namegen.Validate("VM", req.Name); err != nil {
-		return nil, badRequest("%v", err)
-	}
+	req.Name = name
 	if req.Name == srcName {
 		return nil, badRequest("a clone needs a name of its own, not %q", srcName)
 	}

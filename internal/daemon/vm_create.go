@@ -58,16 +58,11 @@ func validateResources(vcpus, memMiB int, disk int64) error {
 // boots it. Any failure removes everything this call created.
 func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.Reporter) (*api.VM, error) {
 	ctx = withBootClock(ctx)
-	if req.Name == "" {
-		name, err := d.generateName(ctx)
-		if err != nil {
-			return nil, err
-		}
-		req.Name = name
+	name, err := d.newVMName(ctx, req.Name)
+	if err != nil {
+		return nil, err
 	}
-	if err := namegen.Validate("VM", req.Name); err != nil {
-		return nil, badRequest("%v", err)
-	}
+	req.Name = name
 	if req.VCPUs == 0 {
 		req.VCPUs = d.cfg.DefaultVCPUs
 	}
@@ -219,6 +214,18 @@ func overlayFile(k storage.Kind) string {
 		return "rootfs.cow"
 	}
 	return "rootfs.ext4"
+}
+
+// newVMName returns name after checking it, or a generated free name when
+// name is empty; an invalid name is a 400.
+func (d *Daemon) newVMName(ctx context.Context, name string) (string, error) {
+	if name == "" {
+		return d.generateName(ctx)
+	}
+	if err := namegen.Validate("VM", name); err != nil {
+		return "", badRequest("%v", err)
+	}
+	return name, nil
 }
 
 func (d *Daemon) generateName(ctx context.Context) (string, error) {
