@@ -67,6 +67,9 @@ type summary struct {
 	bufs   map[string][]string // package + test -> output held until the test ends
 	skips  []skip
 	failed bool
+	// passed and failedTests count top-level tests (subtests are part
+	// of their parent) for the closing count line.
+	passed, failedTests int
 }
 
 func newSummary(w io.Writer) *summary {
@@ -110,6 +113,9 @@ func (s *summary) handle(e event) {
 	case e.Action == "output":
 		s.bufs[key] = append(s.bufs[key], e.Output)
 	case e.Action == "fail":
+		if !strings.Contains(e.Test, "/") {
+			s.failedTests++
+		}
 		for _, l := range s.bufs[key] {
 			if !isMarker(l) {
 				fmt.Fprint(s.w, l)
@@ -120,6 +126,9 @@ func (s *summary) handle(e event) {
 		s.skips = append(s.skips, skip{e.Package, e.Test, reason(s.bufs[key])})
 		delete(s.bufs, key)
 	case e.Action == "pass":
+		if !strings.Contains(e.Test, "/") {
+			s.passed++
+		}
 		delete(s.bufs, key)
 	}
 }
@@ -179,6 +188,13 @@ func (s *summary) finish(patterns []string, strict bool) int {
 		}
 		code = 1
 	}
+	topSkips := 0
+	for _, k := range s.skips {
+		if !strings.Contains(k.test, "/") {
+			topSkips++
+		}
+	}
+	fmt.Fprintf(s.w, "tests: %d passed, %d failed, %d skipped\n", s.passed, s.failedTests, topSkips)
 	if s.failed {
 		fmt.Fprintln(s.w, "FAIL")
 		code = 1

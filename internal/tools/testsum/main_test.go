@@ -56,6 +56,7 @@ func TestSummary(t *testing.T) {
 		"skip: TestDM: dm-snapshot unavailable: no /dev/mapper/control\n" +
 		"skip: TestSub/x: needs root\n" +
 		"skip: TestVM: -short: boots a VM\n" +
+		"tests: 1 passed, 1 failed, 2 skipped\n" +
 		"FAIL\n"
 	if got != want || code != 1 {
 		t.Errorf("exit %d, output:\n%s\nwant:\n%s", code, got, want)
