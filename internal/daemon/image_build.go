@@ -3,7 +3,6 @@ package daemon
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,10 +43,8 @@ func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 	if base == "" {
 		base = d.buildBase(ctx)
 	}
-	baseImg, err := d.store.GetImage(ctx, base)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("image", base)
-	} else if err != nil {
+	baseImg, err := d.loadImage(ctx, base)
+	if err != nil {
 		return nil, err
 	}
 	needs := append(preflight.ForImageBuild(), d.natNeeds()...)

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,13 +37,11 @@ func (d *Daemon) cloneVM(ctx context.Context, srcName string, req api.CloneReque
 	}
 	unlock := d.vmLock(req.Name)
 	defer unlock()
-	if _, err := d.store.GetVM(ctx, req.Name); err == nil {
-		return nil, conflict("a VM named %q already exists; pick another name", req.Name)
+	if err := d.nameFree(ctx, req.Name); err != nil {
+		return nil, err
 	}
-	img, err := d.store.GetImage(ctx, src.Image)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("image", src.Image)
-	} else if err != nil {
+	img, err := d.loadImage(ctx, src.Image)
+	if err != nil {
 		return nil, err
 	}
 	if err := d.preflightStart(src.Kernel, src.BaseImage, req.NAT); err != nil {

@@ -80,13 +80,11 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 	}
 	unlock := d.vmLock(req.Name)
 	defer unlock()
-	if _, err := d.store.GetVM(ctx, req.Name); err == nil {
-		return nil, conflict("a VM named %q already exists; pick another name or delete it with 'banger vm delete %s'", req.Name, req.Name)
+	if err := d.nameFree(ctx, req.Name); err != nil {
+		return nil, err
 	}
-	img, err := d.store.GetImage(ctx, req.Image)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("image", req.Image)
-	} else if err != nil {
+	img, err := d.loadImage(ctx, req.Image)
+	if err != nil {
 		return nil, err
 	}
 	if err := d.preflightStart(img.Kernel, img.Path, req.NAT); err != nil {
@@ -214,6 +212,14 @@ func overlayFile(k storage.Kind) string {
 		return "rootfs.cow"
 	}
 	return "rootfs.ext4"
+}
+
+// nameFree refuses a name another VM has (409) with the next step.
+func (d *Daemon) nameFree(ctx context.Context, name string) error {
+	if _, err := d.store.GetVM(ctx, name); err == nil {
+		return conflict("a VM named %q already exists; pick another name or delete it with 'banger vm delete %s'", name, name)
+	}
+	return nil
 }
 
 // newVMName returns name after checking it, or a generated free name when
