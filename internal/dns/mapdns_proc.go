@@ -15,7 +15,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 
-	"github.com/bangerdev/banger/internal/vmm"
+	"github.com/bangerdev/banger/internal/detach"
 )
 
 // proc is the mapdns process a Mapdns signals: adopted from the pid file or
@@ -23,7 +23,7 @@ import (
 type proc struct {
 	pid   int
 	start uint64
-	owned *vmm.Process
+	owned *detach.Process
 }
 
 // mapdnsStartTimeout bounds how long Start waits for a started mapdns to
@@ -41,7 +41,7 @@ const mapdnsStartTimeout = 10 * time.Second
 func (m *Mapdns) Start(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.proc.pid != 0 && vmm.ProcessAlive(m.proc.pid, m.proc.start) {
+	if m.proc.pid != 0 && detach.ProcessAlive(m.proc.pid, m.proc.start) {
 		return nil
 	}
 	m.proc = proc{}
@@ -61,7 +61,7 @@ func (m *Mapdns) Start(ctx context.Context) error {
 		args = append(args, "--listen", m.Listen.String())
 	}
 	logFile := m.logFile()
-	p, err := vmm.StartDetached(vmm.DetachedCmd{Args: args, Stdout: logFile})
+	p, err := detach.Start(detach.Cmd{Args: args, Stdout: logFile})
 	if err != nil {
 		return fmt.Errorf("start mapdns: %w", err)
 	}
@@ -72,7 +72,7 @@ func (m *Mapdns) Start(ctx context.Context) error {
 	}
 	if err != nil {
 		m.stopLocked()
-		if tail := vmm.TailFile(logFile, 600); tail != "" {
+		if tail := detach.TailFile(logFile, 600); tail != "" {
 			err = fmt.Errorf("%w; its log %s ends: %s", err, logFile, tail)
 		}
 		return err
@@ -82,7 +82,7 @@ func (m *Mapdns) Start(ctx context.Context) error {
 
 // waitReady waits until p answers a DNS query on Listen; without Listen it
 // only checks that p did not exit at once.
-func (m *Mapdns) waitReady(ctx context.Context, p *vmm.Process) error {
+func (m *Mapdns) waitReady(ctx context.Context, p *detach.Process) error {
 	ctx, cancel := context.WithTimeout(ctx, mapdnsStartTimeout)
 	defer cancel()
 	c := &mdns.Client{Net: "udp", Timeout: 200 * time.Millisecond}
@@ -122,11 +122,11 @@ func (m *Mapdns) stopLocked() error {
 	if p == nil {
 		return nil
 	}
-	_ = vmm.SignalProcess(p.PID, p.StartTime, syscall.SIGTERM)
+	_ = detach.SignalProcess(p.PID, p.StartTime, syscall.SIGTERM)
 	select {
 	case <-p.Exited():
 	case <-time.After(5 * time.Second):
-		_ = vmm.SignalProcess(p.PID, p.StartTime, syscall.SIGKILL)
+		_ = detach.SignalProcess(p.PID, p.StartTime, syscall.SIGKILL)
 		<-p.Exited()
 	}
 	if pid, err := readPidFile(m.PidFile); err == nil && pid == p.PID {
@@ -139,7 +139,7 @@ func (m *Mapdns) stopLocked() error {
 func (m *Mapdns) Running() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.proc.pid != 0 && vmm.ProcessAlive(m.proc.pid, m.proc.start) {
+	if m.proc.pid != 0 && detach.ProcessAlive(m.proc.pid, m.proc.start) {
 		return m.proc.pid
 	}
 	return 0
@@ -158,8 +158,8 @@ func (m *Mapdns) reload() error {
 		}
 		m.proc.pid, m.proc.start = pid, st
 	}
-	err := vmm.SignalProcess(m.proc.pid, m.proc.start, syscall.SIGHUP)
-	if errors.Is(err, vmm.ErrNotRunning) {
+	err := detach.SignalProcess(m.proc.pid, m.proc.start, syscall.SIGHUP)
+	if errors.Is(err, detach.ErrNotRunning) {
 		pid := m.proc.pid
 		m.proc = proc{}
 		return fmt.Errorf("mapdns (pid %d) is no longer running: records are in %s but not served; restart bangerd or mapdns", pid, m.DataFile)
@@ -189,7 +189,7 @@ func (m *Mapdns) running() (int, uint64, bool) {
 	}
 	for _, n := range names {
 		if n == want {
-			st, err := vmm.ProcStartTime(pid)
+			st, err := detach.ProcStartTime(pid)
 			return pid, st, err == nil
 		}
 	}

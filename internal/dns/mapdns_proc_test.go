@@ -15,7 +15,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 
-	"github.com/bangerdev/banger/internal/vmm"
+	"github.com/bangerdev/banger/internal/detach"
 )
 
 // buildMapdns builds the test mapdns program (./mapdnstest) as "mapdns".
@@ -117,11 +117,11 @@ func TestMapdnsStartPublishReloadStop(t *testing.T) {
 	if err := m.Start(context.Background()); err != nil || m.Running() != pid {
 		t.Fatalf("second start: %v, pid %d want %d", err, m.Running(), pid)
 	}
-	st, _ := vmm.ProcStartTime(pid)
+	st, _ := detach.ProcStartTime(pid)
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if vmm.ProcessAlive(pid, st) {
+	if detach.ProcessAlive(pid, st) {
 		t.Fatal("mapdns still runs after close")
 	}
 	if _, err := os.Stat(m.PidFile); !os.IsNotExist(err) {

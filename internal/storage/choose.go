@@ -28,13 +28,6 @@ type Report struct {
 	All []Availability
 }
 
-// Choose returns the cheapest overlay mechanism available for the VMM driver
-// ("qemu" or "firecracker") with overlays stored in dir, and why.
-func Choose(driver, dir string) (Kind, string) {
-	r := Probe(driver, dir)
-	return r.Chosen, r.Reason
-}
-
 // Probe checks every overlay mechanism for the driver and directory. The
 // order of preference is qcow2 (qemu only), dm-snapshot, reflink, sparse-copy;
 // firecracker needs a raw disk, so qcow2 never qualifies for it.

@@ -141,7 +141,8 @@ func haveQemuImg() bool { return probeQcow2("qemu").OK }
 func TestChoose(t *testing.T) {
 	dir := t.TempDir()
 	if haveQemuImg() {
-		k, why := Choose("qemu", dir)
+		r := Probe("qemu", dir)
+		k, why := r.Chosen, r.Reason
 		if k != KindQcow2 || why != "qemu driver: backing file, O(1)" {
 			t.Errorf("qemu: %s (%s)", k, why)
 		}
@@ -149,11 +150,10 @@ func TestChoose(t *testing.T) {
 			t.Errorf("Describe = %q", d)
 		}
 	}
-	k, why := Choose("firecracker", dir)
-	if k == KindQcow2 || why == "" {
-		t.Errorf("firecracker: %s (%s)", k, why)
-	}
 	r := Probe("firecracker", dir)
+	if r.Chosen == KindQcow2 || r.Reason == "" {
+		t.Errorf("firecracker: %s (%s)", r.Chosen, r.Reason)
+	}
 	if !kernelHasDM() && !strings.Contains(r.Describe(), "dm-snapshot unavailable: kernel has no device-mapper") {
 		t.Errorf("Describe = %q", r.Describe())
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bangerdev/banger/internal/detach"
 	"github.com/bangerdev/banger/internal/vmm"
 )
 
@@ -111,7 +112,7 @@ func (d *Driver) start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
 	if fi, err := os.Stat(console); err == nil && fi.Mode().IsRegular() {
 		consoleOffset = fi.Size()
 	}
-	proc, err := vmm.StartDetached(vmm.DetachedCmd{
+	proc, err := detach.Start(detach.Cmd{
 		Args:   []string{binPath, "--api-sock", sock, "--log-path", logPath, "--level", LogLevel, "--show-level"},
 		Dir:    dir,
 		Stdout: console,
@@ -125,16 +126,16 @@ func (d *Driver) start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
 		h.Console, h.ConsoleOffset = spec.ConsoleLog, consoleOffset
 	}
 	fail := func(err error) (vmm.Handle, error) {
-		if vmm.SignalProcess(h.PID, h.StartTime, syscall.SIGKILL) == nil {
+		if detach.SignalProcess(h.PID, h.StartTime, syscall.SIGKILL) == nil {
 			select {
 			case <-proc.Exited():
 			case <-time.After(2 * time.Second):
 			}
 		}
-		if tail := vmm.TailFile(stderrPath, 2048); tail != "" {
+		if tail := detach.TailFile(stderrPath, 2048); tail != "" {
 			err = fmt.Errorf("%w; firecracker stderr: %s", err, tail)
 		}
-		if tail := vmm.TailFile(logPath, 2048); tail != "" {
+		if tail := detach.TailFile(logPath, 2048); tail != "" {
 			err = fmt.Errorf("%w; firecracker log: %s", err, tail)
 		}
 		return vmm.Handle{}, err
@@ -191,7 +192,7 @@ func prepareDir(dir string, spec vmm.Spec) (sock, vsock, logPath string, err err
 }
 
 // waitAPI polls GET / until the API answers or the process exits.
-func waitAPI(ctx context.Context, api *apiClient, proc *vmm.Process) error {
+func waitAPI(ctx context.Context, api *apiClient, proc *detach.Process) error {
 	for {
 		var info InstanceInfo
 		err := api.get(ctx, "/", &info)
@@ -262,7 +263,7 @@ var _ vmm.GuestStopCommander = (*Driver)(nil)
 
 // Kill sends sig to the firecracker process after checking its start time.
 func (d *Driver) Kill(h vmm.Handle, sig syscall.Signal) error {
-	return vmm.SignalProcess(h.PID, h.StartTime, sig)
+	return detach.SignalProcess(h.PID, h.StartTime, sig)
 }
 
 // Alive reports whether the firecracker process in h still runs. A guest
@@ -271,17 +272,17 @@ func (d *Driver) Kill(h vmm.Handle, sig syscall.Signal) error {
 // already synced and unmounted its disks, and reports it dead, so a guest
 // power-off stops the VM as it does under qemu.
 func (d *Driver) Alive(h vmm.Handle) bool {
-	if !vmm.ProcessAlive(h.PID, h.StartTime) {
+	if !detach.ProcessAlive(h.PID, h.StartTime) {
 		return false
 	}
 	if !guestHalted(h) {
 		return true
 	}
-	_ = vmm.SignalProcess(h.PID, h.StartTime, syscall.SIGKILL)
-	for i := 0; i < 100 && vmm.ProcessAlive(h.PID, h.StartTime); i++ {
+	_ = detach.SignalProcess(h.PID, h.StartTime, syscall.SIGKILL)
+	for i := 0; i < 100 && detach.ProcessAlive(h.PID, h.StartTime); i++ {
 		time.Sleep(20 * time.Millisecond)
 	}
-	return vmm.ProcessAlive(h.PID, h.StartTime)
+	return detach.ProcessAlive(h.PID, h.StartTime)
 }
 
 // Info returns GET / (instance id, state, version) of the VM in h.

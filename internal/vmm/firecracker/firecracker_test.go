@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bangerdev/banger/internal/detach"
 	"github.com/bangerdev/banger/internal/vmm"
 	"github.com/bangerdev/banger/internal/vmm/firecracker/fakefc"
 )
@@ -147,9 +148,9 @@ func TestGuestPowerOffStopsTheVM(t *testing.T) {
 	spec := fakeSpec(t)
 	h := startFake(t, d, spec)
 	if !waitDead(d, h, 5*time.Second) {
-		t.Fatalf("halted guest still reported alive:\n%s", vmm.TailFile(spec.ConsoleLog, 500))
+		t.Fatalf("halted guest still reported alive:\n%s", detach.TailFile(spec.ConsoleLog, 500))
 	}
-	if vmm.ProcessAlive(h.PID, h.StartTime) {
+	if detach.ProcessAlive(h.PID, h.StartTime) {
 		t.Error("Alive reported a halted guest dead but left its firecracker process running")
 	}
 	t.Setenv(fakefc.PowerOffEnv, "")

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bangerdev/banger/internal/detach"
 	"github.com/bangerdev/banger/internal/execx"
 	"github.com/bangerdev/banger/internal/testenv"
 	"github.com/bangerdev/banger/internal/vmm"
@@ -78,7 +79,7 @@ func TestRealFirecracker(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no login prompt in 60 s:\n%s", vmm.TailFile(spec.ConsoleLog, 3000))
+			t.Fatalf("no login prompt in 60 s:\n%s", detach.TailFile(spec.ConsoleLog, 3000))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bangerdev/banger/internal/detach"
 	"github.com/bangerdev/banger/internal/vmm"
 )
 
@@ -70,7 +71,7 @@ func sleeper(t *testing.T, sock string) vmm.Handle {
 	}
 	go cmd.Wait()
 	t.Cleanup(func() { cmd.Process.Kill() })
-	st, err := vmm.ProcStartTime(cmd.Process.Pid)
+	st, err := detach.ProcStartTime(cmd.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}

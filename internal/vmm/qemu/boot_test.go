@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bangerdev/banger/internal/detach"
 	"github.com/bangerdev/banger/internal/execx"
 	"github.com/bangerdev/banger/internal/testenv"
 	"github.com/bangerdev/banger/internal/vmm"
@@ -107,7 +108,7 @@ func startVM(t *testing.T, ctx context.Context, d *Driver, spec vmm.Spec) vmm.Ha
 	t.Helper()
 	h, err := d.Start(ctx, spec)
 	if err != nil {
-		t.Fatalf("Start: %v\nconsole: %s", err, vmm.TailFile(spec.ConsoleLog, 2000))
+		t.Fatalf("Start: %v\nconsole: %s", err, detach.TailFile(spec.ConsoleLog, 2000))
 	}
 	t.Cleanup(func() {
 		if d.Alive(h) {
@@ -149,12 +150,12 @@ func TestRealBootShutdown(t *testing.T) {
 		b, _ := os.ReadFile(spec.ConsoleLog)
 		return strings.Contains(string(b), "login:")
 	}) {
-		t.Fatalf("no login prompt within 120 s; console tail:\n%s", vmm.TailFile(spec.ConsoleLog, 3000))
+		t.Fatalf("no login prompt within 120 s; console tail:\n%s", detach.TailFile(spec.ConsoleLog, 3000))
 	}
 	t.Logf("login prompt after %v", time.Since(booted).Round(time.Millisecond))
 	// Drives[1] (the 8 MiB work disk) must be the guest's second disk.
 	if b, _ := os.ReadFile(spec.ConsoleLog); !strings.Contains(string(b), "[vdb] 16384 512-byte logical blocks") {
-		t.Errorf("the 8 MiB second drive is not /dev/vdb; console:\n%s", vmm.TailFile(spec.ConsoleLog, 3000))
+		t.Errorf("the 8 MiB second drive is not /dev/vdb; console:\n%s", detach.TailFile(spec.ConsoleLog, 3000))
 	}
 
 	st, err := Query(t.Context(), h)
@@ -178,7 +179,7 @@ func TestRealBootShutdown(t *testing.T) {
 		}
 		return !d.Alive(h)
 	}) {
-		t.Fatalf("guest ignored the ACPI power button (system_powerdown) for 60 s; console tail:\n%s", vmm.TailFile(spec.ConsoleLog, 2000))
+		t.Fatalf("guest ignored the ACPI power button (system_powerdown) for 60 s; console tail:\n%s", detach.TailFile(spec.ConsoleLog, 2000))
 	}
 	if err := d.Shutdown(t.Context(), h); !errors.Is(err, vmm.ErrNotRunning) {
 		t.Errorf("shutdown after exit: %v", err)

@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bangerdev/banger/internal/detach"
 	"github.com/bangerdev/banger/internal/execx"
 	"github.com/bangerdev/banger/internal/vmm"
 )
@@ -156,7 +157,7 @@ func (d *Driver) Start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
 	h, err := d.adopt(ctx, pidPath, qmpPath, accel)
 	if err != nil {
 		if h.PID != 0 {
-			_ = vmm.SignalProcess(h.PID, h.StartTime, syscall.SIGKILL)
+			_ = detach.SignalProcess(h.PID, h.StartTime, syscall.SIGKILL)
 		}
 		return vmm.Handle{}, fmt.Errorf("start vm %s: %w", spec.Name, err)
 	}
@@ -173,7 +174,7 @@ func (d *Driver) adopt(ctx context.Context, pidPath, qmpPath, accel string) (vmm
 	if err != nil || pid <= 0 {
 		return vmm.Handle{}, fmt.Errorf("read qemu pidfile %s: bad pid %q", pidPath, strings.TrimSpace(string(b)))
 	}
-	st, err := vmm.ProcStartTime(pid)
+	st, err := detach.ProcStartTime(pid)
 	if err != nil {
 		return vmm.Handle{}, fmt.Errorf("qemu exited right after starting: %w", err)
 	}
@@ -183,7 +184,7 @@ func (d *Driver) adopt(ctx context.Context, pidPath, qmpPath, accel string) (vmm
 		if err == nil && status.Running {
 			return h, nil
 		}
-		if !vmm.ProcessAlive(pid, st) {
+		if !detach.ProcessAlive(pid, st) {
 			return h, errors.New("qemu exited while starting")
 		}
 		select {
@@ -227,12 +228,12 @@ func (d *Driver) Shutdown(ctx context.Context, h vmm.Handle) error {
 
 // Kill sends sig to the qemu process after checking its start time.
 func (d *Driver) Kill(h vmm.Handle, sig syscall.Signal) error {
-	return vmm.SignalProcess(h.PID, h.StartTime, sig)
+	return detach.SignalProcess(h.PID, h.StartTime, sig)
 }
 
 // Alive reports whether the qemu process in h still runs.
 func (d *Driver) Alive(h vmm.Handle) bool {
-	return vmm.ProcessAlive(h.PID, h.StartTime)
+	return detach.ProcessAlive(h.PID, h.StartTime)
 }
 
 func canOpen(path string) bool {
@@ -256,8 +257,8 @@ func killFromPIDFile(pidPath string) {
 	if err != nil || pid <= 0 {
 		return
 	}
-	if st, err := vmm.ProcStartTime(pid); err == nil {
-		_ = vmm.SignalProcess(pid, st, syscall.SIGKILL)
+	if st, err := detach.ProcStartTime(pid); err == nil {
+		_ = detach.SignalProcess(pid, st, syscall.SIGKILL)
 	}
 	os.Remove(pidPath)
 }

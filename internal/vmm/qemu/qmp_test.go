@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bangerdev/banger/internal/detach"
 	"github.com/bangerdev/banger/internal/vmm"
 )
 
@@ -204,7 +205,7 @@ func TestQMPDialErrors(t *testing.T) {
 func TestDriverShutdownAndQueryViaHandle(t *testing.T) {
 	f := newFakeQMP(t)
 	// A handle pointing at this test process: alive, with the fake socket.
-	st, err := vmm.ProcStartTime(os.Getpid())
+	st, err := detach.ProcStartTime(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
