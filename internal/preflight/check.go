@@ -102,9 +102,6 @@ func (r Result) Line() string {
 // Check runs needs with the real host probes; see Checker.Check.
 func Check(action string, needs ...Need) error { return NewChecker().Check(action, needs...) }
 
-// Report runs needs with the real host probes; see Checker.Report.
-func Report(needs ...Need) []Result { return NewChecker().Report(needs...) }
-
 // Check runs every need and returns nil, or a *MissingError naming every
 // unmet need of action and how to fix it.
 func (c *Checker) Check(action string, needs ...Need) error {
