@@ -75,6 +75,11 @@ func TestBootPath(t *testing.T) {
 	if !strings.HasPrefix(state, "running") {
 		t.Errorf("system state after boot: %q", state)
 	}
+	// The rest of boot waited for the host's datagram after the verifying
+	// probe, not for banger-hold's 10 s timeout.
+	if got := e.ssh(name, "journalctl -b -u banger-hold.service -o cat --no-pager"); !strings.Contains(got, "released by the host") {
+		t.Errorf("banger-hold was not released by the host: %q", got)
+	}
 	// growfs ran once and recorded the disk size; logind runs (power key).
 	got := strings.Fields(e.ssh(name, "systemctl is-active banger-growfs.service systemd-logind.service; cat /var/lib/banger/rootfs-sectors"))
 	if len(got) != 3 || got[0] != "inactive" || got[1] != "active" || strings.Trim(got[2], "0123456789") != "" {

@@ -30,6 +30,8 @@ var guestLayout = []guestFile{
 	{name: "sshd-banger.conf", dest: "etc/ssh/sshd_config.d/banger.conf", mode: 0o644},
 	{name: "fstab", dest: "etc/fstab", mode: 0o644},
 	{name: "banger-ready.service", dest: "etc/systemd/system/banger-ready.service", mode: 0o644, optional: true, wantedBy: "multi-user.target"},
+	{name: "banger-hold.service", dest: "etc/systemd/system/banger-hold.service", mode: 0o644, optional: true, wantedBy: "multi-user.target"},
+	{name: "banger-release.socket", dest: "etc/systemd/system/banger-release.socket", mode: 0o644, optional: true},
 	{name: "banger-growfs.service", dest: "etc/systemd/system/banger-growfs.service", mode: 0o644, optional: true, wantedBy: "multi-user.target"},
 	{name: "ssh-early.conf", dest: "etc/systemd/system/ssh.service.d/banger.conf", mode: 0o644, optional: true},
 	{name: "after-ready.conf", dest: "etc/systemd/system/sysinit.target.d/banger.conf", mode: 0o644, optional: true},

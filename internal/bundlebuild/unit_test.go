@@ -124,12 +124,19 @@ func TestCustomize(t *testing.T) {
 		t.Errorf("ssh drop-in = %q", s)
 	}
 	for _, u := range []string{"sysinit.target", "systemd-udev-trigger.service"} {
-		if s := read("etc/systemd/system/" + u + ".d/banger.conf"); !strings.Contains(s, "After=banger-ready.service") {
+		if s := read("etc/systemd/system/" + u + ".d/banger.conf"); !strings.Contains(s, "After=banger-ready.service banger-hold.service") {
 			t.Errorf("%s drop-in = %q", u, s)
 		}
 	}
 	if s := read("etc/systemd/system/banger-ready.service"); !strings.Contains(s, "StandardOutput=file:/dev/console") || !strings.Contains(s, "After=ssh.service") {
 		t.Errorf("banger-ready.service = %q", s)
+	}
+	// The rest of boot waits for the host's datagram (or 10 s) after sshd.
+	if s := read("etc/systemd/system/banger-hold.service"); !strings.Contains(s, "After=banger-ready.service") || !strings.Contains(s, "Sockets=banger-release.socket") || !strings.Contains(s, "read -r -t 10") {
+		t.Errorf("banger-hold.service = %q", s)
+	}
+	if s := read("etc/systemd/system/banger-release.socket"); !strings.Contains(s, "ListenDatagram=0.0.0.0:7022") || !strings.Contains(s, "Before=banger-ready.service") {
+		t.Errorf("banger-release.socket = %q", s)
 	}
 	if s := read("etc/ssh/sshd_config.d/banger.conf"); !strings.Contains(s, "PermitRootLogin prohibit-password") || !strings.Contains(s, "PasswordAuthentication no") {
 		t.Errorf("sshd drop-in = %q", s)
@@ -142,6 +149,7 @@ func TestCustomize(t *testing.T) {
 		"etc/systemd/system/multi-user.target.wants/banger-guest.service":  "/etc/systemd/system/banger-guest.service",
 		"etc/systemd/system/multi-user.target.wants/banger-ready.service":  "/etc/systemd/system/banger-ready.service",
 		"etc/systemd/system/multi-user.target.wants/banger-growfs.service": "/etc/systemd/system/banger-growfs.service",
+		"etc/systemd/system/multi-user.target.wants/banger-hold.service":   "/etc/systemd/system/banger-hold.service",
 		"etc/systemd/system/apt-daily.timer":                               "/dev/null",
 		"etc/systemd/network/99-default.link":                              "/dev/null",
 		"var/lib/dbus/machine-id":                                          "/etc/machine-id",

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -115,6 +117,9 @@ func (d *Daemon) bootVMFrom(ctx context.Context, v *store.VM, incoming string, w
 			return nil, fmt.Errorf("start %s: guest did not become ready over SSH: %w\nlast console lines:\n%s", v.Name, err, tail)
 		}
 		clk.ready, clk.signal, clk.verified = at, how, time.Now()
+		if err := releaseBoot(net.JoinHostPort(v.IP, strconv.Itoa(bootReleasePort))); err != nil {
+			d.log.Debug("release guest boot", "vm", v.Name, "err", err)
+		}
 	}
 	t := clk.timings(time.Now())
 	tb, _ := json.Marshal(t)

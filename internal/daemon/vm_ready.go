@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
+	"net"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
@@ -20,6 +20,25 @@ import (
 // docs/guest-contract.md).
 const readyLine = "banger-ready"
 
+// bootReleasePort is the guest's UDP port for the host's "SSH verified"
+// datagram (banger-release.socket in docs/guest-contract.md).
+const bootReleasePort = 7022
+
+// releaseBoot tells the guest listening at addr that its SSH has been
+// verified, so the rest of its boot, held by banger-hold.service so it
+// does not compete with the handshake, starts now rather than after the
+// unit's 10 s timeout. One datagram, best effort: a guest without the unit
+// ignores it, and a lost one costs only that timeout.
+func releaseBoot(addr string) error {
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.Write([]byte("verified\n"))
+	return err
+}
+
 // consolePoll is how often the console log is read for the ready line: the
 // most the ready signal can wait to be noticed.
 const consolePoll = 5 * time.Millisecond
@@ -30,59 +49,29 @@ const (
 	signalPoll    = "poll"
 )
 
-// waitGuestReady waits until v accepts an SSH login against its pinned host
-// key and returns when the guest became ready and how that was detected.
-// The guest's console line triggers one verifying handshake at once; an
-// SSH poll with backoff runs alongside for images without the line. The
-// verification is what counts: the line alone never makes a VM ready.
+// waitGuestReady waits until v's sshd proves the pinned host key and
+// accepts the user's key (sshkeys.WaitReady) and returns when the guest
+// became ready and how that was detected. One probe loop runs from the
+// VMM start; the guest's console line cuts its backoff short, so the
+// check starts the moment sshd is up and only one handshake is ever in
+// flight (a second one would halve the guest's CPU for each). The probe is
+// what counts: the line alone never makes a VM ready.
 func (d *Daemon) waitGuestReady(ctx context.Context, v *store.VM) (time.Time, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, sshReadyTimeout)
 	defer cancel()
-	target := d.sshTarget(v)
-	signal := make(chan time.Time, 1)
+	kick := make(chan struct{})
+	var seen atomic.Pointer[time.Time]
 	go func() {
 		if at, err := watchConsole(ctx, consoleLog(v), readyLine); err == nil {
-			signal <- at
+			seen.Store(&at)
+			close(kick)
 		}
 	}()
-	polled := make(chan error, 1)
-	go func() { polled <- sshkeys.WaitReady(ctx, target) }()
-	select {
-	case err := <-polled:
-		return time.Now(), signalPoll, err
-	case at := <-signal:
-		checked := make(chan error, 1)
-		go func() { checked <- handshakeSoon(ctx, target) }()
-		// Whichever verifies first wins: a poll already connecting when
-		// the line came may finish before a fresh handshake.
-		select {
-		case err := <-checked:
-			return at, signalConsole, err
-		case err := <-polled:
-			if err != nil {
-				return at, signalConsole, <-checked
-			}
-			return at, signalConsole, nil
-		}
+	err := sshkeys.WaitReady(ctx, d.sshTarget(v), kick)
+	if at := seen.Load(); at != nil {
+		return *at, signalConsole, err
 	}
-}
-
-// handshakeSoon verifies SSH right after the ready signal, retrying quickly
-// for the moment a guest needs between saying ready and accepting (none,
-// normally). A host key mismatch fails at once.
-func handshakeSoon(ctx context.Context, t sshkeys.Target) error {
-	for {
-		err := sshkeys.Handshake(ctx, t)
-		var he *sshkeys.HostKeyError
-		if err == nil || errors.As(err, &he) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w (after the guest's ready signal): check the VM console log", err)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return time.Now(), signalPoll, err
 }
 
 // watchConsole reads the console log at path as it grows until a line

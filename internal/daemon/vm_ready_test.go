@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -87,5 +88,24 @@ func TestCreateRecordsBootTimings(t *testing.T) {
 	}
 	if got := td.toAPI(v).BootTimings; got == nil || !reflect.DeepEqual(got, vm.BootTimings) {
 		t.Fatalf("stored timings = %+v, answered %+v", got, vm.BootTimings)
+	}
+}
+
+// TestReleaseBootSendsOneDatagram: the guest's banger-hold.service waits
+// for exactly this datagram on its UDP port.
+func TestReleaseBootSendsOneDatagram(t *testing.T) {
+	l, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := releaseBoot(l.LocalAddr().String()); err != nil {
+		t.Fatal(err)
+	}
+	_ = l.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64)
+	n, _, err := l.ReadFrom(buf)
+	if err != nil || string(buf[:n]) != "verified\n" {
+		t.Fatalf("guest got %q, %v; want one \"verified\\n\" datagram", buf[:n], err)
 	}
 }

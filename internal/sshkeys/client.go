@@ -52,21 +52,31 @@ func (t Target) dialAddr() string {
 	return net.JoinHostPort(h, p)
 }
 
+// signer returns the user's key: Signer, else the key at KeyPath.
+func (t Target) signer() (ssh.Signer, error) {
+	if t.Signer != nil {
+		return t.Signer, nil
+	}
+	if t.KeyPath == "" {
+		return nil, errors.New("ssh: no user key given")
+	}
+	data, err := os.ReadFile(t.KeyPath)
+	if err != nil {
+		return nil, fmt.Errorf("ssh: read key: %w", err)
+	}
+	signer, err := ssh.ParsePrivateKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("ssh: key %s: %w", t.KeyPath, err)
+	}
+	return signer, nil
+}
+
 // clientConfig builds the x/crypto/ssh config; it never accepts an
 // unverified host key.
 func (t Target) clientConfig() (*ssh.ClientConfig, error) {
-	signer := t.Signer
-	if signer == nil {
-		if t.KeyPath == "" {
-			return nil, errors.New("ssh: no user key given")
-		}
-		data, err := os.ReadFile(t.KeyPath)
-		if err != nil {
-			return nil, fmt.Errorf("ssh: read key: %w", err)
-		}
-		if signer, err = ssh.ParsePrivateKey(data); err != nil {
-			return nil, fmt.Errorf("ssh: key %s: %w", t.KeyPath, err)
-		}
+	signer, err := t.signer()
+	if err != nil {
+		return nil, err
 	}
 	cfg := &ssh.ClientConfig{
 		User:    t.user(),
@@ -122,51 +132,6 @@ func dial(ctx context.Context, t Target, cfg *ssh.ClientConfig) (*ssh.Client, er
 	}
 	_ = conn.SetDeadline(time.Time{})
 	return ssh.NewClient(c, chans, reqs), nil
-}
-
-// WaitReady waits until the VM accepts an SSH login with the user's key and
-// presents the pinned host key (an open port is not enough). It retries with
-// backoff until ctx ends; the error then names the last failure. A host key
-// mismatch fails at once.
-func WaitReady(ctx context.Context, t Target) error {
-	cfg, err := t.clientConfig()
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	delay := 100 * time.Millisecond
-	for {
-		c, err := dial(ctx, t, cfg)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		var he *HostKeyError
-		if errors.As(err, &he) {
-			return fmt.Errorf("ssh to %s: %w", t.dialAddr(), he)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("ssh to %s not ready after %s: last failure: %v: check the VM console log", t.dialAddr(), time.Since(start).Round(time.Second), err)
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 2*time.Second)
-	}
-}
-
-// Handshake makes one SSH connection that must present the pinned host key
-// and accept the user's key, and closes it: the check after the guest said
-// it is ready (see WaitReady for polling).
-func Handshake(ctx context.Context, t Target) error {
-	cfg, err := t.clientConfig()
-	if err != nil {
-		return err
-	}
-	c, err := dial(ctx, t, cfg)
-	if err != nil {
-		return fmt.Errorf("ssh to %s: %w", t.dialAddr(), err)
-	}
-	return c.Close()
 }
 
 // Exec runs cmd on the VM (through the remote user's shell) and returns its

@@ -89,7 +89,7 @@ func TestWaitReadyClosedPortThenReady(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 	defer cancel()
-	err := WaitReady(ctx, target)
+	err := WaitReady(ctx, target, nil)
 	if err == nil || !strings.Contains(err.Error(), "not ready") || !strings.Contains(err.Error(), "connection refused") {
 		t.Fatalf("closed port: %v", err)
 	}
@@ -99,7 +99,7 @@ func TestWaitReadyClosedPortThenReady(t *testing.T) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		done <- WaitReady(ctx, target)
+		done <- WaitReady(ctx, target, nil)
 	}()
 	time.Sleep(300 * time.Millisecond)
 	f.start(t, addr)
@@ -115,7 +115,7 @@ func TestWaitReadyWrongHostKey(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	start := time.Now()
-	err := WaitReady(ctx, Target{Addr: s.Addr, KeyPath: f.keyPath, HostKey: otherPub})
+	err := WaitReady(ctx, Target{Addr: s.Addr, KeyPath: f.keyPath, HostKey: otherPub}, nil)
 	var he *HostKeyError
 	if !errors.As(err, &he) || !strings.Contains(err.Error(), "host key mismatch") {
 		t.Fatalf("wrong host key: %v", err)
@@ -127,7 +127,7 @@ func TestWaitReadyWrongHostKey(t *testing.T) {
 	if err := f.kh.Pin([]string{s.Addr}, otherPub); err != nil {
 		t.Fatal(err)
 	}
-	if err := WaitReady(ctx, Target{Addr: s.Addr, KeyPath: f.keyPath, KnownHosts: f.kh.Path}); !errors.As(err, &he) {
+	if err := WaitReady(ctx, Target{Addr: s.Addr, KeyPath: f.keyPath, KnownHosts: f.kh.Path}, nil); !errors.As(err, &he) {
 		t.Fatalf("known_hosts mismatch: %v", err)
 	}
 }
@@ -141,7 +141,7 @@ func TestWaitReadyWrongUserKey(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	err := WaitReady(ctx, Target{Addr: s.Addr, KeyPath: other, HostKey: f.hostPub})
+	err := WaitReady(ctx, Target{Addr: s.Addr, KeyPath: other, HostKey: f.hostPub}, nil)
 	if err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
 		t.Fatalf("wrong user key: %v", err)
 	}

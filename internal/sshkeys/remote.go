@@ -21,7 +21,7 @@ type Client struct{}
 var _ Remote = Client{}
 
 // WaitReady calls the package function WaitReady.
-func (Client) WaitReady(ctx context.Context, t Target) error { return WaitReady(ctx, t) }
+func (Client) WaitReady(ctx context.Context, t Target) error { return WaitReady(ctx, t, nil) }
 
 // Exec calls the package function Exec.
 func (Client) Exec(ctx context.Context, t Target, cmd string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -27,7 +28,16 @@ type Server struct {
 	cfg     *ssh.ServerConfig
 	handler Handler
 	wg      sync.WaitGroup
+	conns   atomic.Int64
+	logins  atomic.Int64
 }
+
+// Conns is how many TCP connections the server has accepted.
+func (s *Server) Conns() int64 { return s.conns.Load() }
+
+// Logins is how many connections completed authentication (a login, as
+// opposed to a key query that stopped before signing).
+func (s *Server) Logins() int64 { return s.logins.Load() }
 
 // Start listens on addr ("127.0.0.1:0" for any free port), presenting
 // hostKey and accepting only the authorized public key for any user.
@@ -65,6 +75,7 @@ func (s *Server) serve() {
 		if err != nil {
 			return
 		}
+		s.conns.Add(1)
 		go s.handleConn(conn)
 	}
 }
@@ -75,6 +86,7 @@ func (s *Server) handleConn(conn net.Conn) {
 	if err != nil {
 		return
 	}
+	s.logins.Add(1)
 	defer sc.Close()
 	go ssh.DiscardRequests(reqs)
 	for nc := range chans {
