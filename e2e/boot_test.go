@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/bangerdev/banger/internal/config"
 )
 
 type bootTimings struct {
@@ -84,6 +88,14 @@ func TestBootPath(t *testing.T) {
 	got := strings.Fields(e.ssh(name, "systemctl is-active banger-growfs.service systemd-logind.service; cat /var/lib/banger/rootfs-sectors"))
 	if len(got) != 3 || got[0] != "inactive" || got[1] != "active" || strings.Trim(got[2], "0123456789") != "" {
 		t.Errorf("growfs state, logind state, size stamp = %q", got)
+	}
+	// Under TCG the translation cache is the configured tcg_cache_mib.
+	if v.Accel == "tcg" {
+		cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", v.PID))
+		want := fmt.Sprintf("tcg,tb-size=%d\x00", config.DefaultTCGCacheMiB)
+		if err != nil || !strings.Contains(string(cmd), want) {
+			t.Errorf("VMM command line %q (%v) lacks %q (the tcg_cache_mib default)", cmd, err, want)
+		}
 	}
 	cs := strings.TrimSpace(e.ssh(name, "cat /sys/devices/system/clocksource/clocksource0/current_clocksource"))
 	want := map[string]string{"tcg": "tsc", "kvm": "kvm-clock"}[v.Accel]

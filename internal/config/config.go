@@ -89,6 +89,10 @@ type Config struct {
 	StopTimeout time.Duration
 	// LogLevel is "debug", "info", "warn" or "error".
 	LogLevel string
+	// TCGCacheMiB is QEMU's translated-code cache under TCG (tb-size): the
+	// largest part of an idle emulated VM's resident memory beyond what the
+	// guest uses (docs/boot.md "Memory"). Unused with KVM.
+	TCGCacheMiB int
 	// ResumeOnStart makes the daemon resume, when it starts, the VMs that
 	// `banger vm suspend --all` suspended (see docs/suspend.md).
 	ResumeOnStart bool
@@ -120,6 +124,7 @@ func Defaults(file string) *Config {
 		SystemDiskSize:   8 * units.GiB,
 		DefaultMemoryMiB: 1024,
 		DefaultVCPUs:     2,
+		TCGCacheMiB:      DefaultTCGCacheMiB,
 		DNS:              DNSBuiltin,
 		StopTimeout:      30 * time.Second,
 		LogLevel:         "info",

@@ -106,6 +106,7 @@ dns = "none"
 stop_timeout = "1m30s"
 log_level = "debug"
 resume_on_start = true
+tcg_cache_mib = 32
 `
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
@@ -134,6 +135,7 @@ resume_on_start = true
 		"stop_timeout":          "1m30s",
 		"log_level":             "debug",
 		"resume_on_start":       "true",
+		"tcg_cache_mib":         "32",
 		"default_packages_file": filepath.Join(home, "bundle", "packages.apt"),
 	}
 	rows := map[string]Row{}

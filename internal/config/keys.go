@@ -34,6 +34,14 @@ const (
 	MaxVCPUs     = 32
 )
 
+// QEMU's TCG translation cache (tb-size): below 8 MiB a guest mostly
+// retranslates; 1 GiB is QEMU's own default.
+const (
+	DefaultTCGCacheMiB = 64
+	MinTCGCacheMiB     = 8
+	MaxTCGCacheMiB     = 1024
+)
+
 const (
 	minPrefix   = 16
 	maxPrefix   = 29
@@ -71,6 +79,7 @@ func (c *Config) keys() []key {
 		{name: "stop_timeout", set: c.setStopTimeout, show: func() string { return c.StopTimeout.String() }},
 		enumKey("log_level", &c.LogLevel, "debug", "info", "warn", "error"),
 		boolKey("resume_on_start", &c.ResumeOnStart),
+		intKey("tcg_cache_mib", &c.TCGCacheMiB, MinTCGCacheMiB, MaxTCGCacheMiB),
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	mdns "github.com/miekg/dns"
 
 	"github.com/bangerdev/banger/internal/bundle"
+	"github.com/bangerdev/banger/internal/config"
 	"github.com/bangerdev/banger/internal/dns"
 	"github.com/bangerdev/banger/internal/namegen"
 	"github.com/bangerdev/banger/internal/nat"
@@ -39,10 +40,7 @@ func (d *Daemon) initSubsystems(ctx context.Context) {
 	d.drivers = d.opts.Drivers
 	fcBin := d.bundle.Firecracker
 	if d.drivers == nil {
-		d.drivers = map[string]vmm.Driver{
-			"qemu":        qemu.New(""),
-			"firecracker": firecracker.New(fcBin),
-		}
+		d.drivers = realDrivers(c, fcBin)
 	}
 	d.driver, d.driverWhy, d.driverErr = vmm.Select(c.VMM, fcBin)
 	if d.driverErr == nil {
@@ -186,4 +184,13 @@ func hostResolvers() []string {
 		return out
 	}
 	return nil
+}
+
+// realDrivers returns the VMM drivers configured from c; fcBin is the
+// firecracker binary the bundle or config names.
+func realDrivers(c *config.Config, fcBin string) map[string]vmm.Driver {
+	return map[string]vmm.Driver{
+		"qemu":        &qemu.Driver{TBSizeMiB: c.TCGCacheMiB},
+		"firecracker": firecracker.New(fcBin),
+	}
 }

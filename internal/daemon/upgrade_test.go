@@ -69,7 +69,7 @@ func seedFixture(t *testing.T, version string) func(td *testDaemon, l paths.Layo
 			if state == api.StateCreating {
 				continue
 			}
-			if _, err := td.disks.CreateOverlay(ctx, storage.KindQcow2, base, ov); err != nil {
+			if _, err := td.disks.CreateOverlay(ctx, storage.KindQcow2, base, ov, 0); err != nil {
 				t.Fatal(err)
 			}
 			if err := td.disks.CreateWorkDisk(ctx, work, 1<<30, storage.Identity{}); err != nil {

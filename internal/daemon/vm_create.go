@@ -117,14 +117,11 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 	probe := d.storage.Probe(d.driver, v.Dir)
 	kind := probe.Chosen
 	rep.Logf("overlay: %s (%s)", kind, probe.Reason)
-	ov, err := d.storage.CreateOverlay(ctx, kind, img.Path, filepath.Join(v.Dir, overlayFile(kind)))
+	ov, err := d.storage.CreateOverlay(ctx, kind, img.Path, filepath.Join(v.Dir, overlayFile(kind)), d.cfg.SystemDiskSize)
 	if err != nil {
 		return nil, noSpace(fmt.Errorf("create %s: system overlay: %w", v.Name, err), v.Dir)
 	}
 	r.Add("remove overlay", func() error { return d.storage.RemoveOverlay(context.Background(), ov) })
-	if err := d.storage.GrowOverlay(ctx, ov, d.cfg.SystemDiskSize); err != nil {
-		return nil, noSpace(fmt.Errorf("create %s: system overlay: %w", v.Name, err), v.Dir)
-	}
 	v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice = string(ov.Kind), ov.Path, ov.Format, ov.Device
 	v.State = api.StateStopped
 	if err := d.store.UpdateVM(ctx, v); err != nil {

@@ -8,6 +8,9 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/bangerdev/banger/internal/config"
+	"github.com/bangerdev/banger/internal/vmm/qemu"
 )
 
 // The ready line is noticed within a few poll intervals of being written,
@@ -107,5 +110,18 @@ func TestReleaseBootSendsOneDatagram(t *testing.T) {
 	n, _, err := l.ReadFrom(buf)
 	if err != nil || string(buf[:n]) != "verified\n" {
 		t.Fatalf("guest got %q, %v; want one \"verified\\n\" datagram", buf[:n], err)
+	}
+}
+
+// tcg_cache_mib reaches the qemu driver (and so `-accel tcg,tb-size=`).
+func TestTCGCacheConfigReachesQEMU(t *testing.T) {
+	c := config.Defaults("config.toml")
+	c.TCGCacheMiB = 32
+	q, ok := realDrivers(c, "")["qemu"].(*qemu.Driver)
+	if !ok || q.TBSizeMiB != 32 {
+		t.Fatalf("qemu driver = %+v, want TBSizeMiB 32", q)
+	}
+	if config.DefaultTCGCacheMiB != qemu.DefaultTBSizeMiB {
+		t.Errorf("config default %d MiB differs from the qemu driver's %d MiB", config.DefaultTCGCacheMiB, qemu.DefaultTBSizeMiB)
 	}
 }

@@ -57,7 +57,7 @@ func TestDMSnapshotOverlay(t *testing.T) {
 	makeBase(t, base, 64<<20)
 	before := fileHash(t, base)
 	dst := filepath.Join(dir, "root.cow")
-	ov, err := CreateOverlay(testCtx(t), KindDMSnapshot, base, dst)
+	ov, err := CreateOverlay(testCtx(t), KindDMSnapshot, base, dst, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ func TestGrowOverlayQcow2AndRaw(t *testing.T) {
 	if err := os.WriteFile(base, make([]byte, 1<<20), 0o444); err != nil {
 		t.Fatal(err)
 	}
-	ov, err := CreateOverlay(ctx, KindQcow2, base, filepath.Join(dir, "ov.qcow2"))
+	ov, err := CreateOverlay(ctx, KindQcow2, base, filepath.Join(dir, "ov.qcow2"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestGrowOverlayQcow2AndRaw(t *testing.T) {
 		t.Fatalf("qcow2 shrank to %d", n)
 	}
 
-	raw, err := CreateOverlay(ctx, KindSparseCopy, base, filepath.Join(dir, "ov.raw"))
+	raw, err := CreateOverlay(ctx, KindSparseCopy, base, filepath.Join(dir, "ov.raw"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,5 +49,41 @@ func TestGrowOverlayQcow2AndRaw(t *testing.T) {
 	_, alloc, _ := ImageInfo(raw.Path)
 	if alloc > 2<<20 {
 		t.Fatalf("raw grow allocated %d bytes; it must stay sparse", alloc)
+	}
+}
+
+// An overlay created with a size shows the guest that size at once: a
+// qcow2 from its one qemu-img run, a raw copy as a hole; less than the base
+// keeps the base's size.
+func TestCreateOverlayAtSize(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/qemu-img"); err != nil {
+		t.Skip("qemu-img not installed (qemu-utils)")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base.img")
+	if err := os.WriteFile(base, make([]byte, 1<<20), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	ov, err := CreateOverlay(ctx, KindQcow2, base, filepath.Join(dir, "ov.qcow2"), 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := qcow2VirtualSize(ctx, ov.Path); err != nil || n != 64<<20 {
+		t.Fatalf("qcow2 virtual size = %d, %v; want 64M", n, err)
+	}
+	small, err := CreateOverlay(ctx, KindQcow2, base, filepath.Join(dir, "small.qcow2"), 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := qcow2VirtualSize(ctx, small.Path); n != 1<<20 {
+		t.Fatalf("qcow2 asked smaller than its base has %d bytes, want the base's 1M", n)
+	}
+	raw, err := CreateOverlay(ctx, KindSparseCopy, base, filepath.Join(dir, "ov.raw"), 32<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(raw.Path); st.Size() != 32<<20 {
+		t.Fatalf("raw overlay size = %d, want 32M", st.Size())
 	}
 }

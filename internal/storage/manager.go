@@ -8,10 +8,9 @@ import "context"
 type Manager interface {
 	// Probe reports the overlay mechanisms for a driver and directory.
 	Probe(driver, dir string) Report
-	// CreateOverlay creates a VM's system overlay (see CreateOverlay).
-	CreateOverlay(ctx context.Context, kind Kind, base, dst string) (Overlay, error)
-	// GrowOverlay makes the guest-visible size of an overlay at least size.
-	GrowOverlay(ctx context.Context, ov Overlay, size int64) error
+	// CreateOverlay creates a VM's system overlay of at least size bytes
+	// (see CreateOverlay).
+	CreateOverlay(ctx context.Context, kind Kind, base, dst string, size int64) (Overlay, error)
 	// RemoveOverlay deletes an overlay (see RemoveOverlay).
 	RemoveOverlay(ctx context.Context, ov Overlay) error
 	// ActivateOverlay readies an overlay for a VM start (see ActivateOverlay).
@@ -46,14 +45,10 @@ var _ Manager = Host{}
 func (Host) Probe(driver, dir string) Report { return Probe(driver, dir) }
 
 // CreateOverlay calls the package function CreateOverlay.
-func (Host) CreateOverlay(ctx context.Context, kind Kind, base, dst string) (Overlay, error) {
-	return CreateOverlay(ctx, kind, base, dst)
+func (Host) CreateOverlay(ctx context.Context, kind Kind, base, dst string, size int64) (Overlay, error) {
+	return CreateOverlay(ctx, kind, base, dst, size)
 }
 
-// GrowOverlay calls the package function GrowOverlay.
-func (Host) GrowOverlay(ctx context.Context, ov Overlay, size int64) error {
-	return GrowOverlay(ctx, ov, size)
-}
 
 // RemoveOverlay calls the package function RemoveOverlay.
 func (Host) RemoveOverlay(ctx context.Context, ov Overlay) error { return RemoveOverlay(ctx, ov) }

@@ -60,8 +60,10 @@ func (o Overlay) DiskPath() string {
 }
 
 // CreateOverlay creates a copy-on-write overlay of base at dst with the given
-// mechanism. dst must not exist. On failure nothing it created is left behind.
-func CreateOverlay(ctx context.Context, kind Kind, base, dst string) (Overlay, error) {
+// mechanism, showing the guest at least size bytes (0 or less than the base:
+// the base's size; see GrowOverlay). dst must not exist. On failure nothing
+// it created is left behind.
+func CreateOverlay(ctx context.Context, kind Kind, base, dst string, size int64) (Overlay, error) {
 	absBase, err := filepath.Abs(base)
 	if err != nil {
 		return Overlay{}, fmt.Errorf("create overlay: resolve base %s: %w", base, err)
@@ -84,7 +86,8 @@ func CreateOverlay(ctx context.Context, kind Kind, base, dst string) (Overlay, e
 	switch kind {
 	case KindQcow2:
 		ov.Format = FormatQcow2
-		err = createQcow2(ctx, absBase, absDst)
+		// At its final size in the one qemu-img run (no resize after).
+		err = createQcow2(ctx, absBase, absDst, max(size, st.Size()))
 	case KindReflink:
 		err = createReflink(absBase, absDst)
 	case KindSparseCopy:
@@ -96,6 +99,12 @@ func CreateOverlay(ctx context.Context, kind Kind, base, dst string) (Overlay, e
 	}
 	if err != nil {
 		return Overlay{}, err
+	}
+	if kind != KindQcow2 {
+		if err := GrowOverlay(ctx, ov, size); err != nil {
+			_ = RemoveOverlay(ctx, ov)
+			return Overlay{}, err
+		}
 	}
 	return ov, nil
 }

@@ -33,7 +33,7 @@ func TestQcow2Overlay(t *testing.T) {
 	if err := os.Mkdir(filepath.Dir(dst), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ov, err := CreateOverlay(testCtx(t), KindQcow2, base, dst)
+	ov, err := CreateOverlay(testCtx(t), KindQcow2, base, dst, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestSparseCopyKeepsHoles(t *testing.T) {
 	makeBase(t, base, 64<<20)
 	writeAt(t, base, 40<<20, 0, 1<<20) // allocated zeros become a hole
 	dst := filepath.Join(dir, "root.img")
-	ov, err := CreateOverlay(testCtx(t), KindSparseCopy, base, dst)
+	ov, err := CreateOverlay(testCtx(t), KindSparseCopy, base, dst, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestCreateOverlayFailureCleansUp(t *testing.T) {
 			continue
 		}
 		dst := filepath.Join(dir, string(k)+".img")
-		if _, err := CreateOverlay(ctx, k, base, dst); err == nil {
+		if _, err := CreateOverlay(ctx, k, base, dst, 0); err == nil {
 			t.Errorf("%s: want error with a cancelled context", k)
 		}
 		if _, err := os.Lstat(dst); !errors.Is(err, os.ErrNotExist) {
@@ -122,16 +122,16 @@ func TestCreateOverlayFailureCleansUp(t *testing.T) {
 	// An existing destination is never overwritten.
 	dst := filepath.Join(dir, "taken.img")
 	writeAt(t, dst, 0, 7, 3)
-	if _, err := CreateOverlay(testCtx(t), KindSparseCopy, base, dst); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if _, err := CreateOverlay(testCtx(t), KindSparseCopy, base, dst, 0); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("existing dst: %v", err)
 	}
 	if st, _ := os.Stat(dst); st.Size() != 3 {
 		t.Error("existing file was changed")
 	}
-	if _, err := CreateOverlay(testCtx(t), "zfs", base, filepath.Join(dir, "x")); err == nil {
+	if _, err := CreateOverlay(testCtx(t), "zfs", base, filepath.Join(dir, "x"), 0); err == nil {
 		t.Error("unknown kind accepted")
 	}
-	if _, err := CreateOverlay(testCtx(t), KindSparseCopy, filepath.Join(dir, "nobase"), filepath.Join(dir, "y")); err == nil {
+	if _, err := CreateOverlay(testCtx(t), KindSparseCopy, filepath.Join(dir, "nobase"), filepath.Join(dir, "y"), 0); err == nil {
 		t.Error("missing base accepted")
 	}
 }

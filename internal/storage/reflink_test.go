@@ -95,7 +95,7 @@ func TestReflinkOverlay(t *testing.T) {
 	}
 	before := fileHash(t, base)
 	dst := filepath.Join(mnt, "root.img")
-	ov, err := CreateOverlay(testCtx(t), KindReflink, base, dst)
+	ov, err := CreateOverlay(testCtx(t), KindReflink, base, dst, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestReflinkOverlay(t *testing.T) {
 	}
 	// Cloning across filesystems fails with a hint and leaves nothing.
 	other := filepath.Join(t.TempDir(), "root.img")
-	if _, err := CreateOverlay(testCtx(t), KindReflink, base, other); err == nil || !strings.Contains(err.Error(), "sparse-copy") {
+	if _, err := CreateOverlay(testCtx(t), KindReflink, base, other, 0); err == nil || !strings.Contains(err.Error(), "sparse-copy") {
 		t.Errorf("cross-filesystem clone: %v", err)
 	}
 	if _, err := os.Stat(other); err == nil {

@@ -23,7 +23,7 @@ type Fake struct {
 	WorkDisks map[string]int64
 	// Identity maps work disk path to its authorized key.
 	Identity map[string]string
-	// OverlaySize maps overlay path to the size GrowOverlay last set.
+	// OverlaySize maps overlay path to the size it was created with.
 	OverlaySize map[string]int64
 	// Images maps image files written by FlattenOverlay to whether they
 	// are read-only.
@@ -61,7 +61,7 @@ func (f *Fake) Probe(driver, dir string) storage.Report {
 }
 
 // CreateOverlay records an overlay at dst.
-func (f *Fake) CreateOverlay(ctx context.Context, kind storage.Kind, base, dst string) (storage.Overlay, error) {
+func (f *Fake) CreateOverlay(ctx context.Context, kind storage.Kind, base, dst string, size int64) (storage.Overlay, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.fail("CreateOverlay"); err != nil {
@@ -75,6 +75,7 @@ func (f *Fake) CreateOverlay(ctx context.Context, kind storage.Kind, base, dst s
 		ov.Format = storage.FormatQcow2
 	}
 	f.Overlays[dst] = ov
+	f.OverlaySize[dst] = size
 	return ov, nil
 }
 

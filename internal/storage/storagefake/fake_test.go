@@ -11,11 +11,11 @@ import (
 func TestFake(t *testing.T) {
 	var f Fake
 	ctx := context.Background()
-	ov, err := f.CreateOverlay(ctx, storage.KindQcow2, "/base", "/vm/root")
+	ov, err := f.CreateOverlay(ctx, storage.KindQcow2, "/base", "/vm/root", 0)
 	if err != nil || ov.Format != storage.FormatQcow2 {
 		t.Fatal(ov, err)
 	}
-	if _, err := f.CreateOverlay(ctx, storage.KindQcow2, "/base", "/vm/root"); err == nil {
+	if _, err := f.CreateOverlay(ctx, storage.KindQcow2, "/base", "/vm/root", 0); err == nil {
 		t.Error("duplicate overlay accepted")
 	}
 	if err := f.CreateWorkDisk(ctx, "/vm/work", 8<<30, storage.Identity{AuthorizedKey: "ssh-ed25519 AAAA"}); err != nil {

@@ -7,22 +7,6 @@ import (
 	"github.com/bangerdev/banger/internal/storage"
 )
 
-// GrowOverlay records the overlay's new size (never shrinking).
-func (f *Fake) GrowOverlay(ctx context.Context, ov storage.Overlay, size int64) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.fail("GrowOverlay"); err != nil {
-		return err
-	}
-	if _, ok := f.Overlays[ov.Path]; !ok {
-		return fmt.Errorf("grow overlay: %s does not exist", ov.Path)
-	}
-	if size > f.OverlaySize[ov.Path] {
-		f.OverlaySize[ov.Path] = size
-	}
-	return nil
-}
-
 // FlattenOverlay records an image file at out.
 func (f *Fake) FlattenOverlay(ctx context.Context, ov storage.Overlay, out string) error {
 	f.mu.Lock()

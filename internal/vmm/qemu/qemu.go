@@ -15,6 +15,7 @@
 package qemu
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,6 +50,8 @@ type Driver struct {
 	Accel string
 	// StartTimeout bounds how long Start waits for QMP (default 30 s).
 	StartTimeout time.Duration
+	// TBSizeMiB is the TCG translation cache (0: DefaultTBSizeMiB).
+	TBSizeMiB int
 
 	tcgOnce sync.Once
 }
@@ -128,7 +131,7 @@ func (d *Driver) Start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
 		VhostNet:  accel == "kvm" && spec.Net != nil && canOpen("/dev/vhost-net"),
 		Daemonize: true,
 		TSCkHz:    vmm.HostCPUkHz(),
-		TBSizeMiB: DefaultTBSizeMiB,
+		TBSizeMiB: cmp.Or(d.TBSizeMiB, DefaultTBSizeMiB),
 	})
 	if err != nil {
 		return vmm.Handle{}, fmt.Errorf("start vm %s: %w", spec.Name, err)
