@@ -84,6 +84,11 @@ func TestBootPath(t *testing.T) {
 	if got := e.ssh(name, "journalctl -b -u banger-hold.service -o cat --no-pager"); !strings.Contains(got, "released by the host") {
 		t.Errorf("banger-hold was not released by the host: %q", got)
 	}
+	// The guest announced its address as its link came up (gratuitous
+	// ARP), so the host's probe did not wait on an ARP retry.
+	if got := e.ssh(name, "cat /proc/sys/net/ipv4/conf/$(ip -o route show default | awk '{print $5}')/arp_notify"); strings.TrimSpace(got) != "1" {
+		t.Errorf("guest NIC arp_notify = %q, want 1", got)
+	}
 	// growfs ran once and recorded the disk size; logind runs (power key).
 	got := strings.Fields(e.ssh(name, "systemctl is-active banger-growfs.service systemd-logind.service; cat /var/lib/banger/rootfs-sectors"))
 	if len(got) != 3 || got[0] != "inactive" || got[1] != "active" || strings.Trim(got[2], "0123456789") != "" {

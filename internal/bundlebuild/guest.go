@@ -36,6 +36,12 @@ var guestLayout = []guestFile{
 	{name: "ssh-early.conf", dest: "etc/systemd/system/ssh.service.d/banger.conf", mode: 0o644, optional: true},
 	{name: "after-ready.conf", dest: "etc/systemd/system/sysinit.target.d/banger.conf", mode: 0o644, optional: true},
 	{name: "after-ready.conf", dest: "etc/systemd/system/systemd-udev-trigger.service.d/banger.conf", mode: 0o644, optional: true},
+	{name: "after-ready.conf", dest: "etc/systemd/system/systemd-udevd.service.d/banger.conf", mode: 0o644, optional: true},
+	{name: "after-ready.conf", dest: "etc/systemd/system/systemd-tmpfiles-setup.service.d/banger.conf", mode: 0o644, optional: true},
+	{name: "after-ready.conf", dest: "etc/systemd/system/systemd-update-utmp.service.d/banger.conf", mode: 0o644, optional: true},
+	{name: "after-ready.conf", dest: "etc/systemd/system/systemd-journal-flush.service.d/banger.conf", mode: 0o644, optional: true},
+	{name: "after-ready.conf", dest: "etc/systemd/system/systemd-sysusers.service.d/banger.conf", mode: 0o644, optional: true},
+	{name: "after-ready.conf", dest: "etc/systemd/system/systemd-sysctl.service.d/banger.conf", mode: 0o644, optional: true},
 	{name: "modprobe-skip.conf", dest: "etc/systemd/system/modprobe@.service.d/banger.conf", mode: 0o644, optional: true},
 }
 

@@ -123,7 +123,7 @@ func TestCustomize(t *testing.T) {
 	if s := read("etc/systemd/system/ssh.service.d/banger.conf"); !strings.Contains(s, "DefaultDependencies=no") || !strings.Contains(s, "After=banger-guest.service") {
 		t.Errorf("ssh drop-in = %q", s)
 	}
-	for _, u := range []string{"sysinit.target", "systemd-udev-trigger.service"} {
+	for _, u := range []string{"sysinit.target", "systemd-udev-trigger.service", "systemd-udevd.service", "systemd-tmpfiles-setup.service", "systemd-sysusers.service"} {
 		if s := read("etc/systemd/system/" + u + ".d/banger.conf"); !strings.Contains(s, "After=banger-ready.service banger-hold.service") {
 			t.Errorf("%s drop-in = %q", u, s)
 		}
