@@ -49,7 +49,6 @@ func (Host) CreateOverlay(ctx context.Context, kind Kind, base, dst string, size
 	return CreateOverlay(ctx, kind, base, dst, size)
 }
 
-
 // RemoveOverlay calls the package function RemoveOverlay.
 func (Host) RemoveOverlay(ctx context.Context, ov Overlay) error { return RemoveOverlay(ctx, ov) }
 
