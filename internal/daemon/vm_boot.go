@@ -18,7 +18,7 @@ import (
 	"github.com/bangerdev/banger/internal/vmm"
 )
 
-// sshReadyTimeout bounds the wait for an authenticated SSH handshake.
+// sshReadyTimeout bounds the wait for a passing SSH probe (sshkeys.Probe).
 const sshReadyTimeout = 5 * time.Minute
 
 func consoleLog(v *store.VM) string { return filepath.Join(v.Dir, "console.log") }
@@ -111,14 +111,29 @@ func (d *Daemon) bootVMFrom(ctx context.Context, v *store.VM, incoming string, w
 
 	if wait {
 		rep.Step(first+1, total, "waiting for SSH on "+v.IP)
-		at, how, err := d.waitGuestReady(ctx, v)
+		var (
+			at  time.Time
+			how string
+			err error
+		)
+		if incoming != "" {
+			// A resumed guest runs already: its one SSH login both proves
+			// it and sets its clock (a second connection would double the
+			// cost, which after a restore is TCG retranslating sshd).
+			at, how = time.Now(), signalResume
+			err = d.syncGuestClock(ctx, v, rep)
+		} else {
+			at, how, err = d.waitGuestReady(ctx, v)
+		}
 		if err != nil {
 			tail := consoleTail(consoleLog(v), 15)
 			return nil, fmt.Errorf("start %s: guest did not become ready over SSH: %w\nlast console lines:\n%s", v.Name, err, tail)
 		}
 		clk.ready, clk.signal, clk.verified = at, how, time.Now()
-		if err := releaseBoot(net.JoinHostPort(v.IP, strconv.Itoa(bootReleasePort))); err != nil {
-			d.log.Debug("release guest boot", "vm", v.Name, "err", err)
+		if incoming == "" {
+			if err := releaseBoot(net.JoinHostPort(v.IP, strconv.Itoa(bootReleasePort))); err != nil {
+				d.log.Debug("release guest boot", "vm", v.Name, "err", err)
+			}
 		}
 	}
 	t := clk.timings(time.Now())

@@ -47,6 +47,8 @@ const consolePoll = 5 * time.Millisecond
 const (
 	signalConsole = "console"
 	signalPoll    = "poll"
+	// signalResume: a resumed guest, ready once its clock is set over SSH.
+	signalResume = "resume"
 )
 
 // waitGuestReady waits until v's sshd proves the pinned host key and

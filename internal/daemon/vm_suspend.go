@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -170,36 +171,51 @@ func (d *Daemon) resumeVM(ctx context.Context, v *store.VM, wait bool, rep api.R
 	if err := d.store.UpdateVM(ctx, v); err != nil {
 		return nil, err
 	}
-	if wait {
-		if err := d.syncGuestClock(ctx, v); err != nil {
-			rep.Logf("could not set the guest clock: %v", err)
-		}
-	}
 	rep.Logf("resumed in %s", time.Since(start).Round(100*time.Millisecond))
 	out := d.toAPI(v)
 	return &out, nil
 }
 
-// syncGuestClock steps the guest's wall clock to the host's. A resumed
-// guest's clock stands where it was suspended; the guest contract has no
-// agent, so the daemon sets it over SSH with date -s (see docs/suspend.md).
-// The host time is taken only once the guest's shell runs and asks for it,
-// so the SSH handshake (over a second under TCG) does not count.
-func (d *Daemon) syncGuestClock(ctx context.Context, v *store.VM) error {
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+// syncGuestClock steps a resumed guest's wall clock to the host's and is
+// its readiness check: the login proves the pinned host key and the
+// user's key. A resumed guest's clock stands where it was suspended; the
+// guest contract has no agent, so the daemon sets it over SSH with date -s
+// (see docs/suspend.md). The host time is taken only once the guest's
+// shell runs and asks for it, so the SSH handshake (over a second under
+// TCG) does not count. Connection failures are retried until
+// sshReadyTimeout (a host key mismatch fails at once); a clock that cannot
+// be set is reported and the VM is ready anyway.
+func (d *Daemon) syncGuestClock(ctx context.Context, v *store.VM, rep api.Reporter) error {
+	ctx, cancel := context.WithTimeout(ctx, sshReadyTimeout)
 	defer cancel()
+	for {
+		code, stderr, err := d.setGuestClock(ctx, v)
+		var he *sshkeys.HostKeyError
+		switch {
+		case err == nil && code != 0:
+			rep.Logf("could not set the guest clock: date -s exited %d: %s", code, stderr)
+			return nil
+		case err == nil:
+			return nil
+		case errors.As(err, &he):
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// setGuestClock makes one SSH login that sets the guest clock.
+func (d *Daemon) setGuestClock(ctx context.Context, v *store.VM) (int, string, error) {
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	feed := &clockFeeder{w: pw}
 	var errb bytes.Buffer
 	code, err := sshkeys.Exec(ctx, d.sshTarget(v), `echo ready; read t; date -u -s "@$t" >/dev/null`, pr, feed, &errb)
-	if err != nil {
-		return err
-	}
-	if code != 0 {
-		return fmt.Errorf("date -s exited %d: %s", code, bytes.TrimSpace(errb.Bytes()))
-	}
-	return nil
+	return code, string(bytes.TrimSpace(errb.Bytes())), err
 }
 
 // clockFeeder answers the guest's "ready" with the host's time on stdin.

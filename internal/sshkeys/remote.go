@@ -9,7 +9,8 @@ import (
 // replaced in unit tests. Client is the real implementation; for a real
 // server in tests see package sshtest.
 type Remote interface {
-	// WaitReady waits until the VM accepts a verified login.
+	// WaitReady waits until the VM passes an SSH probe: the pinned host key
+	// proven and the user's key accepted (see sshkeys.WaitReady).
 	WaitReady(ctx context.Context, t Target) error
 	// Exec runs a command and returns its exit code.
 	Exec(ctx context.Context, t Target, cmd string, stdin io.Reader, stdout, stderr io.Writer) (int, error)
