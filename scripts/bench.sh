@@ -47,9 +47,11 @@ run() { # run BENCH BENCHTIME
   fi
   # go test runs a benchmark once with N=1 before the N runs asked for:
   # keep the last value of each figure.
-  grep '^figure:' "$log" | tail -n +$(( $(cat "$log.n" 2>/dev/null || echo 0) + 1 )) |
+  # go test may print a benchmark's name and its first output line
+  # together ("BenchmarkX-2   figure: ..."), so match anywhere in the line.
+  grep -o 'figure: .*' "$log" | tail -n +$(( $(cat "$log.n" 2>/dev/null || echo 0) + 1 )) |
     awk '{ if (!($2 in v)) order[n++] = $2; v[$2] = $0 } END { for (i = 0; i < n; i++) print v[order[i]] }'
-  grep -c '^figure:' "$log" >"$log.n" || true
+  grep -c 'figure: ' "$log" >"$log.n" || true
 }
 run BenchmarkVMList100 50x
 run BenchmarkBoot "${RUNS}x"
