@@ -81,7 +81,8 @@ type BootTimings struct {
 	// (sshd accepts); 0 for a start that did not wait.
 	GuestMS int64 `json:"guest_ms"`
 	// ReadyMS runs from the ready signal to the command's answer: the
-	// verifying SSH handshake against the pinned host key and bookkeeping.
+	// verifying SSH probe against the pinned host key (for a resume, the
+	// login that sets the clock) and bookkeeping.
 	ReadyMS int64 `json:"ready_ms"`
 	// TotalMS is the whole start as the daemon saw it.
 	TotalMS int64 `json:"total_ms"`
@@ -89,7 +90,8 @@ type BootTimings struct {
 	// handshake (the guest's sshd work; the rest is banger's).
 	HandshakeMS int64 `json:"handshake_ms,omitempty"`
 	// Signal is how readiness was detected: "console" (the guest's
-	// banger-ready line) or "poll" (SSH polling, for images without it).
+	// banger-ready line), "poll" (SSH polling, for images without it) or
+	// "resume" (a resumed guest: ready timed from the state load).
 	Signal string `json:"signal,omitempty"`
 	// HostSteps splits HostMS by step (preflight, reserve, work_disk,
 	// overlay, tap, nat, ...); VMMStartMS is the VMM spawn, the first part
