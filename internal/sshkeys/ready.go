@@ -7,18 +7,29 @@ import (
 	"io"
 	"net"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 )
 
 // Readiness backoff: slow while nothing says the guest is up, fast once it
-// has said so (sshd may need a moment between saying and accepting).
+// has said so (sshd may need a moment between saying and accepting) or
+// once its kernel answers with a refusal (it is up and sshd is next; a
+// refused connection costs the guest nothing but a reset).
 const (
-	pollFirst = 100 * time.Millisecond
-	pollMax   = 2 * time.Second
-	pollKick  = 20 * time.Millisecond
+	pollFirst   = 100 * time.Millisecond
+	pollMax     = 2 * time.Second
+	pollKick    = 20 * time.Millisecond
+	pollRefused = 25 * time.Millisecond
 )
+
+// dialTCP connects; a variable so tests can model a guest that drops
+// connection attempts (no network yet) rather than refusing them.
+var dialTCP = func(ctx context.Context, addr string) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr)
+}
 
 // errProbeDone ends a probe's authentication once the server has accepted
 // the user's key: the probe never signs, so no login session is opened.
@@ -103,8 +114,7 @@ var errKicked = errors.New("connection attempt restarted after the guest's ready
 // established (and was open when the attempt began) the attempt ends.
 func dialKickable(ctx context.Context, addr string, kick <-chan struct{}) (net.Conn, error) {
 	if kick == nil || closed(kick) {
-		var d net.Dialer
-		return d.DialContext(ctx, "tcp", addr)
+		return dialTCP(ctx, addr)
 	}
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -117,8 +127,7 @@ func dialKickable(ctx context.Context, addr string, kick <-chan struct{}) (net.C
 		case <-dctx.Done():
 		}
 	}()
-	var d net.Dialer
-	conn, err := d.DialContext(dctx, "tcp", addr)
+	conn, err := dialTCP(dctx, addr)
 	if err != nil && kicked.Load() && ctx.Err() == nil {
 		return nil, errKicked
 	}
@@ -137,10 +146,13 @@ func closed(ch <-chan struct{}) bool {
 
 // WaitReady probes the VM (see Probe) until it passes or ctx ends; the
 // error then names the last failure. A host key mismatch fails at once.
-// Attempts back off from 100 ms to 2 s; when kick closes (the guest said
-// sshd is up) the wait ends, an attempt still trying to connect is
-// restarted, and later attempts follow within 20 ms, so only one
-// handshake is ever in flight. kick may be nil.
+// Attempts back off from 100 ms to 2 s while connections go unanswered
+// (the guest has no network yet); once the guest's kernel refuses them
+// (up, sshd not yet listening) they follow every 25 ms, so the probe
+// starts within that of sshd listening. When kick closes (the guest said
+// sshd is up) a wait ends, an attempt still trying to connect is
+// restarted, and later attempts follow within 20 ms. Only one handshake
+// is ever in flight. kick may be nil.
 func WaitReady(ctx context.Context, t Target, kick <-chan struct{}) error {
 	if _, err := t.clientConfig(); err != nil {
 		return err
@@ -156,8 +168,12 @@ func WaitReady(ctx context.Context, t Target, kick <-chan struct{}) error {
 		if errors.As(err, &he) {
 			return fmt.Errorf("ssh to %s: %w", t.dialAddr(), he)
 		}
-		if kick != nil && closed(kick) {
+		refused := errors.Is(err, syscall.ECONNREFUSED)
+		switch {
+		case kick != nil && closed(kick):
 			delay = pollKick
+		case refused:
+			delay = pollRefused
 		}
 		if errors.Is(err, errKicked) {
 			continue
@@ -172,7 +188,7 @@ func WaitReady(ctx context.Context, t Target, kick <-chan struct{}) error {
 		case <-wake:
 			delay = pollKick
 		case <-time.After(delay):
-			if kick == nil || !closed(kick) {
+			if (kick == nil || !closed(kick)) && !refused {
 				delay = min(delay*2, pollMax)
 			}
 		}

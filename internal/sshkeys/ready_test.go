@@ -3,7 +3,9 @@ package sshkeys
 import (
 	"context"
 	"errors"
+	"net"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -36,30 +38,64 @@ func TestProbeChecksKeysWithoutLoggingIn(t *testing.T) {
 	}
 }
 
-// The guest's ready signal (kick) ends a long backoff at once: a server
-// that appears while WaitReady sleeps is reached within milliseconds of
-// the kick, not at the next 2 s attempt, and with one connection.
+// A guest without network drops connection attempts; the ready signal
+// (kick) abandons the attempt stuck connecting and ends the backoff at
+// once, and the server is reached with one connection.
 func TestWaitReadyKickEndsBackoff(t *testing.T) {
 	f := newFixture(t)
-	addr := freeAddr(t)
-	target := Target{Addr: addr, KeyPath: f.keyPath, HostKey: f.hostPub}
+	s := f.start(t, "127.0.0.1:0")
+	var up atomic.Bool
+	real := dialTCP
+	dialTCP = func(ctx context.Context, addr string) (net.Conn, error) {
+		if !up.Load() { // no network yet: the SYN goes unanswered
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return real(ctx, addr)
+	}
+	t.Cleanup(func() { dialTCP = real })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	kick := make(chan struct{})
 	done := make(chan error, 1)
-	go func() { done <- WaitReady(ctx, target, kick) }()
-	// Refused attempts at 0, 0.1, 0.3, 0.7, 1.5 s; the next would be at 3.1 s.
-	time.Sleep(1600 * time.Millisecond)
-	s := f.start(t, addr)
+	go func() { done <- WaitReady(ctx, Target{Addr: s.Addr, KeyPath: f.keyPath, HostKey: f.hostPub}, kick) }()
+	time.Sleep(500 * time.Millisecond)
+	up.Store(true)
 	kicked := time.Now()
 	close(kick)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	if took := time.Since(kicked); took > 500*time.Millisecond {
-		t.Errorf("ready %v after the kick; the backoff was not cut short", took)
+		t.Errorf("ready %v after the kick; the stuck attempt was not restarted", took)
 	}
 	if s.Conns() != 1 {
-		t.Errorf("%d connections after the kick, want 1", s.Conns())
+		t.Errorf("%d connections, want 1", s.Conns())
+	}
+}
+
+// Refused connections (the guest is up, sshd not yet) are retried every
+// 25 ms rather than with the growing backoff, so sshd is reached soon
+// after it listens even without a ready signal.
+func TestWaitReadyRefusedPollsFast(t *testing.T) {
+	f := newFixture(t)
+	addr := freeAddr(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- WaitReady(ctx, Target{Addr: addr, KeyPath: f.keyPath, HostKey: f.hostPub}, nil) }()
+	// With the growing backoff the attempts would be at 0, 0.1, 0.3, 0.7,
+	// 1.5 and 3.1 s.
+	time.Sleep(1600 * time.Millisecond)
+	s := f.start(t, addr)
+	listening := time.Now()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(listening); took > 500*time.Millisecond {
+		t.Errorf("ready %v after the server listened; refused attempts backed off", took)
+	}
+	if s.Conns() != 1 {
+		t.Errorf("%d connections, want 1", s.Conns())
 	}
 }
