@@ -73,7 +73,21 @@ func (d *Daemon) waitGuestReady(ctx context.Context, v *store.VM) (time.Time, st
 	if at := seen.Load(); at != nil {
 		return *at, signalConsole, err
 	}
+	// The probe can beat the console poll (on KVM both take a few
+	// milliseconds): a line already written still counts, with no slack.
+	if consoleHasLine(consoleLog(v), readyLine) {
+		return time.Now(), signalConsole, err
+	}
 	return time.Now(), signalPoll, err
+}
+
+// consoleHasLine reads the console log at path once and reports whether it
+// holds line (see watchConsole).
+func consoleHasLine(path, line string) bool {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // one pass over what is there, no waiting
+	_, err := watchConsole(ctx, path, line)
+	return err == nil
 }
 
 // watchConsole reads the console log at path as it grows until a line

@@ -125,3 +125,28 @@ func TestTCGCacheConfigReachesQEMU(t *testing.T) {
 		t.Errorf("config default %d MiB differs from the qemu driver's %d MiB", config.DefaultTCGCacheMiB, qemu.DefaultTBSizeMiB)
 	}
 }
+
+// consoleHasLine reads what the log holds once, without waiting.
+func TestConsoleHasLine(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "console.log")
+	if consoleHasLine(path, readyLine) {
+		t.Error("a missing log holds the line")
+	}
+	if err := os.WriteFile(path, []byte("boot\r\nbanger-ready-not\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if consoleHasLine(path, readyLine) {
+		t.Error("a log without the exact line holds it")
+	}
+	if time.Since(start) > time.Second {
+		t.Error("consoleHasLine waited")
+	}
+	if err := os.WriteFile(path, []byte("boot\r\nbanger-ready\r\nlogin: "), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if !consoleHasLine(path, readyLine) {
+		t.Error("the line was not found")
+	}
+}
