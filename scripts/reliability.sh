@@ -58,9 +58,14 @@ if [ "$(id -u)" -eq 0 ] && [ -f "$BANGER_TEST_RUNTIME/bundle.json" ] && [ -z "${
 else
   say "vm-reliability: long real-VM checks skipped (need root and a bundle in $BANGER_TEST_RUNTIME; RELIABILITY_QUICK=1 also skips them)"
 fi
-log=$(mktemp)
-check vm-reliability bash -o pipefail -c "$GO test -count=1 -v -timeout 40m -run 'Reliability' ./internal/daemon/ ./e2e/ 2>&1 | tee '$log' | grep -E '^(--- |ok|FAIL|PASS)|figure:'"
-rm -f "$log"
+log=$(mktemp /tmp/banger-reliability-XXXX.log)
+if check vm-reliability bash -o pipefail -c "$GO test -count=1 -v -timeout 40m -run 'Reliability' ./internal/daemon/ ./e2e/ 2>&1 | tee '$log' | grep -E '^(--- |ok|FAIL|PASS)|figure:'"; then
+  rm -f "$log"
+else
+  # What the failing checks said (without the daemons' debug logs).
+  grep -v 'level=DEBUG' "$log" | grep -E -B2 -A12 '^\s+\S+_test\.go:[0-9]+:' | head -80
+  say "vm-reliability: full output kept in $log"
+fi
 
 say "reliability: $([ $failed = 0 ] && echo PASS || echo FAIL)"
 exit $failed

@@ -2,9 +2,14 @@ package daemon
 
 import (
 	"context"
+	"slices"
+	"syscall"
+	"time"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/detach"
 	"github.com/bangerdev/banger/internal/nat"
+	"github.com/bangerdev/banger/internal/store"
 )
 
 // adopt reconciles the database with the host after a daemon start: VMs
@@ -19,6 +24,7 @@ func (d *Daemon) adopt(ctx context.Context) {
 		return
 	}
 	d.ensureFirewallBase(ctx)
+	d.reapInterruptedStarts(ctx, vms)
 	var wantNAT []nat.Rule
 	for _, v := range vms {
 		switch v.State {
@@ -65,5 +71,49 @@ func (d *Daemon) adopt(ctx context.Context) {
 			defer d.resumeWG.Done()
 			d.resumeRecorded(ctx, vms, true)
 		}()
+	}
+}
+
+// reapInterruptedStarts undoes starts a daemon crash interrupted. A VM is
+// recorded running only once its VMM answered; a daemon killed between
+// spawning the VMM and recording it leaves a VMM nobody adopts. Only a VM's
+// VMM writes its console log, so a process holding the log of a VM not
+// recorded running is such a VMM: it is killed (the start never finished;
+// the disks are kept, as after a crash). Such VMs, and VMs not running whose
+// tap is still on the bridge (a crash before the VMM started), get their
+// host resources (tap, NAT, DNS, overlay) released.
+func (d *Daemon) reapInterruptedStarts(ctx context.Context, vms []*store.VM) {
+	byLog := map[string]*store.VM{}
+	var logs []string
+	for _, v := range vms {
+		if v.State == api.StateRunning || v.Dir == "" {
+			continue
+		}
+		byLog[consoleLog(v)] = v
+		logs = append(logs, consoleLog(v))
+	}
+	if len(logs) == 0 {
+		return
+	}
+	holders := detach.HoldersOf(logs...)
+	ports, err := d.net.Ports(ctx, d.cfg.BridgeName)
+	if err != nil {
+		d.log.Debug("list bridge ports", "bridge", d.cfg.BridgeName, "err", err)
+	}
+	for _, path := range logs {
+		v := byLog[path]
+		for _, h := range holders[path] {
+			d.log.Warn("killing the VMM of a start a daemon crash interrupted", "vm", v.Name, "pid", h.PID)
+			if err := detach.SignalProcess(h.PID, h.StartTime, syscall.SIGKILL); err != nil {
+				d.log.Error("kill leftover VMM", "vm", v.Name, "pid", h.PID, "err", err)
+				continue
+			}
+			for deadline := time.Now().Add(5 * time.Second); detach.ProcessAlive(h.PID, h.StartTime) && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		if len(holders[path]) > 0 || (v.Tap != "" && slices.Contains(ports, v.Tap)) {
+			d.detachResources(ctx, v)
+		}
 	}
 }

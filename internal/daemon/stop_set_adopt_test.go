@@ -3,8 +3,11 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -301,4 +304,74 @@ func TestAdoptionRemovesHalfCreatedVM(t *testing.T) {
 	if o, _ := td.store.GetVM(ctx, "calm-otter"); o.State != api.StateRunning {
 		t.Fatalf("calm-otter is %s after adoption", o.State)
 	}
+}
+
+// TestAdoptionReapsAnInterruptedStart plays a daemon killed between
+// spawning a VM's VMM and recording it: the VM is recorded stopped, its tap
+// is on the bridge and a process (here a stand-in) writes its console log.
+// The next daemon kills that process and removes the tap; the VM stays
+// stopped with its disks, and other processes are left alone.
+func TestAdoptionReapsAnInterruptedStart(t *testing.T) {
+	td := newTestDaemon(t)
+	ctx := context.Background()
+	if _, err := td.create(t, "cut-otter", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := td.stopVM(ctx, "cut-otter", api.NopReporter{}); err != nil {
+		t.Fatal(err)
+	}
+	td.stopMonitors()
+	v, _ := td.store.GetVM(ctx, "cut-otter")
+	if err := td.net.CreateTap(ctx, v.Tap, td.cfg.BridgeName); err != nil {
+		t.Fatal(err)
+	}
+	vmm := holdOpen(t, consoleLog(v))
+	bystander := holdOpen(t, filepath.Join(t.TempDir(), "other.log"))
+
+	td.adopt(ctx)
+
+	if err := waitProcessGone(vmm, 5*time.Second); err != nil {
+		t.Fatalf("leftover VMM: %v", err)
+	}
+	if _, ok := td.net.HasTap(v.Tap); ok {
+		t.Error("the interrupted start's tap is still on the bridge")
+	}
+	if syscall.Kill(bystander.Process.Pid, 0) != nil {
+		t.Error("a process not holding a VM's console log was killed")
+	}
+	v, _ = td.store.GetVM(ctx, "cut-otter")
+	if v.State != api.StateStopped || !td.disks.HasWorkDisk(v.WorkDisk) {
+		t.Errorf("after adoption: state %s, work disk kept %v", v.State, td.disks.HasWorkDisk(v.WorkDisk))
+	}
+}
+
+// holdOpen starts a process whose stdout is path (appended), like a VMM
+// writing a console log, and kills it when the test ends.
+func holdOpen(t *testing.T, path string) *exec.Cmd {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command("sleep", "60")
+	cmd.Stdout = f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd
+}
+
+// waitProcessGone waits until cmd's process has exited.
+func waitProcessGone(cmd *exec.Cmd, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if syscall.Kill(cmd.Process.Pid, 0) != nil {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("pid %d still runs after %s", cmd.Process.Pid, limit)
 }
