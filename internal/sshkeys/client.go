@@ -71,16 +71,21 @@ func (t Target) signer() (ssh.Signer, error) {
 	return signer, nil
 }
 
-// clientConfig builds the x/crypto/ssh config; it never accepts an
-// unverified host key.
+// clientConfig builds the x/crypto/ssh config with the user's key; it
+// never accepts an unverified host key.
 func (t Target) clientConfig() (*ssh.ClientConfig, error) {
 	signer, err := t.signer()
 	if err != nil {
 		return nil, err
 	}
+	return t.clientConfigWith(ssh.PublicKeys(signer))
+}
+
+// clientConfigWith is clientConfig authenticating with auth.
+func (t Target) clientConfigWith(auth ssh.AuthMethod) (*ssh.ClientConfig, error) {
 	cfg := &ssh.ClientConfig{
 		User:    t.user(),
-		Auth:    []ssh.AuthMethod{ssh.PublicKeys(signer)},
+		Auth:    []ssh.AuthMethod{auth},
 		Timeout: handshakeTimeout,
 	}
 	switch {

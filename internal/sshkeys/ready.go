@@ -63,16 +63,15 @@ func Probe(ctx context.Context, t Target) error {
 // probe is Probe; a connection attempt that has not reached the server
 // when kick closes is abandoned with errKicked (kick may be nil).
 func probe(ctx context.Context, t Target, kick <-chan struct{}) error {
-	cfg, err := t.clientConfig()
-	if err != nil {
-		return err
-	}
 	signer, err := t.signer()
 	if err != nil {
 		return err
 	}
 	var accepted atomic.Bool
-	cfg.Auth = []ssh.AuthMethod{ssh.PublicKeys(probeSigner{Signer: signer, accepted: &accepted})}
+	cfg, err := t.clientConfigWith(ssh.PublicKeys(probeSigner{Signer: signer, accepted: &accepted}))
+	if err != nil {
+		return err
+	}
 
 	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
