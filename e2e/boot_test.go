@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bangerdev/banger/internal/config"
 )
@@ -116,5 +117,14 @@ func TestBootPath(t *testing.T) {
 	checkTimings(t, "start", e.bootTimings(name).BootTimings)
 	if got := e.ssh(name, "journalctl -b -u banger-growfs.service --no-pager -q | grep -c 'grew /' || true"); strings.TrimSpace(got) != "0" {
 		t.Errorf("/ was grown again on a start with an unchanged disk: %q", got)
+	}
+
+	// A start that does not wait sends no release datagram, so the guest
+	// must not hold its boot for one.
+	e.MustRun("vm", "stop", name)
+	e.MustRun("vm", "start", "--no-wait", name)
+	e.waitSSH(name, 2*time.Minute)
+	if got := e.ssh(name, "systemctl show -p ConditionResult --value banger-hold.service"); strings.TrimSpace(got) != "no" {
+		t.Errorf("--no-wait start: banger-hold condition result %q, want no (not held)", got)
 	}
 }

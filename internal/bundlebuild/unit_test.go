@@ -132,7 +132,7 @@ func TestCustomize(t *testing.T) {
 		t.Errorf("banger-ready.service = %q", s)
 	}
 	// The rest of boot waits for the host's datagram (or 10 s) after sshd.
-	if s := read("etc/systemd/system/banger-hold.service"); !strings.Contains(s, "After=banger-ready.service") || !strings.Contains(s, "Sockets=banger-release.socket") || !strings.Contains(s, "read -r -t 10") {
+	if s := read("etc/systemd/system/banger-hold.service"); !strings.Contains(s, "After=banger-ready.service") || !strings.Contains(s, "Sockets=banger-release.socket") || !strings.Contains(s, "read -r -t 10") || !strings.Contains(s, "ConditionKernelCommandLine=!banger.hold=0") {
 		t.Errorf("banger-hold.service = %q", s)
 	}
 	if s := read("etc/systemd/system/banger-release.socket"); !strings.Contains(s, "ListenDatagram=0.0.0.0:7022") || !strings.Contains(s, "Before=banger-ready.service") {

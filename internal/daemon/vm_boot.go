@@ -81,6 +81,11 @@ func (d *Daemon) bootVMFrom(ctx context.Context, v *store.VM, incoming string, w
 	}
 	spec := d.spec(v)
 	spec.IncomingState = incoming
+	if !wait {
+		// Nobody will verify SSH and send the release datagram: the guest
+		// must not hold the rest of its boot for it.
+		spec.Cmdline += " " + noHoldArg
+	}
 	clk := clockOf(ctx)
 	clk.vmmStarting()
 	h, err := drv.Start(ctx, spec)

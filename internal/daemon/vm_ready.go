@@ -20,6 +20,10 @@ import (
 // docs/guest-contract.md).
 const readyLine = "banger-ready"
 
+// noHoldArg on the kernel command line tells banger-hold.service not to
+// wait for the release datagram (a start with --no-wait sends none).
+const noHoldArg = "banger.hold=0"
+
 // bootReleasePort is the guest's UDP port for the host's "SSH verified"
 // datagram (banger-release.socket in docs/guest-contract.md).
 const bootReleasePort = 7022

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,5 +149,24 @@ func TestConsoleHasLine(t *testing.T) {
 	}
 	if !consoleHasLine(path, readyLine) {
 		t.Error("the line was not found")
+	}
+}
+
+// A start that does not wait for SSH tells the guest not to hold its boot
+// for a release datagram that will not come; one that waits does not.
+func TestNoWaitStartDoesNotHoldTheGuest(t *testing.T) {
+	td := newTestDaemon(t)
+	vm, err := td.create(t, "quick-otter", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := td.store.GetVM(context.Background(), vm.Name)
+	h, _ := handleOf(v)
+	got, ok := td.vmm.VM(h)
+	if !ok || !strings.Contains(got.Spec.Cmdline, noHoldArg) {
+		t.Fatalf("--no-wait start: kernel command line %q lacks %s", got.Spec.Cmdline, noHoldArg)
+	}
+	if strings.Contains(td.spec(v).Cmdline, noHoldArg) {
+		t.Errorf("the base spec already holds %s", noHoldArg)
 	}
 }
