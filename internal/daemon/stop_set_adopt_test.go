@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -374,4 +375,30 @@ func waitProcessGone(cmd *exec.Cmd, limit time.Duration) error {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return fmt.Errorf("pid %d still runs after %s", cmd.Process.Pid, limit)
+}
+
+// Right after a boot that waited for SSH the guest's logind may not listen
+// for the power button yet, so a stop asks over SSH at once; later, after a
+// resume or a start that did not wait, the power button gets its grace.
+func TestStopGraceAfterAFreshBoot(t *testing.T) {
+	now := time.Now()
+	timed := func(signal string, startedAgo time.Duration) *store.VM {
+		b, _ := json.Marshal(api.BootTimings{GuestMS: 2500, ReadyMS: 300, VMMStartMS: 50, Signal: signal})
+		return &store.VM{StartedAt: now.Add(-startedAgo), BootTimings: string(b)}
+	}
+	for _, tc := range []struct {
+		what string
+		v    *store.VM
+		want time.Duration
+	}{
+		{"ready 1 s ago", timed(signalConsole, 3800*time.Millisecond), 0},
+		{"ready by polling 1 s ago", timed(signalPoll, 3800*time.Millisecond), 0},
+		{"ready a minute ago", timed(signalConsole, time.Minute), sshGrace},
+		{"resumed 1 s ago", timed(signalResume, 3800*time.Millisecond), sshGrace},
+		{"started without waiting", &store.VM{StartedAt: now}, sshGrace},
+	} {
+		if got := stopGrace(tc.v, now); got != tc.want {
+			t.Errorf("%s: grace %s, want %s", tc.what, got, tc.want)
+		}
+	}
 }

@@ -61,6 +61,27 @@ func (d *Daemon) powerOff(ctx context.Context, v *store.VM, rep api.Reporter) er
 // the guest over SSH.
 const sshGrace = 3 * time.Second
 
+// earlyStopWindow is how long after a start that waited for SSH the
+// guest's logind, which handles the power button, may not listen yet: it
+// starts with the rest of boot once the host has verified SSH
+// (banger-hold.service, docs/guest-contract.md). A stop in that window asks
+// over SSH at once rather than after sshGrace.
+const earlyStopWindow = 5 * time.Second
+
+// stopGrace is how long the power button alone gets before a stop of v
+// that starts at now also asks the guest over SSH.
+func stopGrace(v *store.VM, now time.Time) time.Duration {
+	t := bootTimingsOf(v)
+	if t == nil || (t.Signal != signalConsole && t.Signal != signalPoll) || v.StartedAt.IsZero() {
+		return sshGrace // not a fresh boot (or a resumed guest: logind runs)
+	}
+	ready := v.StartedAt.Add(time.Duration(t.GuestMS+t.ReadyMS-t.VMMStartMS) * time.Millisecond)
+	if now.Sub(ready) < earlyStopWindow {
+		return 0
+	}
+	return sshGrace
+}
+
 // guestCommand runs a shell command in v's guest for the stop fallback;
 // unit tests replace it to play a guest without SSH.
 var guestCommand = (*Daemon).sshRun
@@ -70,6 +91,7 @@ var guestCommand = (*Daemon).sshRun
 func (d *Daemon) gracefulStop(ctx context.Context, v *store.VM, drv vmm.Driver, h vmm.Handle, rep api.Reporter) bool {
 	start := time.Now()
 	deadline := start.Add(d.cfg.StopTimeout)
+	grace := stopGrace(v, start)
 	lastPress := time.Time{}
 	sshAsked := false
 	for time.Now().Before(deadline) {
@@ -79,7 +101,7 @@ func (d *Daemon) gracefulStop(ctx context.Context, v *store.VM, drv vmm.Driver, 
 			}
 			lastPress = time.Now()
 		}
-		if !sshAsked && time.Since(start) >= sshGrace {
+		if !sshAsked && time.Since(start) >= grace {
 			sshAsked = true
 			rep.Logf("asking the guest to power off over SSH")
 			go func() {
