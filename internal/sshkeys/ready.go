@@ -153,6 +153,13 @@ func closed(ch <-chan struct{}) bool {
 // restarted, and later attempts follow within 20 ms. Only one handshake
 // is ever in flight. kick may be nil.
 func WaitReady(ctx context.Context, t Target, kick <-chan struct{}) error {
+	// Read and parse the user's key once, not at every attempt, and fail
+	// at once on a configuration no retry can fix.
+	signer, err := t.signer()
+	if err != nil {
+		return err
+	}
+	t.Signer = signer
 	if _, err := t.clientConfig(); err != nil {
 		return err
 	}

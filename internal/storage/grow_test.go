@@ -8,15 +8,8 @@ import (
 )
 
 func TestGrowOverlayQcow2AndRaw(t *testing.T) {
-	if _, err := os.Stat("/usr/bin/qemu-img"); err != nil {
-		t.Skip("qemu-img not installed (qemu-utils)")
-	}
 	ctx := context.Background()
-	dir := t.TempDir()
-	base := filepath.Join(dir, "base.img")
-	if err := os.WriteFile(base, make([]byte, 1<<20), 0o444); err != nil {
-		t.Fatal(err)
-	}
+	dir, base := qcow2Base(t)
 	ov, err := CreateOverlay(ctx, KindQcow2, base, filepath.Join(dir, "ov.qcow2"), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -56,15 +49,8 @@ func TestGrowOverlayQcow2AndRaw(t *testing.T) {
 // qcow2 from its one qemu-img run, a raw copy as a hole; less than the base
 // keeps the base's size.
 func TestCreateOverlayAtSize(t *testing.T) {
-	if _, err := os.Stat("/usr/bin/qemu-img"); err != nil {
-		t.Skip("qemu-img not installed (qemu-utils)")
-	}
 	ctx := context.Background()
-	dir := t.TempDir()
-	base := filepath.Join(dir, "base.img")
-	if err := os.WriteFile(base, make([]byte, 1<<20), 0o444); err != nil {
-		t.Fatal(err)
-	}
+	dir, base := qcow2Base(t)
 	ov, err := CreateOverlay(ctx, KindQcow2, base, filepath.Join(dir, "ov.qcow2"), 64<<20)
 	if err != nil {
 		t.Fatal(err)
@@ -86,4 +72,19 @@ func TestCreateOverlayAtSize(t *testing.T) {
 	if st, _ := os.Stat(raw.Path); st.Size() != 32<<20 {
 		t.Fatalf("raw overlay size = %d, want 32M", st.Size())
 	}
+}
+
+// qcow2Base skips without qemu-img and returns a temporary directory with
+// a 1 MiB read-only raw base image in it.
+func qcow2Base(t *testing.T) (dir, base string) {
+	t.Helper()
+	if _, err := os.Stat("/usr/bin/qemu-img"); err != nil {
+		t.Skip("qemu-img not installed (qemu-utils)")
+	}
+	dir = t.TempDir()
+	base = filepath.Join(dir, "base.img")
+	if err := os.WriteFile(base, make([]byte, 1<<20), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	return dir, base
 }
