@@ -37,6 +37,7 @@ func TestSelect(t *testing.T) {
 	}
 	for _, c := range cases {
 		kvmCheck = c.kvm
+		hostArch = "amd64"
 		got, reason, err := Select(c.pref, c.bin)
 		if c.errHas != "" {
 			if err == nil || !strings.Contains(err.Error(), c.errHas) {
@@ -47,5 +48,30 @@ func TestSelect(t *testing.T) {
 		if err != nil || got != c.want || !strings.Contains(reason, c.reasonHas) {
 			t.Errorf("Select(%q, %q) = %q, %q, %v; want %q (reason with %q)", c.pref, c.bin, got, reason, err, c.want, c.reasonHas)
 		}
+	}
+}
+
+// TestSelectArch: firecracker is chosen only on x86_64 hosts; on arm64 auto
+// falls back to qemu saying why, and an explicit choice is refused.
+func TestSelectArch(t *testing.T) {
+	dir := t.TempDir()
+	fc := writeFile(t, dir, "firecracker", "#!/bin/sh\n")
+	if err := chmodX(fc); err != nil {
+		t.Fatal(err)
+	}
+	oldKVM, oldArch := kvmCheck, hostArch
+	t.Cleanup(func() { kvmCheck, hostArch = oldKVM, oldArch })
+	kvmCheck = func() (bool, string) { return true, "" }
+	hostArch = "arm64"
+	got, reason, err := Select("auto", fc)
+	if err != nil || got != DriverQEMU || !strings.Contains(reason, "only on x86_64") || !strings.Contains(reason, "arm64") {
+		t.Errorf("auto on arm64 = %q, %q, %v; want qemu with the architecture as reason", got, reason, err)
+	}
+	if _, _, err := Select("firecracker", fc); err == nil || !strings.Contains(err.Error(), "arm64") || !strings.Contains(err.Error(), `set vmm = "qemu"`) {
+		t.Errorf("vmm = firecracker on arm64: err = %v; want a refusal naming the architecture and the fix", err)
+	}
+	hostArch = "amd64"
+	if got, _, err := Select("auto", fc); err != nil || got != DriverFirecracker {
+		t.Errorf("auto on amd64 = %q, %v; want firecracker", got, err)
 	}
 }
