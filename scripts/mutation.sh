@@ -16,6 +16,10 @@ mutants=(
   'store-updatevm-swap|internal/store/vms.go|s/^(\s+)v\.Image, v\.State, v\.VCPUs, v\.MemoryMiB,/$1v.Image, v.State, v.MemoryMiB, v.VCPUs,/m|./internal/store|'
   'delete-keeps-nat|internal/daemon/resources.go|s/return d\.removeNAT\(ctx, v\.Name\)/return nil/|./internal/daemon|'
   'stop-always-kills|internal/daemon/vm_stop.go|s/if !d\.gracefulStop\(ctx, v, drv, h, rep\) \{/if true {/|./internal/daemon|Stop'
+  'resume-deletes-mapped-state|internal/daemon/vm_suspend.go|s/if !vmm\.StateTraitsOf\(drv\)\.MappedAfterLoad \{/if true {/|./internal/daemon|TestMappedState'
+  'stop-keeps-spent-state|internal/daemon/vm_stop.go|s/removeSpentState\(d, v, stateDir\(v\)\)/_ = v/|./internal/daemon|TestMappedState'
+  'resume-ignores-moved-drives|internal/daemon/vm_suspend.go|s/if was != is \{/if false {/|./internal/daemon|TestStateWithMoved'
+  'firecracker-any-arch|internal/vmm/select.go|s/if arch == "amd64" \{/if true {/|./internal/vmm|TestSelectArch'
 )
 
 work=$(mktemp -d /tmp/banger-mutation.XXXXXX)

@@ -53,6 +53,13 @@ type SavedState struct {
 	// VCPUs and MemoryMiB are the machine the state belongs to.
 	VCPUs     int `json:"vcpus"`
 	MemoryMiB int `json:"memory_mib"`
+	// DrivePaths are the host paths of the VM's drives in guest order and
+	// Tap its tap device, as they were when the state was saved: a
+	// firecracker state records them and loads only with the same drive
+	// paths (the tap is overridden on load). Empty in states saved before
+	// they were recorded.
+	DrivePaths []string `json:"drive_paths,omitempty"`
+	Tap        string   `json:"tap,omitempty"`
 	// Size is the host space the state files take, in bytes.
 	Size    int64     `json:"size"`
 	SavedAt time.Time `json:"saved_at"`
@@ -205,16 +212,20 @@ type VMStats struct {
 
 // HostStats are measured on the host for the VMM process and VM files.
 type HostStats struct {
-	CPUSeconds     float64 `json:"cpu_seconds"`
-	CPUPercent     float64 `json:"cpu_percent"`
-	RSSBytes       int64   `json:"rss_bytes"`
-	WorkDiskSize   int64   `json:"work_disk_size"`
-	WorkDiskAlloc  int64   `json:"work_disk_allocated"`
-	OverlayAlloc   int64   `json:"overlay_allocated"`
-	DiskReadBytes  int64   `json:"disk_read_bytes"`
-	DiskWriteBytes int64   `json:"disk_write_bytes"`
-	NetRxBytes     int64   `json:"net_rx_bytes"`
-	NetTxBytes     int64   `json:"net_tx_bytes"`
+	CPUSeconds    float64 `json:"cpu_seconds"`
+	CPUPercent    float64 `json:"cpu_percent"`
+	RSSBytes      int64   `json:"rss_bytes"`
+	WorkDiskSize  int64   `json:"work_disk_size"`
+	WorkDiskAlloc int64   `json:"work_disk_allocated"`
+	OverlayAlloc  int64   `json:"overlay_allocated"`
+	// StateAlloc is the host space of the VM's saved state: the state of
+	// a suspended VM, or the memory file a resumed firecracker VM maps
+	// until it stops or is suspended again.
+	StateAlloc     int64 `json:"state_allocated,omitempty"`
+	DiskReadBytes  int64 `json:"disk_read_bytes"`
+	DiskWriteBytes int64 `json:"disk_write_bytes"`
+	NetRxBytes     int64 `json:"net_rx_bytes"`
+	NetTxBytes     int64 `json:"net_tx_bytes"`
 }
 
 // GuestStats are read inside the guest over SSH.

@@ -170,6 +170,9 @@ func showStats(w io.Writer, st *api.VMStats) error {
 		{"disk io", fmt.Sprintf("read %s, written %s", units.HumanSize(h.DiskReadBytes), units.HumanSize(h.DiskWriteBytes))},
 		{"net io", fmt.Sprintf("rx %s, tx %s", units.HumanSize(h.NetRxBytes), units.HumanSize(h.NetTxBytes))},
 	}
+	if h.StateAlloc > 0 {
+		pairs = append(pairs, [2]string{"saved state", units.HumanSize(h.StateAlloc) + " allocated"})
+	}
 	if g := st.Guest; g != nil {
 		pairs = append(pairs,
 			[2]string{"guest uptime", shortDurationSeconds(g.UptimeSeconds)},

@@ -26,6 +26,7 @@ func (d *Daemon) handleStats(w http.ResponseWriter, r *http.Request) {
 	st := api.VMStats{Name: v.Name, State: v.State}
 	st.Host.WorkDiskSize, st.Host.WorkDiskAlloc, _ = d.storage.ImageInfo(v.WorkDisk)
 	_, st.Host.OverlayAlloc, _ = d.storage.ImageInfo(v.OverlayPath)
+	st.Host.StateAlloc = dirAllocated(stateDir(v))
 	if h, ok := handleOf(v); ok && v.State == api.StateRunning {
 		procStats(h.PID, &st.Host)
 		st.Host.NetRxBytes = readInt(fmt.Sprintf("/sys/class/net/%s/statistics/tx_bytes", v.Tap)) // tap tx = guest rx

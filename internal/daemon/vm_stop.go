@@ -118,10 +118,16 @@ func (d *Daemon) gracefulStop(ctx context.Context, v *store.VM, drv vmm.Driver, 
 }
 
 // markStopped releases the runtime resources of a VM whose process is gone
-// (tap, NAT, overlay device, DNS, monitor) and records it as stopped (with
-// reason as last error when non-empty). Its disks are kept.
+// (tap, NAT, overlay device, DNS, monitor) and the spent state its VMM
+// mapped, and records it as stopped (with reason as last error when
+// non-empty). Its disks are kept.
 func (d *Daemon) markStopped(ctx context.Context, v *store.VM, reason string) error {
 	d.detachResources(ctx, v)
+	if v.SavedState == "" {
+		// What is left in the state directory is a spent state the VMM
+		// kept mapped (see resumeVM); the VMM is gone now.
+		removeSpentState(d, v, stateDir(v))
+	}
 	v.State, v.Handle = api.StateStopped, ""
 	if reason != "" {
 		v.LastError = reason

@@ -96,7 +96,10 @@ func (d *Daemon) saveState(ctx context.Context, v *store.VM, drv vmm.Driver, h v
 	if err != nil {
 		return api.SavedState{}, fmt.Errorf("suspend %s: %w", v.Name, err)
 	}
-	if err := os.RemoveAll(dir); err != nil {
+	// The files of a state this VMM loaded may still be mapped by it
+	// (firecracker's memory file): the driver replaces them by rename, so
+	// only the description goes first, and a failed suspend leaves them.
+	if err := os.Remove(filepath.Join(dir, stateMetaName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return api.SavedState{}, fmt.Errorf("suspend %s: clear old state: %w", v.Name, err)
 	}
 	d.stopMonitor(v.Name)
@@ -104,11 +107,11 @@ func (d *Daemon) saveState(ctx context.Context, v *store.VM, drv vmm.Driver, h v
 		if drv.Alive(h) {
 			d.startMonitor(v.Name, h)
 		}
-		_ = os.RemoveAll(dir)
 		return api.SavedState{}, fmt.Errorf("suspend %s: %w; the VM keeps running", v.Name, err)
 	}
 	st := api.SavedState{Dir: dir, Driver: drv.Name(), VMMVersion: ver, VCPUs: v.VCPUs, MemoryMiB: v.MemoryMiB,
 		Size: dirAllocated(dir), SavedAt: time.Now()}
+	st.DrivePaths, st.Tap = drivePaths(d.spec(v)), v.Tap
 	b, _ := json.MarshalIndent(st, "", "  ")
 	if err := os.WriteFile(filepath.Join(dir, stateMetaName), b, 0o600); err != nil {
 		return api.SavedState{}, fmt.Errorf("suspend %s: record state: %w", v.Name, err)
@@ -128,6 +131,21 @@ func (d *Daemon) stateMismatch(ctx context.Context, v *store.VM, drv vmm.Driver,
 	}
 	if st.VCPUs != v.VCPUs || st.MemoryMiB != v.MemoryMiB {
 		return fmt.Sprintf("it is for %d vCPUs and %d MiB but the VM now has %d vCPUs and %d MiB", st.VCPUs, st.MemoryMiB, v.VCPUs, v.MemoryMiB)
+	}
+	if vmm.StateTraitsOf(drv).DrivePathsFixed && st.DrivePaths != nil {
+		now := drivePaths(d.spec(v))
+		for i := range max(len(now), len(st.DrivePaths)) {
+			was, is := "(none)", "(none)"
+			if i < len(st.DrivePaths) {
+				was = st.DrivePaths[i]
+			}
+			if i < len(now) {
+				is = now[i]
+			}
+			if was != is {
+				return fmt.Sprintf("%s records drive %d at %s but it is now at %s, and a %s state loads only with its drives where they were", st.Driver, i, was, is, st.Driver)
+			}
+		}
 	}
 	if _, err := os.Stat(filepath.Join(st.Dir, stateMetaName)); err != nil {
 		return "its files are missing from " + st.Dir
@@ -163,9 +181,13 @@ func (d *Daemon) resumeVM(ctx context.Context, v *store.VM, wait bool, rep api.R
 		}
 		return nil, fmt.Errorf("resume %s: %w; the saved state is kept: retry, or discard it with 'banger vm start --cold %s'", v.Name, err, v.Name)
 	}
-	// The guest runs on from the state: it is spent.
-	if err := os.RemoveAll(st.Dir); err != nil {
-		d.log.Warn("remove spent state", "vm", v.Name, "err", err)
+	// The guest runs on from the state: it is spent. A VMM that maps it
+	// (firecracker's memory file) needs it until it exits (markStopped) or
+	// the next suspend replaces it; its space shows in 'vm stats'.
+	if !vmm.StateTraitsOf(drv).MappedAfterLoad {
+		removeSpentState(d, v, st.Dir)
+	} else if err := os.Remove(filepath.Join(st.Dir, stateMetaName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		d.log.Warn("remove spent state description", "vm", v.Name, "err", err)
 	}
 	v.SavedState, v.ResumeOnStart = "", false
 	if err := d.store.UpdateVM(ctx, v); err != nil {
@@ -289,6 +311,23 @@ func (d *Daemon) resumeRecorded(ctx context.Context, vms []*store.VM, wait bool)
 			d.log.Error("resume at start", "vm", v.Name, "err", err)
 		}
 	}
+}
+
+// removeSpentState deletes the files of a state that was loaded and is no
+// longer needed.
+func removeSpentState(d *Daemon, v *store.VM, dir string) {
+	if err := os.RemoveAll(dir); err != nil {
+		d.log.Warn("remove spent state", "vm", v.Name, "err", err)
+	}
+}
+
+// drivePaths lists the host paths of spec's drives in guest order.
+func drivePaths(spec vmm.Spec) []string {
+	out := make([]string, len(spec.Drives))
+	for i, dr := range spec.Drives {
+		out[i] = dr.Path
+	}
+	return out
 }
 
 // dirAllocated is the host space the files directly in dir take.

@@ -135,3 +135,31 @@ func GuestStopCommand(d Driver) string {
 	}
 	return DefaultGuestStopCommand
 }
+
+// StateTraits say how a driver's saved state is tied to the host.
+type StateTraits struct {
+	// MappedAfterLoad: after loading a state the VMM keeps reading its
+	// files for as long as it runs (firecracker maps guest memory from
+	// the memory file, MAP_PRIVATE, and needs it unchanged), so they stay
+	// until the process exits or the next suspend replaces them.
+	MappedAfterLoad bool
+	// DrivePathsFixed: the state records the host paths of the drives
+	// and loads only with the drives at the same paths (firecracker);
+	// qemu takes them from its command line instead.
+	DrivePathsFixed bool
+}
+
+// StateTraitsReporter is implemented by drivers whose saved state has
+// traits (see StateTraits); drivers without it have none.
+type StateTraitsReporter interface {
+	// StateTraits describes the driver's saved state.
+	StateTraits() StateTraits
+}
+
+// StateTraitsOf returns d's StateTraits, zero for drivers without any.
+func StateTraitsOf(d Driver) StateTraits {
+	if r, ok := d.(StateTraitsReporter); ok {
+		return r.StateTraits()
+	}
+	return StateTraits{}
+}

@@ -137,3 +137,12 @@ func (d *Driver) Version(ctx context.Context) (string, error) {
 	}
 	return m[1], nil
 }
+
+// StateTraits: firecracker maps guest memory from the memory file for the
+// life of a restored microVM, and its snapshot records the drives' host
+// paths (v1.16 can override only the tap and the vsock socket on load).
+func (d *Driver) StateTraits() vmm.StateTraits {
+	return vmm.StateTraits{MappedAfterLoad: true, DrivePathsFixed: true}
+}
+
+var _ vmm.StateTraitsReporter = (*Driver)(nil)

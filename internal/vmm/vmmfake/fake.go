@@ -23,6 +23,7 @@ type Driver struct {
 	// suspendErr fails Suspend; version is what Version reports.
 	suspendErr error
 	version    string
+	traits     vmm.StateTraits
 	// IgnoreShutdown makes guests ignore Shutdown (like a guest without an
 	// ACPI handler), so callers exercise their kill fallback.
 	ignoreShutdown bool

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -28,6 +29,22 @@ func (d *Driver) SetVersion(v string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.version = v
+}
+
+// SetStateTraits sets what StateTraits reports (default none), to act
+// like a driver whose VMM maps its loaded state or whose state records
+// drive paths (firecracker).
+func (d *Driver) SetStateTraits(t vmm.StateTraits) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.traits = t
+}
+
+// StateTraits returns what SetStateTraits set.
+func (d *Driver) StateTraits() vmm.StateTraits {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.traits
 }
 
 // Version returns "fake-1.0" or what SetVersion set.
@@ -69,7 +86,14 @@ func (d *Driver) Suspend(ctx context.Context, h vmm.Handle, stateDir string) err
 
 // loadState checks that spec.IncomingState holds a state Suspend wrote.
 func loadState(spec vmm.Spec) error {
-	b, err := os.ReadFile(filepath.Join(spec.IncomingState, StateFileName))
+	// The spec is at the start; the rest is a hole of the guest's size,
+	// not worth reading.
+	f, err := os.Open(filepath.Join(spec.IncomingState, StateFileName))
+	if err != nil {
+		return fmt.Errorf("load saved state: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
 	if err != nil {
 		return fmt.Errorf("load saved state: %w", err)
 	}
