@@ -31,6 +31,9 @@ const (
 	StderrFileName = "firecracker.stderr"
 )
 
+// netIfaceID is the id of the guest's network interface.
+const netIfaceID = "eth0"
+
 // LogLevel is the firecracker log level banger runs with (--level).
 const LogLevel = "Warning"
 
@@ -151,7 +154,7 @@ func (d *Driver) start(ctx context.Context, spec vmm.Spec) (vmm.Handle, error) {
 		return fail(err)
 	}
 	if spec.IncomingState != "" {
-		if err := loadSnapshot(ctx, api, spec); err != nil {
+		if err := loadSnapshot(ctx, api, spec, vsock); err != nil {
 			return fail(fmt.Errorf("load saved state: %w", err))
 		}
 		return h, nil
@@ -226,8 +229,8 @@ func configure(ctx context.Context, api *apiClient, spec vmm.Spec, vsock string)
 		}
 	}
 	if spec.Net != nil {
-		body := NetworkInterface{IfaceID: "eth0", HostDevName: spec.Net.Tap, GuestMAC: spec.Net.MAC}
-		if err := api.put(ctx, "/network-interfaces/eth0", body); err != nil {
+		body := NetworkInterface{IfaceID: netIfaceID, HostDevName: spec.Net.Tap, GuestMAC: spec.Net.MAC}
+		if err := api.put(ctx, "/network-interfaces/"+netIfaceID, body); err != nil {
 			return err
 		}
 	}

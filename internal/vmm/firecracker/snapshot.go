@@ -46,12 +46,27 @@ type MemoryBackend struct {
 	BackendPath string `json:"backend_path"`
 }
 
-// SnapshotLoadParams is the body of PUT /snapshot/load.
+// NetworkOverride replaces the tap of a network interface on load.
+type NetworkOverride struct {
+	IfaceID     string `json:"iface_id"`
+	HostDevName string `json:"host_dev_name"`
+}
+
+// VsockOverride replaces the vsock device's host socket on load.
+type VsockOverride struct {
+	UDSPath string `json:"uds_path"`
+}
+
+// SnapshotLoadParams is the body of PUT /snapshot/load. TrackDirtyPages
+// replaces the deprecated enable_diff_snapshots. ClockRealtime is not
+// sent: see docs/decisions.md.
 type SnapshotLoadParams struct {
-	SnapshotPath        string         `json:"snapshot_path"`
-	MemBackend          *MemoryBackend `json:"mem_backend,omitempty"`
-	EnableDiffSnapshots bool           `json:"enable_diff_snapshots,omitempty"`
-	ResumeVM            bool           `json:"resume_vm"`
+	SnapshotPath     string            `json:"snapshot_path"`
+	MemBackend       *MemoryBackend    `json:"mem_backend,omitempty"`
+	TrackDirtyPages  bool              `json:"track_dirty_pages,omitempty"`
+	ResumeVM         bool              `json:"resume_vm"`
+	NetworkOverrides []NetworkOverride `json:"network_overrides,omitempty"`
+	VsockOverride    *VsockOverride    `json:"vsock_override,omitempty"`
 }
 
 // Suspend pauses the microVM (PATCH /vm Paused, which the snapshot API
@@ -101,10 +116,14 @@ func renameAll(m map[string]string) error {
 	return nil
 }
 
-// loadSnapshot is the start path for spec.IncomingState: logger and metrics
-// (allowed before a load), then PUT /snapshot/load with resume_vm, instead
-// of the boot configuration and InstanceStart.
-func loadSnapshot(ctx context.Context, api *apiClient, spec vmm.Spec) error {
+// loadSnapshot is the start path for spec.IncomingState: PUT
+// /snapshot/load with resume_vm instead of the boot configuration and
+// InstanceStart (the logger is set on the command line, and metrics are
+// not used). The snapshot names the tap and the vsock socket it was taken
+// with; the spec's are sent as overrides, so a renamed tap or moved socket
+// still loads. Drive paths cannot be overridden (the daemon checks them
+// first, see vmm.StateTraits).
+func loadSnapshot(ctx context.Context, api *apiClient, spec vmm.Spec, vsock string) error {
 	snap := filepath.Join(spec.IncomingState, SnapshotFileName)
 	mem := filepath.Join(spec.IncomingState, MemoryFileName)
 	for _, p := range []string{snap, mem} {
@@ -112,11 +131,18 @@ func loadSnapshot(ctx context.Context, api *apiClient, spec vmm.Spec) error {
 			return fmt.Errorf("saved state incomplete: %w", err)
 		}
 	}
-	return api.put(ctx, "/snapshot/load", SnapshotLoadParams{
+	params := SnapshotLoadParams{
 		SnapshotPath: snap,
 		MemBackend:   &MemoryBackend{BackendType: "File", BackendPath: mem},
 		ResumeVM:     true,
-	})
+	}
+	if spec.Net != nil {
+		params.NetworkOverrides = []NetworkOverride{{IfaceID: netIfaceID, HostDevName: spec.Net.Tap}}
+	}
+	if spec.VsockCID != 0 {
+		params.VsockOverride = &VsockOverride{UDSPath: vsock}
+	}
+	return api.put(ctx, "/snapshot/load", params)
 }
 
 var fcVersionRe = regexp.MustCompile(`v?(\d+\.\d+\.\d+\S*)`)

@@ -136,8 +136,8 @@ func TestLoadSnapshotInsteadOfBoot(t *testing.T) {
 	for _, f := range []string{SnapshotFileName, MemoryFileName} {
 		os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600)
 	}
-	spec := vmm.Spec{IncomingState: dir}
-	if err := loadSnapshot(t.Context(), api, spec); err != nil {
+	spec := vmm.Spec{IncomingState: dir, Net: &vmm.NetIface{Tap: "tapnow", MAC: "06:00:00:00:00:01"}, VsockCID: 3}
+	if err := loadSnapshot(t.Context(), api, spec, "/run/v.sock"); err != nil {
 		t.Fatal(err)
 	}
 	reqs := rec.requests()
@@ -153,8 +153,14 @@ func TestLoadSnapshotInsteadOfBoot(t *testing.T) {
 		mb["backend_type"] != "File" || mb["backend_path"] != filepath.Join(dir, MemoryFileName) {
 		t.Fatalf("load body = %v", load)
 	}
+	// The tap and vsock socket of now, whatever the snapshot recorded;
+	// the deprecated enable_diff_snapshots is never sent.
+	if b := reqs[0]; !strings.Contains(b, `"network_overrides":[{"iface_id":"eth0","host_dev_name":"tapnow"}]`) ||
+		!strings.Contains(b, `"vsock_override":{"uds_path":"/run/v.sock"}`) || strings.Contains(b, "enable_diff_snapshots") {
+		t.Fatalf("load body lacks the overrides: %s", b)
+	}
 	os.Remove(filepath.Join(dir, MemoryFileName))
-	if err := loadSnapshot(t.Context(), api, spec); err == nil || !strings.Contains(err.Error(), "incomplete") {
+	if err := loadSnapshot(t.Context(), api, spec, ""); err == nil || !strings.Contains(err.Error(), "incomplete") {
 		t.Fatalf("load without memory file: %v", err)
 	}
 }
