@@ -122,6 +122,9 @@ func (d *Daemon) attachTap(ctx context.Context, a *attachment) error {
 		return fmt.Errorf("bridge %s: %w", d.cfg.BridgeName, err)
 	}
 	d.ensureFirewallBase(ctx)
+	if !a.adopt {
+		a.v.Tap = ownTapName(a.v.Tap)
+	}
 	if err := d.net.CreateTap(ctx, a.v.Tap, d.cfg.BridgeName); err != nil {
 		return fmt.Errorf("tap %s: %w", a.v.Tap, err)
 	}

@@ -161,7 +161,7 @@ func (d *Daemon) reserveVM(ctx context.Context, req api.CreateVMRequest, img *st
 	v := &store.VM{
 		Name: req.Name, Image: img.Name, State: api.StateCreating, VCPUs: req.VCPUs, MemoryMiB: req.MemoryMiB,
 		DiskSize: req.DiskSize, NAT: req.NAT, IP: ip.String(), MAC: network.MACFor(ip),
-		Tap: network.TapName(hex.EncodeToString(id)), Driver: d.driver,
+		Tap: tapName(hex.EncodeToString(id)), Driver: d.driver,
 		Dir: filepath.Join(d.layout.VMsDir, req.Name), Kernel: img.Kernel, Initrd: img.Initrd,
 		BaseImage: img.Path, CreatedAt: time.Now(),
 	}

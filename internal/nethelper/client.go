@@ -45,7 +45,7 @@ func (c *Client) call(ctx context.Context, req Request, extra ...*os.File) (Resp
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.Path)
-	cmd.Env = []string{"LANG=C"}
+	cmd.Env = CleanEnv()
 	cmd.Dir = "/"
 	cmd.Stdin = bytes.NewReader(in)
 	var out, stderr bytes.Buffer
@@ -147,17 +147,11 @@ func (c *Client) Sync(ctx context.Context, want []nat.Rule) error {
 	return err
 }
 
-// Teardown implements nat.Firewall.
-func (c *Client) Teardown(ctx context.Context) error {
-	_, err := c.call(ctx, Request{Op: OpFirewallDown})
-	return err
-}
-
-// EnableForwarding turns on IPv4 forwarding through the helper.
-func (c *Client) EnableForwarding(ctx context.Context) error {
-	_, err := c.call(ctx, Request{Op: OpForwarding})
-	return err
-}
+// Teardown implements nat.Firewall. It changes nothing: the base rules of
+// a user's bridge belong to the helper, which removes them only together
+// with the bridge (TeardownBridge), so a user can never have a bridge
+// without them.
+func (c *Client) Teardown(context.Context) error { return nil }
 
 // DNSSockets has the helper bind UDP and TCP port 53 on the caller's
 // gateway address and returns them, ready to serve.

@@ -1,16 +1,16 @@
 // Package nethelper is banger's only privileged piece for ordinary users:
 // a small program (cmd/banger-nethelper) that `banger system install`
-// gives CAP_NET_ADMIN and CAP_NET_BIND_SERVICE and lets only the banger
-// group run. A user's bangerd runs it for each network change it cannot
+// gives CAP_NET_ADMIN and CAP_NET_BIND_SERVICE. Any account may start it
+// (mode 0755), but it serves only the uids recorded in the registry. A user's bangerd runs it for each network change it cannot
 // make itself. The helper takes one JSON request on stdin, checks it
 // against the caller's allocation in /etc/banger/users.toml (its bridge,
-// subnet and firewall table, taps named like banger's and owned by the
-// caller), performs it and answers one JSON response on stdout. It takes
+// subnet and firewall table, taps of the caller's own name prefix and
+// owned by the caller, within the caller's limits), performs it and answers one JSON response on stdout. It takes
 // nothing else from the caller: no paths, no environment, no bridge or
 // table names.
 //
 // Client implements network.Manager and nat.Firewall on top of it, plus
-// IP forwarding and the DNS sockets on the bridge address.
+// the DNS sockets on the bridge address.
 package nethelper
 
 import (
@@ -30,11 +30,20 @@ const (
 	OpFirewallRemove = "fw-remove"
 	OpFirewallList   = "fw-list"
 	OpFirewallSync   = "fw-sync"
-	OpFirewallDown   = "fw-teardown"
-	OpForwarding     = "enable-forwarding"
-	OpDNSSockets     = "dns-sockets"
-	OpInfo           = "info"
+	// OpFirewallDown and OpForwarding are refused: the base rules go only
+	// with the bridge, and forwarding is set by system install.
+	OpFirewallDown = "fw-teardown"
+	OpForwarding   = "enable-forwarding"
+	OpDNSSockets   = "dns-sockets"
+	OpInfo         = "info"
 )
+
+// CleanEnv is the whole environment the helper runs with. The helper
+// re-executes itself with exactly this environment when started with any
+// other, so a request is always served by a process that never saw the
+// caller's variables (GODEBUG, GOGC and the like are read by the Go
+// runtime before main runs).
+func CleanEnv() []string { return []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"} }
 
 // Request is one operation.
 type Request struct {

@@ -7,9 +7,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"regexp"
-	"strconv"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -18,23 +17,28 @@ import (
 	"github.com/bangerdev/banger/internal/system"
 )
 
-// tapRE is the only tap name shape the helper touches: banger's prefix and
-// lower-case letters and digits (network.TapName).
-var tapRE = regexp.MustCompile(`^` + network.TapPrefix + `[a-z0-9]{1,12}$`)
+// Net is the link manager the helper acts through: a network.Manager that
+// also says whether CreateTap made a new tap (network.NetlinkManager).
+type Net interface {
+	network.Manager
+	// EnsureTap is CreateTap reporting whether the tap is new.
+	EnsureTap(ctx context.Context, name, bridge string) (created bool, err error)
+}
 
-// Host is what the server changes; Real uses netlink and nftables.
+// Host is what the server changes; RealHost uses netlink and nftables.
 type Host struct {
-	// Net manages links; its taps are owned by the caller.
-	Net network.Manager
+	// Net manages links; its taps are owned by the caller and it refuses
+	// to use or delete any tap the caller does not own.
+	Net Net
 	// Firewall builds the caller's firewall; nil uses nat.DetectFor.
 	Firewall func(ctx context.Context, a system.Allocation) (nat.Firewall, error)
-	// TapOwner returns the uid owning an existing tap (-1 for none) and
-	// its bridge ("" for none), or network.ErrNotFound.
-	TapOwner func(tap string) (uid int, master string, err error)
+	// CountTaps returns how many taps uid owns.
+	CountTaps func(uid int) (int, error)
+	// Overlap finds another interface's address or route overlapping a
+	// subnet (network.FindOverlap).
+	Overlap func(subnet netip.Prefix, own string) (network.Overlap, bool, error)
 	// DefaultRoute names the host's default-route interface.
 	DefaultRoute func() (string, error)
-	// EnableForwarding turns on IPv4 forwarding.
-	EnableForwarding func() error
 }
 
 // RealHost is the Host for the caller's uid and gid on this machine.
@@ -52,9 +56,9 @@ func RealHost(uid, gid int) Host {
 			}
 			return fw, nil
 		},
-		TapOwner:         sysfsTapOwner,
-		DefaultRoute:     network.DefaultRouteInterface,
-		EnableForwarding: nat.EnableForwarding,
+		CountTaps:    network.CountTaps,
+		Overlap:      network.FindOverlap,
+		DefaultRoute: network.DefaultRouteInterface,
 	}
 }
 
@@ -74,19 +78,20 @@ func serve(ctx context.Context, h Host, a system.Allocation, req Request, fdOut 
 	case OpInfo:
 		return Response{Bridge: a.Bridge, Subnet: a.Subnet}, nil
 	case OpEnsureBridge:
-		return resp, h.Net.EnsureBridge(ctx, a.Bridge, a.Subnet)
+		return resp, ensureBridge(ctx, h, a)
 	case OpTeardownBridge:
-		return resp, h.Net.TeardownBridge(ctx, a.Bridge)
-	case OpCreateTap, OpDeleteTap:
-		if err := checkTap(h, a, req.Tap); err != nil {
+		return resp, teardownBridge(ctx, h, a)
+	case OpCreateTap:
+		return resp, createTap(ctx, h, a, req.Tap)
+	case OpDeleteTap:
+		if err := checkTapName(a, req.Tap); err != nil {
 			return resp, err
-		}
-		if req.Op == OpCreateTap {
-			return resp, h.Net.CreateTap(ctx, req.Tap, a.Bridge)
 		}
 		return resp, h.Net.DeleteTap(ctx, req.Tap)
 	case OpForwarding:
-		return resp, h.EnableForwarding()
+		return resp, errors.New("refused: enable-forwarding is no longer a request: 'sudo banger system install' enables IPv4 forwarding on the host's default-route interface once, and each bridge forwards from the moment it exists; run install again if NAT says forwarding is off")
+	case OpFirewallDown:
+		return resp, errors.New("refused: the firewall base rules keep your bridge host-only and go only with the bridge itself (teardown-bridge, once no VM uses it)")
 	case OpDNSSockets:
 		return resp, sendDNSSockets(a, fdOut)
 	}
@@ -102,51 +107,127 @@ func serve(ctx context.Context, h Host, a system.Allocation, req Request, fdOut 
 	case OpFirewallBase:
 		return resp, fw.EnsureBase(ctx, a.Bridge, a.Subnet)
 	case OpFirewallAdd, OpFirewallSync:
-		if req.Op == OpFirewallAdd && len(req.Rules) != 1 {
-			return resp, errors.New("fw-add takes exactly one rule")
-		}
-		if err := checkRules(h, a, req.Rules); err != nil {
-			return resp, err
-		}
-		if err := fw.EnsureBase(ctx, a.Bridge, a.Subnet); err != nil {
-			return resp, err
-		}
-		if req.Op == OpFirewallAdd {
-			return resp, fw.AddVM(ctx, toNAT(req.Rules)[0])
-		}
-		return resp, fw.Sync(ctx, toNAT(req.Rules))
+		return resp, natRules(ctx, h, fw, a, req)
 	case OpFirewallRemove:
 		return resp, fw.RemoveVM(ctx, req.Name)
 	case OpFirewallList:
 		rules, err := fw.List(ctx)
 		resp.Rules = fromNAT(rules)
 		return resp, err
-	case OpFirewallDown:
-		return resp, fw.Teardown(ctx)
 	}
 	return resp, fmt.Errorf("unknown operation %q", req.Op)
 }
 
-// checkTap allows a tap named like banger's that is either absent or owned
-// by the caller and attached to nothing or to the caller's bridge.
-func checkTap(h Host, a system.Allocation, tap string) error {
-	if !tapRE.MatchString(tap) {
-		return fmt.Errorf("refused: tap name %q is not one banger creates (%s followed by up to 12 letters or digits)", tap, network.TapPrefix)
+// ensureBridge makes the caller's bridge: refused while another interface
+// has an address or route overlapping the caller's subnet; the firewall
+// base rules come first, so the bridge is never up without them.
+func ensureBridge(ctx context.Context, h Host, a system.Allocation) error {
+	o, found, err := h.Overlap(a.Subnet, a.Bridge)
+	if err != nil {
+		return err
 	}
-	uid, master, err := h.TapOwner(tap)
-	if errors.Is(err, network.ErrNotFound) {
+	if found {
+		return fmt.Errorf("refused: your VM subnet %s overlaps the %s, so your VMs would shadow that network (or it theirs): ask the administrator to move you to a free subnet with 'sudo banger system uninstall --user %s && sudo banger system install --user %s'", a.Subnet, o, a.User, a.User)
+	}
+	fw, err := h.Firewall(ctx, a)
+	if err != nil {
+		return err
+	}
+	if err := fw.EnsureBase(ctx, a.Bridge, a.Subnet); err != nil {
+		return err
+	}
+	return h.Net.EnsureBridge(ctx, a.Bridge, a.Subnet)
+}
+
+// teardownBridge removes the caller's bridge (refused while taps are on
+// it) and then its firewall table.
+func teardownBridge(ctx context.Context, h Host, a system.Allocation) error {
+	if err := h.Net.TeardownBridge(ctx, a.Bridge); err != nil {
+		return err
+	}
+	fw, err := h.Firewall(ctx, a)
+	if err != nil {
+		return err
+	}
+	return fw.Teardown(ctx)
+}
+
+// createTap makes (or re-attaches) one of the caller's taps, within the
+// caller's tap limit: a new tap that takes the caller over the limit is
+// removed again, so concurrent requests can never leave more than it.
+func createTap(ctx context.Context, h Host, a system.Allocation, tap string) error {
+	if err := checkTapName(a, tap); err != nil {
+		return err
+	}
+	created, err := h.Net.EnsureTap(ctx, tap, a.Bridge)
+	if err != nil || !created {
+		return err
+	}
+	n, err := h.CountTaps(a.UID)
+	if err == nil && n <= a.MaxTaps {
 		return nil
+	}
+	if derr := h.Net.DeleteTap(ctx, tap); derr != nil {
+		return fmt.Errorf("%v; removing the new tap %s also failed: %v", err, tap, derr)
 	}
 	if err != nil {
 		return err
 	}
-	if uid != a.UID {
-		return fmt.Errorf("refused: tap %s belongs to uid %d, not to you (uid %d)", tap, uid, a.UID)
-	}
-	if master != "" && master != a.Bridge {
-		return fmt.Errorf("refused: tap %s is attached to %s, not to your bridge %s", tap, master, a.Bridge)
+	return fmt.Errorf("refused: you already have %d taps, the limit set in %s (max_taps): stop or delete VMs you do not use, or ask the administrator to raise it", a.MaxTaps, system.RegistryPath)
+}
+
+// checkTapName allows only tap names of the caller's own prefix, so no
+// account can create, hold or delete a name another account's VMs use.
+func checkTapName(a system.Allocation, tap string) error {
+	if !network.IsTapNameOf(a.UID, tap) {
+		return fmt.Errorf("refused: tap name %q is not one of yours: yours are %s followed by letters or digits, 15 characters at most", tap, network.TapPrefixFor(a.UID))
 	}
 	return nil
+}
+
+// natRules adds one VM's NAT (fw-add) or makes the caller's NAT exactly
+// the given rules (fw-sync), within the caller's NAT limit and with one
+// rule set per VM address.
+func natRules(ctx context.Context, h Host, fw nat.Firewall, a system.Allocation, req Request) error {
+	if req.Op == OpFirewallAdd && len(req.Rules) != 1 {
+		return errors.New("fw-add takes exactly one rule")
+	}
+	if len(req.Rules) > a.MaxNAT {
+		return fmt.Errorf("refused: %d NAT rules asked for, the limit set in %s (max_nat) is %d: turn NAT off on VMs that do not need it", len(req.Rules), system.RegistryPath, a.MaxNAT)
+	}
+	if err := checkRules(h, a, req.Rules); err != nil {
+		return err
+	}
+	if req.Op == OpFirewallSync {
+		if err := fw.EnsureBase(ctx, a.Bridge, a.Subnet); err != nil {
+			return err
+		}
+		return fw.Sync(ctx, toNAT(req.Rules))
+	}
+	r := toNAT(req.Rules)[0]
+	have, err := fw.List(ctx)
+	if err != nil {
+		return err
+	}
+	others := 0
+	for _, o := range have {
+		switch {
+		case o.Name == r.Name:
+		case o.IP == r.IP: // the address moved to r's VM: one rule set per address
+			if err := fw.RemoveVM(ctx, o.Name); err != nil {
+				return err
+			}
+		default:
+			others++
+		}
+	}
+	if others >= a.MaxNAT {
+		return fmt.Errorf("refused: you already have %d VMs with NAT, the limit set in %s (max_nat): turn NAT off on one first ('banger vm set NAME --no-nat')", others, system.RegistryPath)
+	}
+	if err := fw.EnsureBase(ctx, a.Bridge, a.Subnet); err != nil {
+		return err
+	}
+	return fw.AddVM(ctx, r)
 }
 
 // checkRules allows NAT only for addresses of the caller's subnet (not
@@ -157,10 +238,15 @@ func checkRules(h Host, a system.Allocation, rules []Rule) error {
 		return err
 	}
 	gw := network.Gateway(a.Subnet)
+	names, addrs := map[string]bool{}, map[netip.Addr]bool{}
 	for _, r := range rules {
-		if !a.Subnet.Contains(r.IP) || r.IP == gw || r.IP == a.Subnet.Addr() {
+		if !a.Subnet.Contains(r.IP) || r.IP == gw || r.IP == a.Subnet.Masked().Addr() || r.IP == broadcast(a.Subnet) {
 			return fmt.Errorf("refused: NAT for %s: the address %s is not a VM address of your subnet %s", r.Name, r.IP, a.Subnet)
 		}
+		if names[r.Name] || addrs[r.IP] {
+			return fmt.Errorf("refused: NAT for %s at %s: each VM name and address may appear once", r.Name, r.IP)
+		}
+		names[r.Name], addrs[r.IP] = true, true
 		if r.OutIface != out {
 			return fmt.Errorf("refused: NAT for %s out of %q: only the host's default-route interface %s is allowed", r.Name, r.OutIface, out)
 		}
@@ -168,43 +254,45 @@ func checkRules(h Host, a system.Allocation, rules []Rule) error {
 	return nil
 }
 
-// sysfsTapOwner reads a tap's owner uid and bridge from sysfs.
-func sysfsTapOwner(tap string) (int, string, error) {
-	dir := "/sys/class/net/" + tap
-	b, err := os.ReadFile(dir + "/owner")
-	if errors.Is(err, os.ErrNotExist) {
-		if _, serr := os.Stat(dir); errors.Is(serr, os.ErrNotExist) {
-			return 0, "", network.ErrNotFound
-		}
-		return 0, "", fmt.Errorf("refused: %s exists and is not a tap", tap)
-	}
-	if err != nil {
-		return 0, "", err
-	}
-	uid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		return 0, "", fmt.Errorf("read owner of %s: %w", tap, err)
-	}
-	master := ""
-	if l, err := os.Readlink(dir + "/master"); err == nil {
-		master = l[strings.LastIndex(l, "/")+1:]
-	}
-	return uid, master, nil
+// broadcast is the last address of an IPv4 subnet.
+func broadcast(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().As4()
+	host := uint32(1)<<(32-p.Bits()) - 1
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) | host
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
-// sendDNSSockets binds UDP and TCP port 53 on the caller's gateway address
-// and passes both to the caller, which serves .vm names on them.
+// sendDNSSockets binds UDP and TCP port 53 on the caller's gateway address,
+// each bound to the caller's bridge device (SO_BINDTODEVICE), and passes
+// both to the caller, which serves .vm names on them. Bound to the device,
+// they receive only queries that arrive on that bridge, from the caller's
+// own VMs: not from other accounts' processes or VMs, and not on a bridge
+// that later gets the same subnet (a new bridge has a new index).
 func sendDNSSockets(a system.Allocation, out *os.File) error {
 	if out == nil {
 		return errors.New("dns-sockets needs a socket on fd 3")
 	}
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			serr = unix.SetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE, a.Bridge)
+		})
+		if err != nil {
+			return err
+		}
+		if serr != nil {
+			return fmt.Errorf("bind to device %s: %w", a.Bridge, serr)
+		}
+		return nil
+	}}
+	ctx := context.Background()
 	addr := netip.AddrPortFrom(network.Gateway(a.Subnet), 53).String()
-	pc, err := net.ListenPacket("udp4", addr)
+	pc, err := lc.ListenPacket(ctx, "udp4", addr)
 	if err != nil {
 		return fmt.Errorf("bind udp %s: %w: is your bridge up (banger creates it) and nothing else serving DNS there?", addr, err)
 	}
 	defer pc.Close()
-	ln, err := net.Listen("tcp4", addr)
+	ln, err := lc.Listen(ctx, "tcp4", addr)
 	if err != nil {
 		return fmt.Errorf("bind tcp %s: %w", addr, err)
 	}

@@ -15,11 +15,12 @@ type Fake struct {
 	mu      sync.Mutex
 	bridges map[string]netip.Prefix // bridge → gateway address with prefix
 	taps    map[string]string       // tap → bridge
+	foreign map[string]int          // taps another uid owns → that uid
 }
 
 // NewFake returns an empty fake network.
 func NewFake() *Fake {
-	return &Fake{bridges: map[string]netip.Prefix{}, taps: map[string]string{}}
+	return &Fake{bridges: map[string]netip.Prefix{}, taps: map[string]string{}, foreign: map[string]int{}}
 }
 
 var _ Manager = (*Fake)(nil)
@@ -58,26 +59,57 @@ func (f *Fake) TeardownBridge(_ context.Context, name string) error {
 }
 
 // CreateTap implements Manager.
-func (f *Fake) CreateTap(_ context.Context, name, bridge string) error {
+func (f *Fake) CreateTap(ctx context.Context, name, bridge string) error {
+	_, err := f.EnsureTap(ctx, name, bridge)
+	return err
+}
+
+// EnsureTap is CreateTap reporting whether the tap is new; like the real
+// one it refuses a tap another uid owns and one on another bridge.
+func (f *Fake) EnsureTap(_ context.Context, name, bridge string) (bool, error) {
 	if err := validIfaceName(name); err != nil {
-		return fmt.Errorf("create tap: %w", err)
+		return false, fmt.Errorf("create tap: %w", err)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.bridges[bridge]; !ok {
-		return fmt.Errorf("create tap %s: bridge %s does not exist", name, bridge)
+		return false, fmt.Errorf("create tap %s: bridge %s does not exist", name, bridge)
 	}
 	if _, ok := f.bridges[name]; ok {
-		return fmt.Errorf("create tap %s: a bridge link of that name already exists", name)
+		return false, fmt.Errorf("create tap %s: refused: a bridge link called %s already exists", name, name)
 	}
+	if uid, ok := f.foreign[name]; ok {
+		return false, fmt.Errorf("create tap %s: refused: tap %s belongs to %s, not to you", name, name, ownerString(int64(uid)))
+	}
+	if br, ok := f.taps[name]; ok && br != bridge {
+		return false, fmt.Errorf("create tap %s: refused: it is attached to another bridge (%s), not to %s", name, br, bridge)
+	}
+	_, existed := f.taps[name]
 	f.taps[name] = bridge
-	return nil
+	return !existed, nil
+}
+
+// AddForeignTap records a tap that uid (not the fake's user) owns.
+func (f *Fake) AddForeignTap(name string, uid int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.foreign[name] = uid
+}
+
+// Taps returns how many taps the fake's user holds.
+func (f *Fake) Taps() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.taps)
 }
 
 // DeleteTap implements Manager.
 func (f *Fake) DeleteTap(_ context.Context, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if uid, ok := f.foreign[name]; ok {
+		return fmt.Errorf("delete tap %s: refused: tap %s belongs to %s, not to you", name, name, ownerString(int64(uid)))
+	}
 	delete(f.taps, name)
 	return nil
 }

@@ -52,6 +52,12 @@ func (m *NetlinkManager) EnsureBridge(ctx context.Context, name string, subnet n
 	case link.Type() != "bridge":
 		return fmt.Errorf("ensure bridge %s: a %s link of that name already exists: set bridge_name to a free name or remove that link", name, link.Type())
 	}
+	// Before the bridge is up: no IPv6 on it (no router advertisement a
+	// guest sends can give the host routes or addresses), and IPv4
+	// forwarding on it alone.
+	if err := hardenBridge(name); err != nil {
+		return err
+	}
 	gw := GatewayPrefix(subnet)
 	addr := &netlink.Addr{IPNet: prefixToIPNet(gw)}
 	if err := netlink.AddrReplace(link, addr); err != nil {
@@ -87,54 +93,71 @@ func (m *NetlinkManager) TeardownBridge(ctx context.Context, name string) error 
 
 // CreateTap implements Manager.
 func (m *NetlinkManager) CreateTap(ctx context.Context, name, bridge string) error {
+	_, err := m.EnsureTap(ctx, name, bridge)
+	return err
+}
+
+// EnsureTap is CreateTap that also reports whether it created the tap
+// (false: it was already there, the manager's own). It creates with
+// "must not exist" semantics; for an existing link it reads kind, owner
+// and master from one netlink answer and acts on that interface index.
+func (m *NetlinkManager) EnsureTap(ctx context.Context, name, bridge string) (bool, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
 	if err := validIfaceName(name); err != nil {
-		return fmt.Errorf("create tap: %w", err)
+		return false, fmt.Errorf("create tap: %w", err)
 	}
-	br, err := lookup(bridge)
+	br, err := ReadLink(bridge)
 	if errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("create tap %s: bridge %s does not exist: restart bangerd so it recreates the VM network", name, bridge)
+		return false, fmt.Errorf("create tap %s: bridge %s does not exist: restart bangerd so it recreates the VM network", name, bridge)
 	}
 	if err != nil {
-		return fmt.Errorf("create tap %s: %w", name, err)
+		return false, fmt.Errorf("create tap %s: %w", name, err)
 	}
-	link, err := lookup(name)
-	created := false
-	switch {
-	case errors.Is(err, ErrNotFound):
-		tap := &netlink.Tuntap{
-			LinkAttrs: netlink.LinkAttrs{Name: name},
-			Mode:      netlink.TUNTAP_MODE_TAP,
-			// No IFF_MULTI_QUEUE: firecracker and qemu open one queue.
-			Flags: netlink.TUNTAP_NO_PI | netlink.TUNTAP_VNET_HDR,
-			Owner: m.TapOwner,
-			Group: m.TapGroup,
-		}
-		if err := netlink.LinkAdd(tap); err != nil {
-			return fmt.Errorf("create tap %s: %w: check that /dev/net/tun exists (modprobe tun), and run 'sudo banger system install --user $USER' once or run banger as root", name, err)
-		}
-		created = true
-		if link, err = lookup(name); err != nil {
-			return fmt.Errorf("create tap %s: %w", name, err)
-		}
-	case err != nil:
-		return fmt.Errorf("create tap %s: %w", name, err)
-	case link.Type() != "tuntap":
-		return fmt.Errorf("create tap %s: a %s link of that name already exists: remove it or rename the VM", name, link.Type())
+	err = createTapExclusive(name, m.TapOwner, m.TapGroup)
+	created := err == nil
+	if err != nil && !errors.Is(err, errTapExists) {
+		return false, fmt.Errorf("create tap %s: %w; run 'sudo banger system install --user $USER' once or run banger as root", name, err)
 	}
-	fail := func(step string, err error) error {
+	info, err := ReadLink(name)
+	if err != nil {
+		return false, fmt.Errorf("create tap %s: %w", name, err)
+	}
+	if err := m.owns(name, info); err != nil {
+		return false, fmt.Errorf("create tap %s: %w", name, err)
+	}
+	if info.Master != 0 && info.Master != br.Index {
+		return false, fmt.Errorf("create tap %s: refused: it is attached to another bridge (index %d), not to %s", name, info.Master, bridge)
+	}
+	link := &netlink.Tuntap{LinkAttrs: netlink.LinkAttrs{Index: info.Index, Name: name}}
+	fail := func(step string, err error) (bool, error) {
 		if created {
-			_ = netlink.LinkDel(link)
+			_ = deleteIndex(info.Index)
 		}
-		return fmt.Errorf("%s tap %s: %w", step, name, err)
+		return false, fmt.Errorf("%s tap %s: %w", step, name, err)
 	}
-	if err := netlink.LinkSetMaster(link, br); err != nil {
+	if err := netlink.LinkSetMasterByIndex(link, br.Index); err != nil {
 		return fail("attach to bridge "+bridge+":", err)
 	}
 	if err := netlink.LinkSetUp(link); err != nil {
 		return fail("bring up", err)
+	}
+	return created, nil
+}
+
+// owns checks that info is a tap owned by the manager's TapOwner: banger
+// never uses, re-attaches or deletes a tap another uid (or nobody) owns.
+func (m *NetlinkManager) owns(name string, info LinkInfo) error {
+	if info.Kind != "tun" || !info.Tap {
+		kind := info.Kind
+		if kind == "" {
+			kind = "device"
+		}
+		return fmt.Errorf("refused: a %s link called %s already exists and is not a tap banger made: remove it or rename the VM", kind, name)
+	}
+	if info.Owner != int64(m.TapOwner) {
+		return fmt.Errorf("refused: tap %s belongs to %s, not to you (uid %d); banger never takes over a tap it did not create: remove it with 'ip link del %s' if it is stale", name, ownerString(info.Owner), m.TapOwner, name)
 	}
 	return nil
 }
@@ -144,11 +167,17 @@ func (m *NetlinkManager) DeleteTap(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	link, err := lookupOwned(name, "tuntap", "delete tap")
-	if link == nil || err != nil {
-		return err
+	info, err := ReadLink(name)
+	if errors.Is(err, ErrNotFound) {
+		return nil
 	}
-	if err := netlink.LinkDel(link); err != nil {
+	if err != nil {
+		return fmt.Errorf("delete tap %s: %w", name, err)
+	}
+	if err := m.owns(name, info); err != nil {
+		return fmt.Errorf("delete tap %s: %w", name, err)
+	}
+	if err := deleteIndex(info.Index); err != nil {
 		return fmt.Errorf("delete tap %s: %w", name, err)
 	}
 	return nil

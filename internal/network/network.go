@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -45,9 +46,12 @@ type Manager interface {
 	// CreateTap creates a persistent single-queue tap device (owned by the
 	// user whose VMM opens it; root for a root daemon),
 	// attaches it to bridge and brings it up. An existing tap of that name
-	// is re-attached and brought up.
+	// is used only when the same owner owns it and it is attached to
+	// nothing or to bridge; any other link of that name is refused, never
+	// taken over.
 	CreateTap(ctx context.Context, name, bridge string) error
-	// DeleteTap removes the tap; a missing tap is not an error.
+	// DeleteTap removes the tap when its owner is the manager's; a
+	// missing tap is not an error, another owner's is refused.
 	DeleteTap(ctx context.Context, name string) error
 	// Ports lists the names of the links attached to bridge.
 	Ports(ctx context.Context, bridge string) ([]string, error)
@@ -109,11 +113,28 @@ func MACFor(ip netip.Addr) string {
 	return fmt.Sprintf("02:b4:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3])
 }
 
-// TapName derives a VM's tap device name from its id: TapPrefix followed by
-// the id's letters and digits, cut to the 15-character kernel limit.
-func TapName(vmID string) string {
+// TapPrefixFor is the start of every tap name of uid's daemon: TapPrefix
+// for root, "bg" + the uid in base 36 + "-" for any other account
+// (uid 1000 → "bgrs-"). The prefixes of two accounts never start one
+// another and root's names have no "-", so no account can create, hold or
+// squat a name another account's VMs will use; the network helper refuses
+// any other name.
+func TapPrefixFor(uid int) string {
+	if uid == 0 {
+		return TapPrefix
+	}
+	return "bg" + strconv.FormatUint(uint64(uint32(uid)), 36) + "-"
+}
+
+// TapName derives the tap device name of root's VM vmID (TapNameFor(0, vmID)).
+func TapName(vmID string) string { return TapNameFor(0, vmID) }
+
+// TapNameFor derives the tap name of VM vmID for uid's daemon: TapPrefixFor
+// followed by the id's letters and digits, cut to the 15-character kernel
+// limit.
+func TapNameFor(uid int, vmID string) string {
 	var b strings.Builder
-	b.WriteString(TapPrefix)
+	b.WriteString(TapPrefixFor(uid))
 	for _, r := range strings.ToLower(vmID) {
 		if b.Len() >= maxIfaceName {
 			break
@@ -123,6 +144,22 @@ func TapName(vmID string) string {
 		}
 	}
 	return b.String()
+}
+
+// IsTapNameOf reports whether name is a tap name uid's daemon may use:
+// TapPrefixFor(uid) followed by 1 to 12 lower-case letters or digits,
+// 15 characters at most.
+func IsTapNameOf(uid int, name string) bool {
+	rest, ok := strings.CutPrefix(name, TapPrefixFor(uid))
+	if !ok || rest == "" || len(name) > maxIfaceName {
+		return false
+	}
+	for _, r := range rest {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // validIfaceName reports whether name is usable as a Linux interface name.

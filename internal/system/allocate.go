@@ -30,6 +30,9 @@ func (r *Registry) Allocate(user string, uid int, inUse []netip.Prefix) (Allocat
 		}
 		return a, nil
 	}
+	if a, ok := r.ForUID(uid); ok {
+		return Allocation{}, fmt.Errorf("uid %d is already set up as %s: one account, one network (the helper tells accounts apart by uid); use that name", uid, a.User)
+	}
 	taken := append([]netip.Prefix{RootSubnet}, inUse...)
 	for _, a := range r.Users {
 		taken = append(taken, a.Subnet)

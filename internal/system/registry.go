@@ -41,15 +41,55 @@ type Allocation struct {
 	Bridge string `toml:"bridge"`
 	// Subnet is the user's VM subnet; its first address is the gateway.
 	Subnet netip.Prefix `toml:"subnet"`
+	// MaxTaps caps the taps the user may hold at once (0: the registry's
+	// [limits] value). LoadForUID fills in the effective value.
+	MaxTaps int `toml:"max_taps,omitempty"`
+	// MaxNAT caps the user's VMs with NAT at once (0: [limits]).
+	MaxNAT int `toml:"max_nat,omitempty"`
 }
+
+// Limits are the per-user caps the helper enforces, for every user
+// without a value of its own.
+type Limits struct {
+	// MaxTaps is the taps a user may hold at once (DefaultMaxTaps when 0).
+	MaxTaps int `toml:"max_taps,omitempty"`
+	// MaxNAT is the VMs with NAT a user may have at once (DefaultMaxNAT
+	// when 0).
+	MaxNAT int `toml:"max_nat,omitempty"`
+}
+
+// Default limits: far above what one developer runs, far below what
+// would slow the host's netlink and nftables for everyone.
+const (
+	DefaultMaxTaps = 32
+	DefaultMaxNAT  = 32
+)
 
 // Registry is the content of RegistryPath.
 type Registry struct {
 	// Users are the allocations, sorted by user name.
 	Users []Allocation `toml:"users"`
+	// Limits are the defaults of the per-user caps.
+	Limits Limits `toml:"limits"`
 	// Granted records what install changed on the host beyond the
 	// allocations, so uninstall can undo exactly that.
 	Granted Granted `toml:"granted"`
+}
+
+// Effective returns a with its limits filled in from r's defaults.
+func (r *Registry) Effective(a Allocation) Allocation {
+	pick := func(own, dflt, builtin int) int {
+		switch {
+		case own > 0:
+			return own
+		case dflt > 0:
+			return dflt
+		}
+		return builtin
+	}
+	a.MaxTaps = pick(a.MaxTaps, r.Limits.MaxTaps, DefaultMaxTaps)
+	a.MaxNAT = pick(a.MaxNAT, r.Limits.MaxNAT, DefaultMaxNAT)
+	return a
 }
 
 // Granted is what system install changed besides the registry itself.
@@ -131,5 +171,5 @@ func LoadForUID(uid int) (Allocation, error) {
 	if !ok {
 		return Allocation{}, fmt.Errorf("uid %d has no banger network; run 'sudo banger system install --user $USER' once", uid)
 	}
-	return a, nil
+	return r.Effective(a), nil
 }
