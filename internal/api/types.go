@@ -1,6 +1,8 @@
 // Package api holds the request and response types shared by bangerd's HTTP
 // server and the typed client the CLI and TUI use. All routes live under
-// /v1/ on the daemon's unix socket; bodies are JSON.
+// /v1/ on the daemon's unix socket; bodies are JSON. Request bodies are
+// decoded strictly (DecodeRequest): field names match exactly, in case too,
+// and an unknown field is refused by name.
 package api
 
 import "time"

@@ -103,16 +103,14 @@ func errorStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-// decode reads a JSON body into v; an empty body leaves v as is.
+// decode reads a JSON body into v (api.DecodeRequest: unknown fields are
+// refused by name); an empty body leaves v as is.
 func decode(r *http.Request, v any) error {
 	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		return badRequest("read request: %v", err)
 	}
-	if len(b) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(b, v); err != nil {
+	if err := api.DecodeRequest(b, v); err != nil {
 		return badRequest("invalid request body: %v", err)
 	}
 	return nil
