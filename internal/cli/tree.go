@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,10 +12,17 @@ import (
 // included) refuse an argument that names none of them. Cobra's default
 // for a non-root parent is to print its help and exit 0, so a script
 // calling a verb this version lacks would carry on as if it had worked.
-// Without arguments a parent still prints its help.
+// Without arguments a parent still prints its help. Cobra answers --help
+// (and the root's --version) before it checks arguments, so a parent's
+// help and version flags read as unset while an argument follows it:
+// `banger vm frobnicate --help` fails like `banger vm frobnicate`.
 func refuseUnknownSubcommands(c *cobra.Command) {
 	if c.HasSubCommands() {
 		c.Args = unknownSubcommand
+		onlyWithoutArgs(c, "help", "h", "help for "+c.DisplayName())
+		if c.Version != "" {
+			onlyWithoutArgs(c, "version", "v", "version for "+c.DisplayName())
+		}
 		if c.Run == nil && c.RunE == nil {
 			c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 			c.DisableFlagsInUseLine = true // usage shows "banger vm", not "banger vm [flags]"
@@ -24,6 +32,38 @@ func refuseUnknownSubcommands(c *cobra.Command) {
 		refuseUnknownSubcommands(sub)
 	}
 }
+
+// onlyWithoutArgs declares c's boolean flag name (cobra's --help or
+// --version, which cobra then leaves alone) as one that counts as given only
+// when c has no positional argument.
+func onlyWithoutArgs(c *cobra.Command, name, short, usage string) {
+	f := c.Flags().VarPF(&argsOffFlag{cmd: c}, name, short, usage)
+	f.NoOptDefVal = "true"
+	_ = c.Flags().SetAnnotation(name, cobra.FlagSetByCobraAnnotation, []string{"true"})
+}
+
+// argsOffFlag is a bool flag value that reads as false while its command
+// has positional arguments (cobra reads --help and --version through
+// String after parsing, before the Args check).
+type argsOffFlag struct {
+	cmd *cobra.Command
+	set bool
+}
+
+// String is the value cobra sees: set, and no argument given.
+func (f *argsOffFlag) String() string {
+	return strconv.FormatBool(f.set && len(f.cmd.Flags().Args()) == 0)
+}
+
+// Set parses the flag's value as a bool.
+func (f *argsOffFlag) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	f.set = v
+	return err
+}
+
+// Type makes pflag and cobra treat the flag as a bool.
+func (f *argsOffFlag) Type() string { return "bool" }
 
 // unknownSubcommand is the Args check of a parent command: any positional
 // argument is a subcommand name it does not have.

@@ -53,6 +53,45 @@ func TestEveryParentRefusesUnknownSubcommands(t *testing.T) {
 	}
 }
 
+// TestUnknownSubcommandFailsWhateverFlagsFollow: --help, -h (and the
+// root's --version) anywhere around an unknown subcommand do not turn it
+// into a printed help and exit 0; the refusal is the one without flags.
+func TestUnknownSubcommandFailsWhateverFlagsFollow(t *testing.T) {
+	parents, _ := treePaths(t)
+	for _, p := range parents {
+		where := strings.Join(append([]string{"banger"}, p...), " ")
+		want := `unknown command "frobnicate" for "` + where + `"; see '` + where + ` --help'`
+		variants := [][]string{{"frobnicate", "--help"}, {"--help", "frobnicate"}, {"frobnicate", "-h"},
+			{"frobnicate", "--help=true"}, {"frobnicate", "-o", "json", "--help"}}
+		if len(p) == 0 {
+			variants = append(variants, []string{"frobnicate", "--version"}, []string{"-v", "frobnicate"})
+		}
+		for _, v := range variants {
+			args := append(append([]string{}, p...), v...)
+			out, _, err := run(t, nil, args...)
+			if err == nil || err.Error() != want {
+				t.Errorf("banger %s: err %v, want %q", strings.Join(args, " "), err, want)
+			}
+			if out != "" {
+				t.Errorf("banger %s printed %q", strings.Join(args, " "), out)
+			}
+		}
+		// The flags still work on their own.
+		if out, _, err := run(t, nil, append(p, "--help")...); err != nil || !strings.Contains(out, "Available Commands:") {
+			t.Errorf("%s --help: err %v, help %q", where, err, out)
+		}
+	}
+	if _, _, err := run(t, nil, "vm", "lsit", "--help"); err == nil || !strings.Contains(err.Error(), `did you mean "list"?`) {
+		t.Errorf("vm lsit --help: %v", err)
+	}
+	if out, _, err := run(t, nil, "--version"); err != nil || !strings.Contains(out, "banger version") {
+		t.Errorf("--version: err %v, out %q", err, out)
+	}
+	if code := Main([]string{"--socket", t.TempDir() + "/none.sock", "cluster", "--help"}); code != 1 {
+		t.Fatalf("banger cluster --help: exit code %d, want 1", code)
+	}
+}
+
 func TestUnknownSubcommandSuggestsTheNearest(t *testing.T) {
 	cases := map[string]string{
 		"vm lsit":            `unknown command "lsit" for "banger vm"; did you mean "list"?`,
