@@ -20,6 +20,8 @@ mutants=(
   'stop-keeps-spent-state|internal/daemon/vm_stop.go|s/removeSpentState\(d, v, stateDir\(v\)\)/_ = v/|./internal/daemon|TestMappedState'
   'resume-ignores-moved-drives|internal/daemon/vm_suspend.go|s/if was != is \{/if false {/|./internal/daemon|TestStateWithMoved'
   'firecracker-any-arch|internal/vmm/select.go|s/if arch == "amd64" \{/if true {/|./internal/vmm|TestSelectArch'
+  'api-ignores-unknown-fields|internal/api/decode.go|s/names := fieldNames\(reflect\.TypeOf\(v\)\)/names := map[string]bool(nil)/|./internal/api ./internal/daemon|Decode|UnknownRequestFields'
+  'help-hides-unknown-command|internal/cli/tree.go|s/f\.set && len\(f\.cmd\.Flags\(\)\.Args\(\)\) == 0/f.set/|./internal/cli|TestUnknownSubcommand'
 )
 
 work=$(mktemp -d /tmp/banger-mutation.XXXXXX)
