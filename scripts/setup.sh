@@ -27,9 +27,15 @@ fi
 if [ -n "$USER_NAME" ] && [ "$USER_NAME" != root ]; then
   # The checkout belongs to the user; the binaries and bundle root built
   # must stay readable and the build outputs writable by them.
+  # install runs from root-owned copies in a root-owned directory: it
+  # refuses a helper another account could swap before it is given
+  # capabilities (docs/security.md), and the checkout is the user's.
+  trusted=$(mktemp -d /tmp/banger-setup.XXXXXX)
+  trap 'rm -rf "$trusted"' EXIT
+  install -o root -g root -m 0755 banger banger-nethelper "$trusted/"
   chown "$USER_NAME": banger bangerd banger-nethelper
   step "letting $USER_NAME run banger without sudo"
-  ./banger system install --user "$USER_NAME"
+  "$trusted/banger" system install --user "$USER_NAME"
   printf '\nDone. As %s, run: make demo\n' "$USER_NAME"
 else
   printf '\nDone. root runs banger as it is; for an ordinary account run: sudo make setup (via sudo from that account)\n'

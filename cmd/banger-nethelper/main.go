@@ -1,10 +1,13 @@
 // Command banger-nethelper makes the network changes an ordinary user's
-// bangerd cannot: the user's bridge, taps owned by the user, the user's
-// firewall table, IP forwarding and the DNS sockets on the bridge address.
-// `sudo banger system install` installs it with CAP_NET_ADMIN and
-// CAP_NET_BIND_SERVICE, runnable by the banger group only. It reads one
-// JSON request on stdin and answers on stdout; see internal/nethelper for
-// what it checks. It takes nothing from its environment.
+// bangerd cannot: the user's bridge (with its firewall base rules), taps
+// owned by the user, the user's NAT rules and the DNS sockets on the
+// bridge address. `sudo banger system install` installs it with
+// CAP_NET_ADMIN and CAP_NET_BIND_SERVICE, mode 0755: any account may start
+// it, and it serves only the uids recorded in /etc/banger/users.toml. It
+// reads one JSON request on stdin and answers on stdout; see
+// internal/nethelper for what it checks. It takes nothing from its
+// environment: started with any environment but nethelper.CleanEnv, it
+// re-executes itself with that one first.
 package main
 
 import (
@@ -13,6 +16,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/bangerdev/banger/internal/nethelper"
@@ -20,19 +26,30 @@ import (
 )
 
 func main() {
-	os.Clearenv()
-	os.Setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+	if !slices.Equal(os.Environ(), nethelper.CleanEnv()) {
+		// The Go runtime has read GODEBUG and friends already; this process
+		// does nothing with them but replace itself. /proc/self/exe is the
+		// very file running now, so the capabilities come with it.
+		err := syscall.Exec("/proc/self/exe", []string{"banger-nethelper"}, nethelper.CleanEnv())
+		reply(nethelper.Response{Error: fmt.Sprintf("re-execute with a clean environment: %v", err)})
+		os.Exit(1)
+	}
 	resp := run()
-	_ = json.NewEncoder(os.Stdout).Encode(resp)
+	reply(resp)
 	if resp.Error != "" {
 		os.Exit(1)
 	}
 }
 
+func reply(resp nethelper.Response) { _ = json.NewEncoder(os.Stdout).Encode(resp) }
+
 func run() nethelper.Response {
 	uid := os.Getuid()
 	if uid == 0 {
 		return nethelper.Response{Error: "banger-nethelper is for ordinary users; root's bangerd changes the network itself"}
+	}
+	if err := initialUserNS(); err != nil {
+		return nethelper.Response{Error: err.Error()}
 	}
 	alloc, err := system.LoadForUID(uid)
 	if err != nil {
@@ -42,9 +59,9 @@ func run() nethelper.Response {
 	if err != nil {
 		return nethelper.Response{Error: fmt.Sprintf("read request: %v", err)}
 	}
-	var req nethelper.Request
-	if err := json.Unmarshal(b, &req); err != nil {
-		return nethelper.Response{Error: fmt.Sprintf("invalid request: %v", err)}
+	req, err := nethelper.DecodeRequest(b)
+	if err != nil {
+		return nethelper.Response{Error: err.Error()}
 	}
 	var fdOut *os.File
 	if req.Op == nethelper.OpDNSSockets {
@@ -53,4 +70,18 @@ func run() nethelper.Response {
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
 	return nethelper.Serve(ctx, nethelper.RealHost(uid, os.Getgid()), alloc, req, fdOut)
+}
+
+// initialUserNS refuses to serve a caller inside a user namespace: there
+// the uid the kernel reports is one the caller mapped, not the caller's
+// own account, so it would name another user's allocation.
+func initialUserNS() error {
+	b, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return fmt.Errorf("read /proc/self/uid_map: %w", err)
+	}
+	if f := strings.Fields(string(b)); len(f) != 3 || f[0] != "0" || f[1] != "0" || f[2] != "4294967295" {
+		return fmt.Errorf("refused: banger-nethelper runs only in the host's user namespace (this one maps %q); run banger outside containers and unshare", strings.TrimSpace(string(b)))
+	}
+	return nil
 }

@@ -184,29 +184,35 @@ func (n *Nftables) AddVM(ctx context.Context, r Rule) error {
 		if err := n.deleteVM(c, t, r.Name, fwd, post); err != nil {
 			return err
 		}
-		ud := userdata.AppendString(nil, userdata.TypeComment, comment(r.Name))
-		ip := r.IP.AsSlice()
-		// Inserted at the top so they come before the base drops.
-		c.InsertRule(&nftables.Rule{Table: t, Chain: fwd, UserData: ud, Exprs: concat(
-			ifname(expr.MetaKeyIIFNAME, expr.CmpOpEq, n.bridge),
-			ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, r.OutIface),
-			ipv4Addr(12, ip),
-			verdict(expr.VerdictAccept))})
-		c.InsertRule(&nftables.Rule{Table: t, Chain: fwd, UserData: ud, Exprs: concat(
-			ifname(expr.MetaKeyIIFNAME, expr.CmpOpEq, r.OutIface),
-			ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, n.bridge),
-			ipv4Addr(16, ip),
-			ctEstablished(),
-			verdict(expr.VerdictAccept))})
-		c.AddRule(&nftables.Rule{Table: t, Chain: post, UserData: ud, Exprs: concat(
-			ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, r.OutIface),
-			ipv4Addr(12, ip),
-			[]expr.Any{&expr.Masq{}})})
+		n.queueVM(c, t, fwd, post, r)
 		if err := c.Flush(); err != nil {
 			return fmt.Errorf("add nat rules for vm %s: %w", r.Name, err)
 		}
 		return nil
 	})
+}
+
+// queueVM queues the three rules of r: forward out, replies back, and the
+// masquerade.
+func (n *Nftables) queueVM(c *nftables.Conn, t *nftables.Table, fwd, post *nftables.Chain, r Rule) {
+	ud := userdata.AppendString(nil, userdata.TypeComment, comment(r.Name))
+	ip := r.IP.AsSlice()
+	// Inserted at the top so they come before the base drops.
+	c.InsertRule(&nftables.Rule{Table: t, Chain: fwd, UserData: ud, Exprs: concat(
+		ifname(expr.MetaKeyIIFNAME, expr.CmpOpEq, n.bridge),
+		ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, r.OutIface),
+		ipv4Addr(12, ip),
+		verdict(expr.VerdictAccept))})
+	c.InsertRule(&nftables.Rule{Table: t, Chain: fwd, UserData: ud, Exprs: concat(
+		ifname(expr.MetaKeyIIFNAME, expr.CmpOpEq, r.OutIface),
+		ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, n.bridge),
+		ipv4Addr(16, ip),
+		ctEstablished(),
+		verdict(expr.VerdictAccept))})
+	c.AddRule(&nftables.Rule{Table: t, Chain: post, UserData: ud, Exprs: concat(
+		ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, r.OutIface),
+		ipv4Addr(12, ip),
+		[]expr.Any{&expr.Masq{}})})
 }
 
 // RemoveVM implements Firewall.
@@ -283,8 +289,50 @@ func (n *Nftables) List(ctx context.Context) ([]Rule, error) {
 	return out, nil
 }
 
-// Sync implements Firewall.
-func (n *Nftables) Sync(ctx context.Context, want []Rule) error { return syncWith(ctx, n, want) }
+// Sync implements Firewall as one nftables transaction: every removal and
+// addition is queued and committed together, so the table goes from the
+// old rule set to want at once, or not at all.
+func (n *Nftables) Sync(ctx context.Context, want []Rule) error {
+	for _, r := range want {
+		if err := r.Validate(); err != nil {
+			return err
+		}
+	}
+	have, err := n.List(ctx)
+	if err != nil {
+		return err
+	}
+	return n.locked(ctx, func(c *nftables.Conn) error {
+		if n.bridge == "" {
+			return errors.New("nat: EnsureBase must run before Sync")
+		}
+		t := n.table()
+		fwd, post := n.chains(t)
+		wantBy := make(map[string]Rule, len(want))
+		for _, r := range want {
+			wantBy[r.Name] = r
+		}
+		keep := map[string]bool{}
+		for _, h := range have {
+			if w, ok := wantBy[h.Name]; ok && sameRule(w, h) {
+				keep[h.Name] = true
+				continue
+			}
+			if err := n.deleteVM(c, t, h.Name, fwd, post); err != nil {
+				return err
+			}
+		}
+		for _, w := range want {
+			if !keep[w.Name] {
+				n.queueVM(c, t, fwd, post, w)
+			}
+		}
+		if err := c.Flush(); err != nil {
+			return fmt.Errorf("sync nat rules (%d VMs): %w", len(want), err)
+		}
+		return nil
+	})
+}
 
 // Teardown implements Firewall.
 func (n *Nftables) Teardown(ctx context.Context) error {

@@ -14,6 +14,10 @@
 package nethelper
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/netip"
 
 	"github.com/bangerdev/banger/internal/nat"
@@ -92,4 +96,19 @@ func fromNAT(rs []nat.Rule) []Rule {
 		out = append(out, Rule{Name: r.Name, IP: r.IP, Tap: r.Tap, OutIface: r.OutIface})
 	}
 	return out
+}
+
+// DecodeRequest parses one request strictly: unknown fields and trailing
+// data are refused with what was wrong.
+func DecodeRequest(b []byte) (Request, error) {
+	var req Request
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return req, fmt.Errorf("invalid request: %v: banger and banger-nethelper may differ in version; run 'sudo banger system install' again", err)
+	}
+	if dec.More() {
+		return req, errors.New("invalid request: more than one JSON value")
+	}
+	return req, nil
 }

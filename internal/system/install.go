@@ -15,6 +15,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/bangerdev/banger/internal/execx"
+	"github.com/bangerdev/banger/internal/network"
 )
 
 // tunDevice is the tap multiplexer a user's VMM opens its tap through.
@@ -26,15 +27,20 @@ type InstallOptions struct {
 	Users []string
 	// HelperSrc is the banger-nethelper executable to install.
 	HelperSrc string
+	// Self is the running banger executable; os.Executable when empty.
+	// Like HelperSrc it must be root's alone (CheckRootOwned).
+	Self string
 	// Out receives one line per thing granted.
 	Out io.Writer
 }
 
 // Install prepares the host so the listed users run banger without root:
-// it installs the network helper with its two capabilities, opens the tun
-// device to users, adds each user to the kvm group, and records each
-// user's bridge and subnet. Running it again changes nothing that is
-// already in place.
+// it installs the network helper with its two capabilities, lets the
+// users open the tun device, turns on IPv4 forwarding for the
+// default-route interface, adds each user to the kvm group, and records
+// each user's bridge and subnet. It refuses a helper or a banger that
+// another account could have swapped (CheckRootOwned). Running it again
+// changes nothing that is already in place.
 func Install(ctx context.Context, o InstallOptions) error {
 	if os.Geteuid() != 0 {
 		return errors.New("system install changes the host for other accounts: run it with sudo")
@@ -57,23 +63,44 @@ func Install(ctx context.Context, o InstallOptions) error {
 		}
 		accounts = append(accounts, u)
 	}
+	self := o.Self
+	if self == "" {
+		if self, err = os.Executable(); err != nil {
+			return err
+		}
+	}
+	if err := CheckRootOwned(self, "banger program that runs install"); err != nil {
+		return err
+	}
+	if err := CheckRootOwned(o.HelperSrc, "network helper"); err != nil {
+		return err
+	}
 	if err := installHelper(o.HelperSrc, o.Out); err != nil {
 		return err
 	}
-	if err := openTun(reg, o.Out); err != nil {
-		return err
-	}
 	inUse := hostPrefixes()
+	var uids []int
 	for _, u := range accounts {
 		uid, _ := strconv.Atoi(u.Uid)
 		a, err := reg.Allocate(u.Username, uid, inUse)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(o.Out, "user %s (uid %d): bridge %s, VM subnet %s, firewall table banger-%s\n", a.User, a.UID, a.Bridge, a.Subnet, a.Bridge)
+		a = reg.Effective(a)
+		uids = append(uids, uid)
+		fmt.Fprintf(o.Out, "user %s (uid %d): bridge %s, VM subnet %s, firewall table banger-%s, taps %s*, at most %d taps and %d VMs with NAT\n", a.User, a.UID, a.Bridge, a.Subnet, a.Bridge, network.TapPrefixFor(uid), a.MaxTaps, a.MaxNAT)
 		if err := addToKVM(ctx, reg, u, o.Out); err != nil {
 			return err
 		}
+	}
+	if err := grantTun(reg, uids, o.Out); err != nil {
+		return err
+	}
+	if err := grantForwarding(reg, o.Out); err != nil {
+		return err
+	}
+	if reg.Limits == (Limits{}) {
+		reg.Limits = Limits{MaxTaps: DefaultMaxTaps, MaxNAT: DefaultMaxNAT}
 	}
 	if err := reg.Save(RegistryPath); err != nil {
 		return err
@@ -110,34 +137,6 @@ func installHelper(src string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "installed %s with cap_net_admin,cap_net_bind_service (it serves only the users recorded below, each within its own bridge, subnet and firewall table)\n", HelperPath)
-	return nil
-}
-
-// openTun lets users open /dev/net/tun (the kernel still only lets them
-// attach to taps they own), as distributions do by default.
-func openTun(reg *Registry, out io.Writer) error {
-	fi, err := os.Stat(tunDevice)
-	if err != nil {
-		return fmt.Errorf("%s: %w: load the tun module (modprobe tun)", tunDevice, err)
-	}
-	if fi.Mode().Perm()&0o006 != 0o006 {
-		if reg.Granted.TunModeBefore == 0 {
-			reg.Granted.TunModeBefore = uint32(fi.Mode().Perm())
-		}
-		if err := os.Chmod(tunDevice, 0o666); err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "made %s usable by all users (mode 0666, the distribution default; it was %04o)\n", tunDevice, fi.Mode().Perm())
-	}
-	if _, err := os.Stat(filepath.Dir(UdevRulePath)); err == nil {
-		if _, err := os.Stat(UdevRulePath); errors.Is(err, os.ErrNotExist) {
-			if err := os.WriteFile(UdevRulePath, []byte("# banger: keep /dev/net/tun usable by users across reboots\nKERNEL==\"tun\", MODE=\"0666\"\n"), 0o644); err != nil {
-				return err
-			}
-			reg.Granted.WroteUdevRule = true
-			fmt.Fprintf(out, "wrote %s so it stays so after a reboot\n", UdevRulePath)
-		}
-	}
 	return nil
 }
 

@@ -27,8 +27,10 @@ const (
 	RegistryPath = "/etc/banger/users.toml"
 	// HelperPath is where system install puts the network helper.
 	HelperPath = "/usr/local/libexec/banger/banger-nethelper"
-	// UdevRulePath gives the tun device to every user where udev runs.
+	// UdevRulePath re-applies the tun device ACL where udev runs.
 	UdevRulePath = "/etc/udev/rules.d/70-banger-tun.rules"
+	// SysctlPath keeps the forwarding install turned on across reboots.
+	SysctlPath = "/etc/sysctl.d/70-banger.conf"
 )
 
 // Allocation is one user's share of the host network.
@@ -101,6 +103,14 @@ type Granted struct {
 	TunModeBefore uint32 `toml:"tun_mode_before"`
 	// WroteUdevRule is true when install wrote UdevRulePath.
 	WroteUdevRule bool `toml:"wrote_udev_rule"`
+	// TunACL lists the uids install gave a named ACL entry on
+	// /dev/net/tun (only where the device was not open to all already).
+	TunACL []int `toml:"tun_acl,omitempty"`
+	// ForwardingOn lists the interfaces install turned IPv4 forwarding on
+	// for (the default-route interface, when it was off).
+	ForwardingOn []string `toml:"forwarding_on,omitempty"`
+	// WroteSysctl is true when install wrote SysctlPath.
+	WroteSysctl bool `toml:"wrote_sysctl,omitempty"`
 }
 
 // Load reads the registry at path; a missing file is an empty registry.

@@ -50,6 +50,9 @@ func Uninstall(ctx context.Context, o UninstallOptions) error {
 		if err := teardownNetwork(ctx, a, o.Out); err != nil {
 			return err
 		}
+		if err := revokeTun(reg, a.UID, o.Out); err != nil {
+			return err
+		}
 		if i := slices.Index(reg.Granted.AddedToKVM, name); i >= 0 {
 			if err := execx.Check(ctx, "gpasswd", "-d", name, "kvm"); err != nil {
 				return fmt.Errorf("remove %s from the kvm group: %w", name, err)
@@ -67,14 +70,9 @@ func Uninstall(ctx context.Context, o UninstallOptions) error {
 // teardownNetwork removes a user's taps, bridge and firewall table.
 func teardownNetwork(ctx context.Context, a Allocation, out io.Writer) error {
 	nl := network.NewNetlinkManager()
-	ports, err := nl.Ports(ctx, a.Bridge)
-	if err != nil && !errors.Is(err, network.ErrNotFound) {
-		return err
-	}
-	for _, p := range ports {
-		if err := nl.DeleteTap(ctx, p); err != nil {
-			return fmt.Errorf("remove tap %s of %s: %w", p, a.User, err)
-		}
+	ports, err := network.RemoveTapPorts(a.Bridge)
+	if err != nil {
+		return fmt.Errorf("remove the taps of %s: %w", a.User, err)
 	}
 	if err := nl.TeardownBridge(ctx, a.Bridge); err != nil {
 		return fmt.Errorf("remove bridge %s of %s: %w", a.Bridge, a.User, err)
@@ -84,7 +82,7 @@ func teardownNetwork(ctx context.Context, a Allocation, out io.Writer) error {
 			return fmt.Errorf("remove firewall rules of %s: %w", a.User, err)
 		}
 	}
-	fmt.Fprintf(out, "removed the network of %s: %d tap(s), bridge %s, firewall table banger-%s\n", a.User, len(ports), a.Bridge, a.Bridge)
+	fmt.Fprintf(out, "removed the network of %s: %d tap(s), bridge %s, firewall table banger-%s\n", a.User, ports, a.Bridge, a.Bridge)
 	return nil
 }
 
@@ -95,13 +93,16 @@ func removeAll(reg *Registry, out io.Writer) error {
 	}
 	_ = os.Remove(filepath.Dir(HelperPath))
 	fmt.Fprintf(out, "removed %s\n", HelperPath)
+	if err := revokeForwarding(reg, out); err != nil {
+		return err
+	}
 	if reg.Granted.WroteUdevRule {
 		if err := os.Remove(UdevRulePath); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 		fmt.Fprintf(out, "removed %s\n", UdevRulePath)
 	}
-	if m := reg.Granted.TunModeBefore; m != 0 {
+	if m := reg.Granted.TunModeBefore; m != 0 { // set by installs before ACLs
 		if err := os.Chmod(tunDevice, os.FileMode(m)); err != nil {
 			return err
 		}
