@@ -6,7 +6,7 @@
 # chroot, see customize.sh) and the Debian mirror.
 #
 #   make-rootfs.sh [--base-rootfs PATH] [--packages FILE] [--runtime-dir DIR]
-#                  [--grow SIZE] [--force]
+#                  [--grow SIZE] [--force | --check]
 #
 #   --runtime-dir  the bundle: $BANGER_RUNTIME_DIR, else the directory of this
 #                  script when it is a bundle, else ./runtime
@@ -15,10 +15,15 @@
 #                  DIR/packages.apt)
 #   --grow         room added for the packages before provisioning (768M)
 #   --force        rebuild even when the stamp matches
+#   --check        only say whether a build is needed: exit 0 when the image
+#                  is up to date, 3 when it would be rebuilt
 #
 # It skips the build when DIR/rootfs-docker.ext4.packages.sha256 matches the
-# package set, the recipe and the base image (size and mtime). It writes only
-# DIR/rootfs-docker.ext4 and that stamp; the rest of the bundle is left alone.
+# package set, the recipe and the base image's content (its SHA-256, cached
+# in DIR/.base-sha256 while the file is unchanged; file times do not count,
+# so a freshly fetched bundle is up to date). It writes only
+# DIR/rootfs-docker.ext4, that stamp and the cache; the rest of the bundle
+# is left alone.
 set -euo pipefail
 here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 # shellcheck source=SCRIPTDIR/packages.sh
@@ -30,7 +35,7 @@ runtime=${BANGER_RUNTIME_DIR:-}
 if [ -z "$runtime" ]; then
   if [ -f "$here/bundle.json" ]; then runtime=$here; else runtime=./runtime; fi
 fi
-base="" packages="" grow=768M force=0
+base="" packages="" grow=768M force=0 check=0
 while [ $# -gt 0 ]; do
   case $1 in
     --base-rootfs) [ $# -ge 2 ] || die "--base-rootfs needs a path"; base=$2; shift 2 ;;
@@ -38,7 +43,8 @@ while [ $# -gt 0 ]; do
     --runtime-dir) [ $# -ge 2 ] || die "--runtime-dir needs a directory"; runtime=$2; shift 2 ;;
     --grow) [ $# -ge 2 ] || die "--grow needs a size"; grow=$2; shift 2 ;;
     --force) force=1; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --check) check=1; shift ;;
+    -h|--help) sed -n '2,/^set /{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
     *) die "unknown argument $1: see --help" ;;
   esac
 done
@@ -52,11 +58,14 @@ fi
 
 out=$runtime/rootfs-docker.ext4
 stamp=$out.packages.sha256
-hash=$(banger_packages_hash "$packages" "${BANGER_DOCKER_PACKAGES[@]}" \
-  "recipe:$BANGER_PROVISION_VERSION" "base:$(stat -c '%s:%Y' "$base")") || die "bad package list $packages"
+hash=$(banger_rootfs_stamp "$packages" "$base" "$runtime/.base-sha256") || die "bad package list $packages, or $base is unreadable"
 if [ $force -eq 0 ] && [ -f "$out" ] && banger_stamp_matches "$stamp" "$hash"; then
-  echo "make-rootfs.sh: $out is up to date ($packages unchanged)"
+  echo "make-rootfs.sh: $out is up to date ($packages and $base unchanged)"
   exit 0
+fi
+if [ $check -eq 1 ]; then
+  echo "make-rootfs.sh: $out needs a build (missing, or $packages, the recipe or $base changed): run 'sudo make rootfs'"
+  exit 3
 fi
 [ "$(id -u)" -eq 0 ] || die "building $out needs root (loop mount and chroot): run 'sudo make rootfs'"
 for tool in e2fsck resize2fs mount chroot; do

@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMakeRootfsForReal rebuilds rootfs-docker.ext4 from a copy of the
 // bundle's rootfs.ext4 (root, the Debian mirror, BANGER_TEST_RUNTIME): the
-// image gets Docker socket-activated, a second run is a no-op, and a
-// package-list change rebuilds only that image.
+// image gets Docker socket-activated, a second run is a no-op (also with
+// the base's file times changed), and a package-list change rebuilds only
+// that image.
 func TestMakeRootfsForReal(t *testing.T) {
 	src := os.Getenv("BANGER_TEST_RUNTIME")
 	if testing.Short() || src == "" || os.Geteuid() != 0 {
@@ -51,6 +53,14 @@ func TestMakeRootfsForReal(t *testing.T) {
 	}
 	if out := build(); !strings.Contains(out, "is up to date") {
 		t.Fatalf("second run rebuilt:\n%s", out)
+	}
+	// New file times alone (a fetch, a copy) do not rebuild.
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(filepath.Join(rt, "rootfs.ext4"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	if out := build(); !strings.Contains(out, "is up to date") {
+		t.Fatalf("a touched base rebuilt:\n%s", out)
 	}
 	f, err := os.OpenFile(filepath.Join(rt, "packages.apt"), os.O_APPEND|os.O_WRONLY, 0)
 	if err == nil {

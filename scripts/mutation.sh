@@ -21,6 +21,8 @@ mutants=(
   'resume-ignores-moved-drives|internal/daemon/vm_suspend.go|s/if was != is \{/if false {/|./internal/daemon|TestStateWithMoved'
   'firecracker-any-arch|internal/vmm/select.go|s/if arch == "amd64" \{/if true {/|./internal/vmm|TestSelectArch'
   'api-ignores-unknown-fields|internal/api/decode.go|s/names := fieldNames\(reflect\.TypeOf\(v\)\)/names := map[string]bool(nil)/|./internal/api ./internal/daemon|Decode|UnknownRequestFields'
+  'unpack-drops-mtimes|internal/bundle/unpack.go|s/if err := setMtime\(dst, hdr\.ModTime\); err != nil \{/if false {/|./internal/bundle|TestFetchRestoresTimesAndModes'
+  'rootfs-stamp-keys-on-mtime|scripts/packages.sh|s/"base:sha256:\$digest"/"base:\$(stat -c %s:%Y "\$2")"/|./scripts|TestMakeRootfs'
   'help-hides-unknown-command|internal/cli/tree.go|s/f\.set && len\(f\.cmd\.Flags\(\)\.Args\(\)\) == 0/f.set/|./internal/cli|TestUnknownSubcommand'
 )
 

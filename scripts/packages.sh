@@ -49,6 +49,40 @@ banger_packages_hash() {
   { printf '%s\n' "$list"; printf 'extra:%s\n' "$@"; } | sha256sum | cut -d' ' -f1
 }
 
+# banger_file_sha256 FILE CACHE: prints the SHA-256 of FILE's content. The
+# digest is kept in the file CACHE with FILE's device, inode, size, mtime
+# and ctime, and reused while they are unchanged (any write to FILE changes
+# its ctime, which cannot be set back), so a multi-GiB image is read once
+# per change, not at every run. Writing CACHE is best effort.
+banger_file_sha256() {
+  local file=$1 cache=$2 key line sum
+  key=$(stat -L -c '%d:%i:%s:%.9Y:%.9Z' "$file") || return 1
+  if [ -f "$cache" ]; then
+    while IFS= read -r line; do
+      if [ "${line% *}" = "$key" ]; then
+        echo "${line##* }"
+        return 0
+      fi
+    done <"$cache"
+  fi
+  echo "packages: reading $file to identify it (once per change of the file)" >&2
+  sum=$(sha256sum <"$file") || return 1
+  sum=${sum%% *}
+  { printf '%s %s\n' "$key" "$sum" >"$cache.tmp" && mv -f "$cache.tmp" "$cache"; } 2>/dev/null || rm -f "$cache.tmp" 2>/dev/null || true
+  echo "$sum"
+}
+
+# banger_rootfs_stamp PACKAGES BASE CACHE: prints the stamp of the default
+# image built from the base image BASE with the package list PACKAGES: the
+# package set, the Docker packages, the recipe version and BASE's content
+# (banger_file_sha256, cached in CACHE), never its file times, so a fetched
+# bundle's image (files unpacked anew) matches the stamp it was built with.
+banger_rootfs_stamp() {
+  local digest
+  digest=$(banger_file_sha256 "$2" "$3") || return 1
+  banger_packages_hash "$1" "${BANGER_DOCKER_PACKAGES[@]}" "recipe:$BANGER_PROVISION_VERSION" "base:sha256:$digest"
+}
+
 # banger_stamp_matches STAMP HASH: succeeds when the stamp file holds HASH.
 banger_stamp_matches() {
   [ -f "$1" ] && [ "$(tr -d '[:space:]' <"$1")" = "$2" ]

@@ -19,6 +19,11 @@ const MetadataFile = "bundle.json"
 // archive it was unpacked from; it is never packaged.
 const StampFile = ".bundle-sha256"
 
+// DigestCacheFile is make-rootfs.sh's cache of the base image's SHA-256
+// (keyed by the file's inode and times, so only valid on this machine);
+// like StampFile it is never packaged.
+const DigestCacheFile = ".base-sha256"
+
 // MetadataVersion is the bundle.json format version this package writes.
 const MetadataVersion = 1
 

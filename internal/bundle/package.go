@@ -33,9 +33,11 @@ type PackageOptions struct {
 // Package refreshes bundle.json in the runtime dir (metadata from the
 // existing bundle.json or the legacy layout, detected kernel format, and a
 // SHA-256 for every file) and writes a deterministic .tar.gz of the dir:
-// entries sorted, mtime 0, uid/gid 0, no names, no gzip timestamp, so the
-// same tree gives the same bytes. The stamp file is left out. It returns
-// the archive's SHA-256 and prints nothing.
+// entries sorted, mtimes to the second (unpacking restores them), uid/gid
+// 0, no names, no gzip timestamp, so the same tree gives the same bytes and
+// a fetched bundle packs to the archive it came from. The stamp file and
+// the digest cache are left out. It returns the archive's SHA-256 and
+// prints nothing.
 func Package(ctx context.Context, opts PackageOptions) (string, error) {
 	dir, err := filepath.Abs(opts.RuntimeDir)
 	if err != nil {
@@ -133,7 +135,7 @@ func refreshMetadata(ctx context.Context, dir string) (*Metadata, error) {
 }
 
 // walkBundle visits every entry of dir in lexical order except the root,
-// and the stamp file, with slash paths.
+// the stamp file and the digest cache, with slash paths.
 func walkBundle(dir string, fn func(rel, abs string, d fs.DirEntry) error) error {
 	return filepath.WalkDir(dir, func(abs string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -147,7 +149,7 @@ func walkBundle(dir string, fn func(rel, abs string, d fs.DirEntry) error) error
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		if rel == StampFile {
+		if rel == StampFile || rel == DigestCacheFile {
 			return nil
 		}
 		return fn(rel, abs, d)
@@ -205,7 +207,7 @@ func writeTarGz(ctx context.Context, w io.Writer, dir string, deltas map[string]
 		hdr := &tar.Header{
 			Name:    rel,
 			Mode:    int64(fi.Mode().Perm()),
-			ModTime: time.Unix(0, 0),
+			ModTime: fi.ModTime().Truncate(time.Second),
 		}
 		switch {
 		case fi.IsDir():

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 )
 
@@ -53,14 +52,15 @@ func (c ctxReader) Read(p []byte) (int, error) {
 // an empty directory. It refuses entries that would land outside root:
 // absolute paths, ".." components, paths through symlinks, symlinks or
 // hard links whose target leaves root, and device or other special files.
-// Permission bits are kept; owners and times are not.
+// Permission bits and modification times are kept (see attrs.go); owners
+// are not.
 func unpackTarGz(ctx context.Context, r io.Reader, root string) error {
 	zr, err := gzip.NewReader(ctxReader{ctx, r})
 	if err != nil {
 		return corrupt(ctx, err)
 	}
 	tr := tar.NewReader(zr)
-	dirModes := map[string]os.FileMode{}
+	dirs := map[string]attrs{}
 	seen := map[string]bool{}
 	var total int64
 	var deltas []pendingDelta
@@ -115,17 +115,23 @@ func unpackTarGz(ctx context.Context, r io.Reader, root string) error {
 			if err := os.MkdirAll(dst, 0o700); err != nil {
 				return fmt.Errorf("unpack runtime bundle: %w", err)
 			}
-			dirModes[dst] = perm
+			dirs[dst] = attrs{perm, hdr.ModTime}
 		case tar.TypeReg, tar.TypeRegA:
 			if base, ok := hdr.PAXRecords[paxDeltaBase]; ok {
 				baseRel, err := entryPath(base)
 				if err != nil || baseRel == "." || baseRel == rel {
 					return fmt.Errorf("unpack runtime bundle: entry %q is a delta against %q, which is not a file of the bundle", hdr.Name, base)
 				}
-				deltas = append(deltas, pendingDelta{rel: rel, base: baseRel, perm: perm})
-				dst += deltaSuffix
+				deltas = append(deltas, pendingDelta{rel: rel, base: baseRel, attrs: attrs{perm, hdr.ModTime}})
+				if err := writeEntry(ctx, tr, dst+deltaSuffix, perm); err != nil {
+					return err
+				}
+				break
 			}
 			if err := writeEntry(ctx, tr, dst, perm); err != nil {
+				return err
+			}
+			if err := setMtime(dst, hdr.ModTime); err != nil {
 				return err
 			}
 		case tar.TypeSymlink:
@@ -137,6 +143,9 @@ func unpackTarGz(ctx context.Context, r io.Reader, root string) error {
 			}
 			if err := os.Symlink(hdr.Linkname, dst); err != nil {
 				return fmt.Errorf("unpack runtime bundle: %w", err)
+			}
+			if err := setLinkMtime(dst, hdr.ModTime); err != nil {
+				return err
 			}
 		case tar.TypeLink:
 			if err := hardlink(root, rel, hdr.Linkname, dst); err != nil {
@@ -153,19 +162,7 @@ func unpackTarGz(ctx context.Context, r io.Reader, root string) error {
 			return err
 		}
 	}
-	// Apply directory modes last, deepest first, so read-only directories
-	// do not block their own contents.
-	dirs := make([]string, 0, len(dirModes))
-	for d := range dirModes {
-		dirs = append(dirs, d)
-	}
-	sort.Sort(sort.Reverse(sort.StringSlice(dirs)))
-	for _, d := range dirs {
-		if err := os.Chmod(d, dirModes[d]); err != nil {
-			return fmt.Errorf("unpack runtime bundle: %w", err)
-		}
-	}
-	return nil
+	return applyDirAttrs(dirs)
 }
 
 // checkSize refuses a regular file larger than maxEntrySize or one that
@@ -310,7 +307,7 @@ func hardlink(root, rel, linkname, dst string) error {
 // whole archive, its base included, is unpacked.
 type pendingDelta struct {
 	rel, base string
-	perm      os.FileMode
+	attrs     attrs
 }
 
 func (p pendingDelta) apply(ctx context.Context, root string) error {
@@ -322,8 +319,11 @@ func (p pendingDelta) apply(ctx context.Context, root string) error {
 		return fmt.Errorf("unpack runtime bundle: %s is a delta against %s, which the archive does not hold as a regular file", p.rel, p.base)
 	}
 	dst := filepath.Join(root, filepath.FromSlash(p.rel))
-	if err := applyDelta(ctx, dst+deltaSuffix, base, dst, p.perm); err != nil {
+	if err := applyDelta(ctx, dst+deltaSuffix, base, dst, p.attrs.perm); err != nil {
 		return corrupt(ctx, fmt.Errorf("apply delta: %w", err))
+	}
+	if err := setMtime(dst, p.attrs.mtime); err != nil {
+		return err
 	}
 	return os.Remove(dst + deltaSuffix)
 }
