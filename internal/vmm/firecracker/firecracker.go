@@ -37,11 +37,17 @@ const netIfaceID = "eth0"
 // LogLevel is the firecracker log level banger runs with (--level).
 const LogLevel = "Warning"
 
-// baseBootArgs precede Spec.Cmdline. reboot=k makes a guest reboot go
-// through the i8042 keyboard controller, which firecracker turns into a
-// clean exit; panic=1 reboots (and so exits) a second after a panic.
-// Firecracker appends pci=off itself when PCI is not enabled.
-const baseBootArgs = "console=ttyS0 reboot=k panic=1"
+// baseBootArgs precede Spec.Cmdline; boot_args replaces firecracker's
+// default command line entirely, so what banger needs of it is here.
+// console=ttyS0 is the serial console (firecracker's default disables it
+// with 8250.nr_uarts=0). reboot=k makes a guest reboot go through the i8042
+// keyboard controller, which firecracker turns into a clean exit; panic=1
+// reboots (and so exits) a second after a panic. The i8042 parameters are
+// the ones firecracker documents (docs/api_requests/actions.md) to skip
+// the guest driver's probing of the emulated controller at boot; the
+// keyboard, and so Ctrl-Alt-Del, keeps working. Firecracker appends pci=off
+// itself when PCI is not enabled.
+const baseBootArgs = "console=ttyS0 reboot=k panic=1 i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd"
 
 // Driver implements vmm.Driver with firecracker.
 type Driver struct {

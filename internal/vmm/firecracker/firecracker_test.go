@@ -106,7 +106,7 @@ func TestFakeStartShutdown(t *testing.T) {
 		t.Fatalf("Info = %+v, %v", info, err)
 	}
 	console, _ := os.ReadFile(spec.ConsoleLog)
-	for _, want := range []string{"login:", "Command line: console=ttyS0 reboot=k panic=1 banger.name=bgt-fc ", "[rootfs work]"} {
+	for _, want := range []string{"login:", "Command line: console=ttyS0 reboot=k panic=1 i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd banger.name=bgt-fc ", "[rootfs work]"} {
 		if !strings.Contains(string(console), want) {
 			t.Errorf("console lacks %q:\n%s", want, console)
 		}

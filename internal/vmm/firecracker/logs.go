@@ -33,6 +33,11 @@ var haltLines = [][]byte{[]byte("reboot: System halted"), []byte("reboot: Power 
 // console since the process started is Linux's final halt or power-off
 // message. On x86 firecracker has no ACPI power management, so a guest
 // power-off halts the vCPUs and the process runs on with nothing to do.
+//
+// The console file may have shrunk below h.ConsoleOffset since: the
+// daemon cuts a long log back to its newest part (a resumed VM's log
+// starts large). Everything in a shrunk file is then the newest output,
+// and its tail is read.
 func guestHalted(h vmm.Handle) bool {
 	if h.Console == "" {
 		return false
@@ -43,10 +48,14 @@ func guestHalted(h vmm.Handle) bool {
 	}
 	defer f.Close()
 	fi, err := f.Stat()
-	if err != nil || fi.Size() <= h.ConsoleOffset {
+	if err != nil || fi.Size() == h.ConsoleOffset || fi.Size() == 0 {
 		return false
 	}
-	from := max(h.ConsoleOffset, fi.Size()-512)
+	start := h.ConsoleOffset
+	if fi.Size() < start {
+		start = 0
+	}
+	from := max(start, fi.Size()-512)
 	tail, err := io.ReadAll(io.NewSectionReader(f, from, fi.Size()-from))
 	if err != nil {
 		return false
