@@ -27,6 +27,17 @@ mutants=(
   'fc-halt-ignores-shrunk-console|internal/vmm/firecracker/logs.go|s/start = 0$/start = fi.Size()/m|./internal/vmm/firecracker|TestGuestHalted'
   'fc-no-i8042-args|internal/vmm/firecracker/firecracker.go|s/ i8042\.noaux i8042\.nomux i8042\.nopnp i8042\.dumbkbd"/"/|./internal/vmm/firecracker|TestFakeStartShutdown'
   'fc-load-no-tap-override|internal/vmm/firecracker/snapshot.go|s/if spec\.Net != nil \{\n\t\tparams/if false {\n\t\tparams/|./internal/vmm/firecracker|TestLoadSnapshot'
+  'fakefc-flag-equals|internal/vmm/firecracker/fakefc/main.go|s/name := args\[i\]\[2:\]/name, _, _ := strings.Cut(args[i][2:], "=")/|./internal/vmm/firecracker/fakefc|TestFlags'
+  'fakefc-repeated-flags|internal/vmm/firecracker/fakefc/main.go|s/if seen\[name\] \{/if false {/|./internal/vmm/firecracker/fakefc|TestFlags'
+  'fakefc-keys-any-case|internal/vmm/firecracker/fakefc/strict.go|s/ft, known := fields\[key\]/ft, known := fields[strings.ToLower(key)]/|./internal/vmm/firecracker/fakefc|TestJSONKeys'
+  'fakefc-keys-repeated|internal/vmm/firecracker/fakefc/strict.go|s/case seen\[key\]:/case false:/|./internal/vmm/firecracker/fakefc|TestJSONKeys'
+  'fakefc-mac-extra-pairs|internal/vmm/firecracker/fakefc/strict.go|s/if len\(parts\) != 6 \{/if len(parts) < 6 {/|./internal/vmm/firecracker/fakefc|TestGuestMAC'
+  'fakefc-drive-opened-readonly|internal/vmm/firecracker/fakefc/devices.go|s/flag := os\.O_RDWR/flag := os.O_RDONLY/|./internal/vmm/firecracker/fakefc|TestDriveOpened'
+  'fakefc-tap-any-owner|internal/vmm/firecracker/fakefc/devices.go|s/if !tapAllowed\(name\) \{/if false {/|./internal/vmm/firecracker/fakefc|TestTapMust'
+  'fakefc-tap-missing-created|internal/vmm/firecracker/fakefc/devices.go|s/if _, err := os\.Stat\("\/sys\/class\/net\/" \+ name\); err != nil \{/if false {/|./internal/vmm/firecracker/fakefc|TestTapMust'
+  'fakefc-load-skips-tap|internal/vmm/firecracker/fakefc/snapshot.go|s/tap, e := openTap\(\*iface\.HostDevName\)/tap, e := (*os.File)(nil), ""; _ = iface/|./internal/vmm/firecracker/fakefc|TestSnapshotLoadOpens'
+  'fakefc-kernel-any-machine|internal/vmm/firecracker/fakefc/kernel.go|s/case elf\.Machine\(hdr\.Machine\) != elf\.EM_X86_64:/case false:/|./internal/vmm/firecracker/fakefc|TestKernelMust'
+  'fc-checkkernel-any-elf|internal/vmm/firecracker/kernel.go|s/return checkELF\(path, hdr\[:n\]\)/return nil/|./internal/vmm/firecracker|TestCheckKernel'
 )
 
 work=$(mktemp -d /tmp/banger-mutation.XXXXXX)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/detach"
+	"github.com/bangerdev/banger/internal/testenv"
 	"github.com/bangerdev/banger/internal/vmm"
 	"github.com/bangerdev/banger/internal/vmm/firecracker/fakefc"
 )
@@ -47,7 +49,7 @@ func fakeSpec(t *testing.T) vmm.Spec {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	kernel := filepath.Join(dir, "vmlinux")
-	os.WriteFile(kernel, append([]byte{0x7f, 'E', 'L', 'F'}, make([]byte, 64)...), 0o600)
+	os.WriteFile(kernel, fakefc.TestKernel(), 0o600)
 	root := filepath.Join(dir, "root.ext4")
 	work := filepath.Join(dir, "work.ext4")
 	os.WriteFile(root, nil, 0o600)
@@ -59,10 +61,22 @@ func fakeSpec(t *testing.T) vmm.Spec {
 			{ID: "rootfs", Path: root, Format: "raw", Root: true},
 			{ID: "work", Path: work, Format: "raw"},
 		},
-		Net:        &vmm.NetIface{Tap: "bgttap0", MAC: "06:00:ac:1e:00:02"},
+		Net:        fakeNet(t),
 		ConsoleLog: filepath.Join(dir, "console.log"),
 		VsockCID:   7,
 	}
+}
+
+// fakeNet is a network interface on a real tap, which the fake opens as
+// firecracker does; where no tap can be created (not root, -short) the
+// spec has none.
+func fakeNet(t *testing.T) *vmm.NetIface {
+	t.Helper()
+	if testing.Short() || os.Geteuid() != 0 {
+		t.Log("no network interface: a tap needs root (and no -short)")
+		return nil
+	}
+	return &vmm.NetIface{Tap: testenv.Tap(t, os.Geteuid(), os.Getegid()), MAC: "06:00:ac:1e:00:02"}
 }
 
 func startFake(t *testing.T, d *Driver, spec vmm.Spec) vmm.Handle {
@@ -237,10 +251,10 @@ func TestFakeStartErrors(t *testing.T) {
 	// The API refuses a body: the fault message reaches the caller and the
 	// process is not left behind.
 	spec := fakeSpec(t)
-	spec.Net.MAC = "not-a-mac"
+	os.WriteFile(spec.Kernel, []byte{0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 62, 0}, 0o600)
 	_, err := d.Start(t.Context(), spec)
-	if err == nil || !strings.Contains(err.Error(), "PUT /network-interfaces/eth0: 400: ") || !strings.Contains(err.Error(), "Invalid guest MAC") {
-		t.Errorf("bad MAC: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "PUT /actions: 400: ") || !strings.Contains(err.Error(), "Cannot load kernel") {
+		t.Errorf("a kernel the loader refuses: %v", err)
 	}
 	if pids := processesMentioning(spec.Dir); len(pids) > 0 {
 		t.Errorf("failed start left processes %v behind", pids)
@@ -307,4 +321,41 @@ func processesMentioning(s string) []string {
 		out = append(out, filepath.Base(d))
 	}
 	return out
+}
+
+// TestFakeAnswersVersionAndSignalsLikeFirecracker: `firecracker --version`
+// prints "Firecracker vX.Y.Z" (Version reads it for the suspend/resume
+// checks), and SIGTERM ends the process by the signal: firecracker
+// installs no handler for it.
+func TestFakeAnswersVersionAndSignalsLikeFirecracker(t *testing.T) {
+	d := fakeDriver(t)
+	exe := d.Binary
+	out, err := exec.Command(exe, "--version").Output()
+	if err != nil || string(out) != "Firecracker v"+fakefc.Version+"\n\n" {
+		t.Fatalf("--version: %q, %v", out, err)
+	}
+	if v, err := d.Version(t.Context()); err != nil || v != fakefc.Version {
+		t.Fatalf("Version() = %q, %v; want %q", v, err, fakefc.Version)
+	}
+	cmd := exec.Command(exe, "--api-sock=/tmp/x.sock")
+	if err := cmd.Run(); cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 153 {
+		t.Errorf("--flag=value: %v; want exit 153 (ArgParsing)", err)
+	}
+	sock := filepath.Join(t.TempDir(), "fc.sock")
+	cmd = exec.Command(exe, "--api-sock", sock)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Errorf("after SIGTERM: %v; want ended by the signal, as firecracker is", cmd.ProcessState)
+	}
 }

@@ -5,14 +5,28 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bangerdev/banger/internal/vmm/firecracker/fakefc"
 )
 
 func TestCheckKernel(t *testing.T) {
 	dir := t.TempDir()
-	elf := filepath.Join(dir, "vmlinux")
-	os.WriteFile(elf, append([]byte{0x7f, 'E', 'L', 'F', 2, 1, 1}, make([]byte, 100)...), 0o600)
-	if err := CheckKernel(elf); err != nil {
-		t.Errorf("ELF refused: %v", err)
+	vmlinux := filepath.Join(dir, "vmlinux")
+	os.WriteFile(vmlinux, fakefc.TestKernel(), 0o600)
+	if err := CheckKernel(vmlinux); err != nil {
+		t.Errorf("x86_64 ELF refused: %v", err)
+	}
+	for name, mut := range map[string]func([]byte){
+		"ELFCLASS32":  func(k []byte) { k[4] = 1 },
+		"ELFDATA2MSB": func(k []byte) { k[5] = 2 },
+		"EM_AARCH64":  func(k []byte) { k[18], k[19] = 183, 0 },
+	} {
+		k := fakefc.TestKernel()
+		mut(k)
+		os.WriteFile(vmlinux, k, 0o600)
+		if err := CheckKernel(vmlinux); err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "x86") {
+			t.Errorf("%s ELF: %v; want a refusal naming it", name, err)
+		}
 	}
 	bz := make([]byte, 0x400)
 	copy(bz[0x202:], "HdrS")

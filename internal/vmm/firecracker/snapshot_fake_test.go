@@ -5,13 +5,16 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/vishvananda/netlink"
 )
 
 // TestSuspendAndResumeThroughFakeFirecracker drives the real driver against
 // fakefc, which enforces Firecracker's ordering: Suspend must pause before
 // /snapshot/create, write both files and end the process; a start with
 // IncomingState must load the snapshot on a fresh process (no boot
-// configuration) and come back running. A corrupted state is refused.
+// configuration) and come back running, on a new tap if the old one is
+// gone. A corrupted state is refused.
 func TestSuspendAndResumeThroughFakeFirecracker(t *testing.T) {
 	d := fakeDriver(t)
 	spec := fakeSpec(t)
@@ -37,6 +40,14 @@ func TestSuspendAndResumeThroughFakeFirecracker(t *testing.T) {
 
 	resumed := spec
 	resumed.IncomingState = state
+	if spec.Net != nil {
+		// The snapshot's tap is gone and the VM has a new one: the load
+		// overrides it (firecracker would fail to open the old one).
+		if l, err := netlink.LinkByName(spec.Net.Tap); err == nil {
+			_ = netlink.LinkDel(l)
+		}
+		resumed.Net = fakeNet(t)
+	}
 	h2 := startFake(t, d, resumed)
 	if !d.Alive(h2) {
 		t.Fatal("resumed firecracker is not running")

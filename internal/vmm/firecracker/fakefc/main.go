@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/signal"
-	"syscall"
+	"strings"
 	"time"
 )
 
@@ -29,32 +28,49 @@ const Version = "1.16.1-fake"
 // models.
 type flags struct {
 	apiSock, logPath, level, metricsPath string
+	version                              bool
 }
 
-// parseFlags reads firecracker's command line ("--flag value" or
-// "--flag=value"); an unknown flag is an error, as for firecracker.
+// exitArgParsing is firecracker's exit code for a bad command line
+// (FcExitCode::ArgParsing).
+const exitArgParsing = 153
+
+// parseFlags reads firecracker's command line as its arg_parser does:
+// "--flag value" only ("--flag=value" is an unknown argument, named
+// without its dashes), each flag at most once, a value that starts with
+// "--" is no value, and --help/--version win over everything else.
 func parseFlags(args []string) (flags, error) {
 	var f flags
-	valued := map[string]*string{"--api-sock": &f.apiSock, "--log-path": &f.logPath, "--level": &f.level,
-		"--metrics-path": &f.metricsPath, "--id": new(string), "--module": new(string)}
-	switches := map[string]bool{"--show-level": true, "--show-log-origin": true, "--no-seccomp": true, "--boot-timer": true}
+	for _, a := range args {
+		if a == "--version" {
+			f.version = true
+			return f, nil
+		}
+	}
+	valued := map[string]*string{"api-sock": &f.apiSock, "log-path": &f.logPath, "level": &f.level,
+		"metrics-path": &f.metricsPath, "id": new(string), "module": new(string)}
+	switches := map[string]bool{"show-level": true, "show-log-origin": true, "no-seccomp": true, "boot-timer": true}
+	seen := map[string]bool{}
 	for i := 0; i < len(args); i++ {
-		name, val, hasVal := cut(args[i])
-		if dst, ok := valued[name]; ok {
-			if !hasVal {
-				if i+1 >= len(args) {
-					return f, fmt.Errorf("Arguments parsing error: The argument '%s' requires a value, but none was supplied", name)
-				}
-				i++
-				val = args[i]
+		if !strings.HasPrefix(args[i], "--") {
+			return f, argErr("Found argument '%s' which wasn't expected, or isn't valid in this context.", args[i])
+		}
+		name := args[i][2:]
+		dst, isValued := valued[name]
+		if !isValued && !switches[name] {
+			return f, argErr("Found argument '%s' which wasn't expected, or isn't valid in this context.", name)
+		}
+		if seen[name] {
+			return f, argErr("The argument '%s' was provided more than once.", name)
+		}
+		seen[name] = true
+		if isValued {
+			if i+1 >= len(args) || strings.HasPrefix(args[i+1], "--") {
+				return f, argErr("The argument '%s' requires a value, but none was supplied", name)
 			}
-			*dst = val
-			continue
+			i++
+			*dst = args[i]
 		}
-		if switches[name] && !hasVal {
-			continue
-		}
-		return f, fmt.Errorf("Arguments parsing error: Found argument '%s' which wasn't expected, or isn't valid in this context.", args[i])
 	}
 	if f.level != "" && !validLevel(f.level) {
 		return f, fmt.Errorf("Invalid value for logger level: %s", f.level)
@@ -65,13 +81,9 @@ func parseFlags(args []string) (flags, error) {
 	return f, nil
 }
 
-func cut(arg string) (name, val string, hasVal bool) {
-	for i := 0; i < len(arg); i++ {
-		if arg[i] == '=' {
-			return arg[:i], arg[i+1:], true
-		}
-	}
-	return arg, "", false
+// argErr renders firecracker's MainError::ParseArguments.
+func argErr(format string, a ...any) error {
+	return fmt.Errorf("Arguments parsing error: "+format+" \n\nFor more information try --help.", a...)
 }
 
 func envDuration(name string, def time.Duration) (time.Duration, error) {
@@ -89,14 +101,23 @@ func envDuration(name string, def time.Duration) (time.Duration, error) {
 // Main runs the fake as the firecracker program would run: it serves the
 // API on --api-sock, logs to --log-path (opened without O_APPEND or
 // O_TRUNC, as firecracker does), writes the guest console to stdout, and
-// exits 0 when the guest resets (Ctrl-Alt-Del it has read) or on
-// SIGTERM/SIGINT, 1 after a failed snapshot restore. It returns the exit
-// code.
+// exits 0 when the guest resets (Ctrl-Alt-Del it has read), 1 after a
+// failed snapshot restore, 153 on a bad command line. Firecracker installs
+// no handler for SIGTERM or SIGINT, so they end the fake by the signal
+// too. --version prints "Firecracker vX.Y.Z" and exits. It returns the
+// exit code.
 func Main(args []string) int {
 	f, err := parseFlags(args)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
+		if strings.HasPrefix(err.Error(), "Arguments parsing error") {
+			return exitArgParsing
+		}
 		return 1
+	}
+	if f.version {
+		fmt.Printf("Firecracker v%s\n\n", Version)
+		return 0
 	}
 	if os.Getenv(ModeEnv) == "crash" {
 		fmt.Fprintln(os.Stderr, "fakefc: simulated crash before the API came up")
@@ -142,13 +163,6 @@ func serve(sock string, opts Options) int {
 	defer os.Remove(sock)
 	srv := NewServer(opts)
 	go srv.Serve(ln)
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	select {
-	case <-srv.Exited():
-		return srv.ExitCode()
-	case s := <-sigs:
-		fmt.Fprintf(os.Stderr, "fakefc: exiting on %v\n", s)
-		return 0
-	}
+	<-srv.Exited()
+	return srv.ExitCode()
 }

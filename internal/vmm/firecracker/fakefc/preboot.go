@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"reflect"
 	"strings"
 	"syscall"
 	"unicode"
@@ -141,7 +142,7 @@ func (s *Server) putDrive(id string, body []byte) (int, string) {
 		return badRequest, "Drive config error: Unable to create the virtio block device: path_on_host and is_read_only are required for a virtio block device"
 	}
 	s.bootPath = true
-	if e := mustExist(*v.PathOnHost); e != "" {
+	if e := openDrive(*v.PathOnHost, *v.IsReadOnly); e != "" {
 		return badRequest, "Drive config error: Unable to create the virtio block device: " + e
 	}
 	if *v.IsRootDevice {
@@ -171,12 +172,19 @@ func (s *Server) putIface(id string, body []byte) (int, string) {
 	case *v.IfaceID != id:
 		return badRequest, "The id from the path does not match the id from the body!"
 	}
-	if v.GuestMAC != nil {
-		if hw, err := net.ParseMAC(*v.GuestMAC); err != nil || len(hw) != 6 {
-			return badRequest, "An error occurred when deserializing the json body of a request: Invalid guest MAC address: " + *v.GuestMAC + "."
-		}
+	if v.GuestMAC != nil && !validMAC(*v.GuestMAC) {
+		return badRequest, "An error occurred when deserializing the json body of a request: The provided MAC address is invalid."
 	}
 	s.bootPath = true
+	// Firecracker builds the device, opening the tap, at this request.
+	tap, e := openTap(*v.HostDevName)
+	if e != "" {
+		return badRequest, "Network config error: " + e
+	}
+	if old := s.taps[id]; old != nil {
+		old.Close()
+	}
+	s.taps[id] = tap
 	s.ifaces[id] = v
 	return noContent, ""
 }
@@ -200,9 +208,13 @@ func validLevel(l string) bool {
 	return false
 }
 
-// decode parses body strictly: unknown fields are errors, as with the real
-// API's deserializer.
+// decode parses body strictly, as the real API's deserializer (serde with
+// deny_unknown_fields): unknown, wrongly cased and repeated keys are
+// errors.
 func decode(body []byte, v any) string {
+	if e := checkKeys(body, reflect.TypeOf(v)); e != "" {
+		return e
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -102,6 +102,10 @@ func (s *Server) instanceStart() (int, string) {
 	if len(cmdline)+1 > MaxCmdline {
 		return badRequest, "Start microvm error: Kernel command line error: Operation would have made the command line too large."
 	}
+	if e := checkKernel(*s.boot.KernelImagePath); e != "" {
+		fmt.Fprintf(s.opts.Log, "[fakefc:ERROR] %s\n", e)
+		return badRequest, faultKernelLoad
+	}
 	s.state = StateRunning
 	s.kbd = keyboard{readyAt: time.Now().Add(s.opts.KeyboardReady)}
 	fmt.Fprintf(s.opts.Console, "fakefc: booting kernel %s\r\nCommand line: %s\r\nfakefc: drives %v\r\n\r\nfakevm login: ", *s.boot.KernelImagePath, cmdline, s.driveOrder)

@@ -101,15 +101,21 @@ func TestSnapshotCreate(t *testing.T) {
 	c.mustPut("/snapshot/create", `{"snapshot_type":"Diff","snapshot_path":"`+c.p("d.snap")+`","mem_file_path":"`+c.p("d.mem")+`"}`)
 }
 
-// snapshotFiles boots a guest with a vsock device, pauses it and saves it.
+// snapshotFiles boots a guest with a vsock device and (where a tap can
+// be had) a network interface, pauses it, saves it and ends the process
+// (releasing the tap, as Suspend does).
 func snapshotFiles(t *testing.T) (snap, mem, vsockPath string) {
-	_, c, _ := startServer(t, Options{})
+	s, c, _ := startServer(t, Options{})
 	c.mustPut("/vsock", `{"guest_cid":3,"uds_path":"`+c.p("v.sock")+`"}`)
-	c.mustPut("/network-interfaces/eth0", `{"iface_id":"eth0","host_dev_name":"tap0"}`)
+	if tap := tapOrNone(t); tap != "" {
+		c.mustPut("/network-interfaces/eth0", `{"iface_id":"eth0","host_dev_name":"`+tap+`"}`)
+	}
 	c.boot()
 	c.must(http.MethodPatch, "/vm", `{"state":"Paused"}`)
 	snap, mem = c.p("vm.snap"), c.p("vm.mem")
 	c.mustPut("/snapshot/create", `{"snapshot_path":"`+snap+`","mem_file_path":"`+mem+`"}`)
+	s.Close()
+	os.WriteFile(c.p("v.sock"), nil, 0o600) // a dead process leaves its socket file
 	return snap, mem, c.p("v.sock")
 }
 
@@ -148,7 +154,11 @@ func TestSnapshotLoadRestores(t *testing.T) {
 	os.Remove(vsockPath)
 
 	s, c, _ = startServer(t, Options{})
-	c.mustPut("/snapshot/load", `{"snapshot_path":"`+snap+`","mem_backend":{"backend_type":"File","backend_path":"`+mem+`"},"network_overrides":[{"iface_id":"eth0","host_dev_name":"tap9"}],"vsock_override":{"uds_path":"`+c.p("new.sock")+`"}}`)
+	overrides := ""
+	if tap := tapOrNone(t); tap != "" {
+		overrides = `"network_overrides":[{"iface_id":"eth0","host_dev_name":"` + tap + `"}],`
+	}
+	c.mustPut("/snapshot/load", `{"snapshot_path":"`+snap+`","mem_backend":{"backend_type":"File","backend_path":"`+mem+`"},`+overrides+`"vsock_override":{"uds_path":"`+c.p("new.sock")+`"}}`)
 	if s.State() != StatePaused {
 		t.Errorf("state %s after load without resume_vm, want Paused", s.State())
 	}

@@ -3,13 +3,23 @@
 // unix socket and enforces what firecracker enforces, with its fault
 // messages, as read from firecracker's source and OpenAPI description:
 //
-//   - request shapes: required fields, no unknown fields, path and body ids
-//     equal, resource ids of letters, digits and '_' only, an empty PUT
-//     body refused;
+//   - the command line as firecracker's arg_parser reads it: "--flag
+//     value" only, each flag once, exit 153 otherwise; --version answers
+//     "Firecracker vX.Y.Z"; SIGTERM and SIGINT end the process by the
+//     signal (firecracker handles neither);
+//   - request shapes: required fields, no unknown fields, keys matched
+//     exactly and once (as serde does), path and body ids equal, resource
+//     ids of letters, digits and '_' only, an empty PUT body refused,
+//     guest_mac as six ':'-separated hex pairs;
 //   - ordering: pre-boot resources refused after InstanceStart, runtime
 //     actions (SendCtrlAltDel, FlushMetrics, PATCH /vm, snapshot create)
 //     refused before it; metrics set once (on the command line or by PUT
 //     /metrics); the logger may be reconfigured before boot, as in v1.16;
+//   - devices as firecracker opens them: drives read-write unless
+//     is_read_only, taps through /dev/net/tun with TUNSETIFF (busy,
+//     missing and foreign taps refused as for a process without
+//     CAP_NET_ADMIN), both at configuration and at snapshot load; the
+//     kernel parsed as a 64-bit x86 ELF at InstanceStart;
 //   - the kernel command line capacity (2048 bytes with the terminating
 //     NUL), checked at PUT /boot-source and again at InstanceStart with
 //     what firecracker appends (pci=off, root=, virtio_mmio.device=);
@@ -32,11 +42,11 @@
 //
 // What the fake cannot know it does not check: KVM, the host CPU model
 // and CPU templates, whether the kernel boots, vCPU count limits of the
-// host, tap devices, guest memory contents (a snapshot's memory file is a
-// sparse file of the guest's size), Uffd memory backends (refused), and
-// device hotplug after boot (refused). A guest that powers itself off is
-// modelled by Options.PowerOffAfter: it prints Linux's last line and halts,
-// and the process runs on, as firecracker's does on x86.
+// host, packets on the tap, guest memory contents (a snapshot's memory
+// file is a sparse file of the guest's size), Uffd memory backends
+// (refused), and device hotplug after boot (refused). A guest that powers
+// itself off is modelled by Options.PowerOffAfter: it prints Linux's last
+// line and halts, and the process runs on, as firecracker's does on x86.
 package fakefc
 
 import (
@@ -45,6 +55,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -90,6 +101,7 @@ type Server struct {
 	drives     map[string]drive
 	driveOrder []string
 	ifaces     map[string]networkInterface
+	taps       map[string]*os.File // attached taps by interface id
 	vsock      *vsock
 	vsockLn    net.Listener
 	kbd        keyboard
@@ -115,6 +127,7 @@ func NewServer(opts Options) *Server {
 		metricsSet: opts.MetricsConfigured,
 		drives:     map[string]drive{},
 		ifaces:     map[string]networkInterface{},
+		taps:       map[string]*os.File{},
 		exited:     make(chan struct{}),
 	}
 }
@@ -137,13 +150,29 @@ func (s *Server) exitAfter(d time.Duration, code int) {
 		s.exitOnce.Do(func() {
 			s.mu.Lock()
 			s.exitCode = code
-			if s.vsockLn != nil {
-				s.vsockLn.Close()
-			}
+			s.releaseLocked()
 			s.mu.Unlock()
 			close(s.exited)
 		})
 	})
+}
+
+// Close releases what the process holds (attached taps, the vsock
+// socket), as its exit would.
+func (s *Server) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.releaseLocked()
+}
+
+func (s *Server) releaseLocked() {
+	if s.vsockLn != nil {
+		s.vsockLn.Close()
+	}
+	for id, f := range s.taps {
+		f.Close()
+		delete(s.taps, id)
+	}
 }
 
 // Requests returns "METHOD /path" of every request so far.
@@ -211,7 +240,7 @@ func (s *Server) route(r *http.Request) (int, string) {
 		if r.URL.Path != "/" {
 			return badRequest, invalid
 		}
-		b, _ := json.Marshal(map[string]string{"app_name": "Firecracker", "id": "anonymous-instance", "state": s.state, "vmm_version": "1.16.1-fake"})
+		b, _ := json.Marshal(map[string]string{"app_name": "Firecracker", "id": "anonymous-instance", "state": s.state, "vmm_version": Version})
 		return http.StatusOK, string(b)
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))

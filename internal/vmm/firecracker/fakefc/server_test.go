@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bangerdev/banger/internal/testenv"
 )
 
 // lockedBuffer is a console the guest's timers may write while the test
@@ -58,16 +60,30 @@ func startServer(t *testing.T, opts Options) (*Server, *client, *lockedBuffer) {
 	console := &lockedBuffer{}
 	opts.Console = console
 	s := NewServer(opts)
+	t.Cleanup(s.Close)
 	go s.Serve(ln)
 	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
 	}}
-	for _, f := range []string{"vmlinux", "rootfs.ext4"} {
-		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
+	for f, data := range map[string][]byte{"vmlinux": TestKernel(), "rootfs.ext4": []byte("x")} {
+		if err := os.WriteFile(filepath.Join(dir, f), data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return s, &client{t: t, h: &http.Client{Transport: tr}, dir: dir}, console
+}
+
+// tapOrNone returns a real tap for a test that configures a network
+// interface (the fake attaches to it as firecracker does), or "" where
+// none can be created (not root, or -short): the test then configures no
+// interface.
+func tapOrNone(t *testing.T) string {
+	t.Helper()
+	if testing.Short() || os.Geteuid() != 0 {
+		t.Log("no network interface: a tap needs root (and no -short)")
+		return ""
+	}
+	return testenv.Tap(t, os.Geteuid(), os.Getegid())
 }
 
 // p returns the path of name in the client's directory.
@@ -174,7 +190,9 @@ func TestResourceIDs(t *testing.T) {
 	for _, good := range []string{"work_disk", "Work2", "rootfs"} {
 		c.mustPut("/drives/"+good, body(good))
 	}
-	c.mustPut("/network-interfaces/eth_0", `{"iface_id":"eth_0","host_dev_name":"tap0"}`)
+	if tap := tapOrNone(t); tap != "" {
+		c.mustPut("/network-interfaces/eth_0", `{"iface_id":"eth_0","host_dev_name":"`+tap+`"}`)
+	}
 }
 
 func TestKernelCommandLineLimit(t *testing.T) {
@@ -196,7 +214,9 @@ func TestLifecycleOrdering(t *testing.T) {
 	c.mustPut("/machine-config", `{"vcpu_count":2,"mem_size_mib":256}`)
 	c.mustPut("/boot-source", `{"kernel_image_path":"`+c.p("vmlinux")+`","boot_args":"console=ttyS0 reboot=k"}`)
 	c.mustPut("/drives/rootfs", `{"drive_id":"rootfs","path_on_host":"`+c.p("rootfs.ext4")+`","is_root_device":true,"is_read_only":false}`)
-	c.mustPut("/network-interfaces/eth0", `{"iface_id":"eth0","host_dev_name":"tap0","guest_mac":"06:00:ac:10:00:02"}`)
+	if tap := tapOrNone(t); tap != "" {
+		c.mustPut("/network-interfaces/eth0", `{"iface_id":"eth0","host_dev_name":"`+tap+`","guest_mac":"06:00:ac:10:00:02"}`)
+	}
 	c.mustPut("/vsock", `{"guest_cid":3,"uds_path":"`+c.p("v.sock")+`"}`)
 	c.mustPut("/actions", `{"action_type":"InstanceStart"}`)
 	if s.State() != StateRunning || !strings.Contains(console.String(), "login:") {

@@ -137,7 +137,7 @@ func (s *Server) restore(snapPath, memPath string, v snapshotLoad) string {
 		return fmt.Sprintf("Failed to load guest memory: the memory file is %d bytes, smaller than the guest's %d MiB", fi.Size(), *st.Machine.MemSizeMiB)
 	}
 	for _, d := range st.Drives {
-		if e := mustExist(*d.PathOnHost); e != "" {
+		if e := openDrive(*d.PathOnHost, d.IsReadOnly != nil && *d.IsReadOnly); e != "" {
 			return "Cannot restore devices: Block: " + e
 		}
 	}
@@ -148,6 +148,13 @@ func (s *Server) restore(snapPath, memPath string, v snapshotLoad) string {
 		}
 		iface.HostDevName = o.HostDevName
 		st.Ifaces[*o.IfaceID] = iface
+	}
+	for id, iface := range st.Ifaces {
+		tap, e := openTap(*iface.HostDevName)
+		if e != "" {
+			return "Cannot restore devices: Net: " + e
+		}
+		s.taps[id] = tap
 	}
 	if st.Vsock != nil {
 		if v.VsockOverride != nil {
