@@ -61,16 +61,16 @@ func fakeSpec(t *testing.T) vmm.Spec {
 			{ID: "rootfs", Path: root, Format: "raw", Root: true},
 			{ID: "work", Path: work, Format: "raw"},
 		},
-		Net:        fakeNet(t),
+		Net:        testNet(t),
 		ConsoleLog: filepath.Join(dir, "console.log"),
 		VsockCID:   7,
 	}
 }
 
-// fakeNet is a network interface on a real tap, which the fake opens as
-// firecracker does; where no tap can be created (not root, -short) the
+// testNet is a network interface on a real tap, which firecracker (and
+// the fake) opens; where no tap can be created (not root, -short) the
 // spec has none.
-func fakeNet(t *testing.T) *vmm.NetIface {
+func testNet(t *testing.T) *vmm.NetIface {
 	t.Helper()
 	if testing.Short() || os.Geteuid() != 0 {
 		t.Log("no network interface: a tap needs root (and no -short)")
