@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/store"
 )
 
@@ -82,7 +83,7 @@ func BenchmarkVMList100(b *testing.B) {
 		b.Fatal(err)
 	}
 	for i := 0; i < 100; i++ {
-		v := &store.VM{Name: fmt.Sprintf("vm-%03d", i), Image: "default", State: "stopped", VCPUs: 2, MemoryMiB: 1024,
+		v := &model.VM{Name: fmt.Sprintf("vm-%03d", i), Image: "default", State: "stopped", VCPUs: 2, MemoryMiB: 1024,
 			DiskSize: 8 << 30, IP: fmt.Sprintf("172.31.%d.%d", 200+i/250, 2+i%250), MAC: "02:00:00:00:00:00",
 			Tap: fmt.Sprintf("bgtb%03d", i), Dir: "/nonexistent", CreatedAt: time.Now()}
 		if err := st.InsertVM(ctx, v); err != nil {

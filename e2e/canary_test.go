@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/store"
 )
 
@@ -63,7 +64,7 @@ func plantCanary() (c *canary, err error) {
 	err = st.InsertImage(ctx, &store.Image{Name: "default", Path: filepath.Join(root, "runtime", "rootfs.ext4"),
 		Kernel: filepath.Join(root, "runtime", "vmlinux"), Builtin: true, CreatedAt: time.Now()})
 	if err == nil {
-		err = st.InsertVM(ctx, &store.VM{Name: "canary-vm", Image: "default", State: "running", VCPUs: 1, MemoryMiB: 256,
+		err = st.InsertVM(ctx, &model.VM{Name: "canary-vm", Image: "default", State: "running", VCPUs: 1, MemoryMiB: 256,
 			DiskSize: 1 << 30, IP: "172.30.0.250", MAC: "02:b4:ac:1e:00:fa", Tap: "bgtcanary", Driver: "qemu", Dir: vmDir,
 			CreatedAt: time.Now()})
 	}

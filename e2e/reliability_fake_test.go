@@ -180,7 +180,7 @@ func TestReliabilityMutationsSurviveSIGKILL(t *testing.T) {
 	}
 	inDB := map[string]apiVM{}
 	for _, v := range rows {
-		inDB[v.Name] = apiVM{Name: v.Name, NAT: v.NAT, State: v.State}
+		inDB[v.Name] = apiVM{Name: v.Name, NAT: v.NAT, State: string(v.State)}
 	}
 	lost := checkMutations(t, "database", logs, inDB)
 	if res := integrityCheck(t, e.dbPath()); res != "ok" {

@@ -38,6 +38,8 @@ mutants=(
   'fakefc-load-skips-tap|internal/vmm/firecracker/fakefc/snapshot.go|s/tap, e := openTap\(\*iface\.HostDevName\)/tap, e := (*os.File)(nil), ""; _ = iface/|./internal/vmm/firecracker/fakefc|TestSnapshotLoadOpens'
   'fakefc-kernel-any-machine|internal/vmm/firecracker/fakefc/kernel.go|s/case elf\.Machine\(hdr\.Machine\) != elf\.EM_X86_64:/case false:/|./internal/vmm/firecracker/fakefc|TestKernelMust'
   'fc-checkkernel-any-elf|internal/vmm/firecracker/kernel.go|s/return checkELF\(path, hdr\[:n\]\)/return nil/|./internal/vmm/firecracker|TestCheckKernel'
+  'resize-asks-the-nat-rule|internal/daemon/vm_edit.go|s/v\.Allows\(model\.OpResize\)/v.Allows(model.OpSetNAT)/|./internal/daemon|TestEveryStateAndOperationThroughTheAPI'
+  'failed-start-says-nothing|internal/daemon/vm_boot.go|s/\tv\.LastError = err\.Error\(\)\n//|./internal/daemon|TestFailedOverlayActivation'
 )
 
 work=$(mktemp -d /tmp/banger-mutation.XXXXXX)

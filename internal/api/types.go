@@ -7,12 +7,13 @@ package api
 
 import "time"
 
-// VM states.
+// VM states (model.State is the daemon's typed form; see its table of
+// which operation each allows). A VM whose start or adoption failed is
+// stopped with LastError saying why; there is no error state.
 const (
 	StateCreating = "creating"
 	StateRunning  = "running"
 	StateStopped  = "stopped"
-	StateError    = "error"
 	// StateSuspended: the VMM process is gone and the guest's memory and
 	// device state is saved in the VM's directory; start resumes it.
 	StateSuspended = "suspended"

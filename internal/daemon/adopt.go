@@ -6,10 +6,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/bangerdev/banger/internal/api"
 	"github.com/bangerdev/banger/internal/detach"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/nat"
-	"github.com/bangerdev/banger/internal/store"
 )
 
 // adopt reconciles the database with the host after a daemon start: VMs
@@ -28,17 +27,17 @@ func (d *Daemon) adopt(ctx context.Context) {
 	var wantNAT []nat.Rule
 	for _, v := range vms {
 		switch v.State {
-		case api.StateCreating:
+		case model.Creating:
 			d.log.Warn("removing VM left half-created by a previous daemon", "vm", v.Name)
 			if err := d.deleteVM(ctx, v.Name, true); err != nil {
 				d.log.Error("remove half-created VM", "vm", v.Name, "err", err)
 			}
 			continue
-		case api.StateRunning:
+		case model.Running:
 		default:
 			continue
 		}
-		h, ok := handleOf(v)
+		h, ok := v.Process()
 		drv, derr := d.driverFor(v)
 		if !ok || derr != nil || !drv.Alive(h) {
 			if d.adoptSavedState(ctx, v) {
@@ -82,15 +81,15 @@ func (d *Daemon) adopt(ctx context.Context) {
 // the disks are kept, as after a crash). Such VMs, and VMs not running whose
 // tap is still on the bridge (a crash before the VMM started), get their
 // host resources (tap, NAT, DNS, overlay) released.
-func (d *Daemon) reapInterruptedStarts(ctx context.Context, vms []*store.VM) {
-	byLog := map[string]*store.VM{}
+func (d *Daemon) reapInterruptedStarts(ctx context.Context, vms []*model.VM) {
+	byLog := map[string]*model.VM{}
 	var logs []string
 	for _, v := range vms {
-		if v.State == api.StateRunning || v.Dir == "" {
+		if v.State == model.Running || v.Dir == "" {
 			continue
 		}
-		byLog[consoleLog(v)] = v
-		logs = append(logs, consoleLog(v))
+		byLog[v.ConsoleLog()] = v
+		logs = append(logs, v.ConsoleLog())
 	}
 	if len(logs) == 0 {
 		return

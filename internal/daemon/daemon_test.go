@@ -188,7 +188,7 @@ func TestCrashedVMIsMarkedStoppedAndKeepsItsDisks(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, _ := td.store.GetVM(context.Background(), "crashy")
-	h, _ := handleOf(v)
+	h, _ := v.Process()
 	td.vmm.Crash(h)
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
@@ -215,7 +215,7 @@ func TestAdoptMarksDeadVMsStopped(t *testing.T) {
 	}
 	td.stopMonitors()
 	v, _ := td.store.GetVM(context.Background(), "ghost")
-	h, _ := handleOf(v)
+	h, _ := v.Process()
 	td.vmm.Crash(h)
 	td.adopt(context.Background())
 	v, _ = td.store.GetVM(context.Background(), "ghost")

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/model"
 )
 
 // decodeTargets are the request bodies the daemon decodes, by the route
@@ -42,9 +43,9 @@ func FuzzDecode(f *testing.F) {
 		r := httptest.NewRequest(http.MethodPost, "/v1/vms", bytes.NewReader(body))
 		err := decode(r, v)
 		if err != nil {
-			var ue *UserError
-			if !errors.As(err, &ue) || ue.Status != http.StatusBadRequest {
-				t.Fatalf("decode error is not a 400 user error: %T %v", err, err)
+			var ue *model.Error
+			if !errors.As(err, &ue) || ue.Kind != model.KindInvalid {
+				t.Fatalf("decode error is not an invalid-request error: %T %v", err, err)
 			}
 			if ue.Msg == "" || strings.Contains(ue.Msg, "\n") {
 				t.Fatalf("decode error message should be one non-empty line: %q", ue.Msg)

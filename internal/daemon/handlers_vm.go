@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -10,52 +9,47 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/store"
-	"github.com/bangerdev/banger/internal/vmm"
 )
 
-// toAPI converts a stored VM to its API form.
-func (d *Daemon) toAPI(v *store.VM) api.VM {
+// toAPI projects a VM into its wire form.
+func (d *Daemon) toAPI(v *model.VM) api.VM {
 	out := api.VM{
-		Name: v.Name, State: v.State, Image: v.Image, IP: v.IP, MAC: v.MAC, Tap: v.Tap,
+		Name: v.Name, State: string(v.State), Image: v.Image, IP: v.IP, MAC: v.MAC, Tap: v.Tap,
 		VCPUs: v.VCPUs, MemoryMiB: v.MemoryMiB, DiskSize: v.DiskSize, NAT: v.NAT, Driver: v.Driver,
-		CreatedAt: v.CreatedAt, StartedAt: v.StartedAt, DNSName: v.Name + ".vm", LastError: v.LastError,
+		CreatedAt: v.CreatedAt, StartedAt: v.StartedAt, DNSName: v.DNSName(), LastError: v.LastError,
 		Files: api.VMFiles{
 			Dir: v.Dir, Overlay: v.OverlayPath, OverlayKind: v.OverlayKind, WorkDisk: v.WorkDisk,
-			ConsoleLog: consoleLog(v), Kernel: v.Kernel, Initrd: v.Initrd, BaseImage: v.BaseImage,
+			ConsoleLog: v.ConsoleLog(), Kernel: v.Kernel, Initrd: v.Initrd, BaseImage: v.BaseImage,
 		},
-		BootTimings: bootTimingsOf(v),
 	}
-	if h, ok := handleOf(v); ok && v.State == api.StateRunning {
+	if t := v.BootTimings; t != nil {
+		bt := api.BootTimings(*t)
+		out.BootTimings = &bt
+	}
+	if h, ok := v.Process(); ok && v.State == model.Running {
 		out.PID = h.PID
 		out.Accel = h.Accel
 		out.Files.ControlSocket = h.ControlSocket
 	}
-	if st, ok := savedStateOf(v); ok {
-		out.SavedState = &st
+	if st := v.SavedState; st != nil {
+		ss := api.SavedState(*st)
+		out.SavedState = &ss
 	}
 	return out
 }
 
-// handleOf decodes the persisted VMM handle.
-func handleOf(v *store.VM) (vmm.Handle, bool) {
-	var h vmm.Handle
-	if v.Handle == "" || json.Unmarshal([]byte(v.Handle), &h) != nil || h.PID == 0 {
-		return h, false
-	}
-	return h, true
-}
-
 // getVM loads the VM named in the request path.
-func (d *Daemon) getVM(r *http.Request) (*store.VM, error) {
+func (d *Daemon) getVM(r *http.Request) (*model.VM, error) {
 	return d.loadVM(r.Context(), r.PathValue("name"))
 }
 
 // loadVM loads a VM record; a missing one is a 404 that says what to do.
-func (d *Daemon) loadVM(ctx context.Context, name string) (*store.VM, error) {
+func (d *Daemon) loadVM(ctx context.Context, name string) (*model.VM, error) {
 	v, err := d.store.GetVM(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("VM", name)
+		return nil, model.NoSuchVM(name)
 	}
 	return v, err
 }
@@ -166,7 +160,7 @@ func (d *Daemon) handleSSHTarget(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, api.SSHTarget{
 		Name: v.Name, IP: v.IP, User: "root", KeyPath: d.cfg.SSHKeyPath,
-		KnownHosts: d.knownHostsPath(), HostKey: v.HostKeyPub, State: v.State,
+		KnownHosts: d.knownHostsPath(), HostKey: v.HostKeyPub, State: string(v.State),
 	})
 }
 
@@ -178,9 +172,9 @@ func (d *Daemon) handleLogs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	f, err := os.Open(consoleLog(v))
+	f, err := os.Open(v.ConsoleLog())
 	if errors.Is(err, os.ErrNotExist) {
-		writeError(w, conflict("%s has no console output yet; start it with 'banger vm start %s'", v.Name, v.Name))
+		writeError(w, model.Conflict("%s has no console output yet; start it with 'banger vm start %s'", v.Name, v.Name))
 		return
 	} else if err != nil {
 		writeError(w, err)

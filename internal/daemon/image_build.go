@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/namegen"
 	"github.com/bangerdev/banger/internal/preflight"
 	"github.com/bangerdev/banger/internal/revert"
@@ -28,16 +29,16 @@ var aptName = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]*$`)
 // read-only ext4 image. The builder VM is always deleted.
 func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep api.Reporter) (*api.Image, error) {
 	if err := namegen.Validate("image", req.Name); err != nil {
-		return nil, badRequest("%v", err)
+		return nil, model.Invalid("%v", err)
 	}
 	pkgs := append([]string(nil), req.Packages...)
 	for _, p := range pkgs {
 		if !aptName.MatchString(p) {
-			return nil, badRequest("invalid package name %q: use Debian package names like docker.io or ripgrep", p)
+			return nil, model.Invalid("invalid package name %q: use Debian package names like docker.io or ripgrep", p)
 		}
 	}
 	if _, err := d.store.GetImage(ctx, req.Name); err == nil {
-		return nil, conflict("an image named %q already exists; delete it with 'banger image delete %s' or pick another name", req.Name, req.Name)
+		return nil, model.Conflict("an image named %q already exists; delete it with 'banger image delete %s' or pick another name", req.Name, req.Name)
 	}
 	base := req.Base
 	if base == "" {
@@ -48,7 +49,7 @@ func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 		return nil, err
 	}
 	needs := append(preflight.ForImageBuild(), d.natNeeds()...)
-	if err := preflightError(d.host.Checker().Check("image build", needs...)); err != nil {
+	if err := model.Precondition(d.host.Checker().Check("image build", needs...)); err != nil {
 		return nil, err
 	}
 	if err := d.preflightStart(baseImg.Kernel, baseImg.Path, true); err != nil {
@@ -63,7 +64,7 @@ func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 		return nil, err
 	}
 	if _, err := os.Stat(out); err == nil {
-		return nil, conflict("%s already exists; remove it or pick another image name", out)
+		return nil, model.Conflict("%s already exists; remove it or pick another image name", out)
 	}
 
 	rep.Step(1, steps, "booting builder VM from "+base)

@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 
 	"github.com/bangerdev/banger/internal/execx"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/sshkeys"
-	"github.com/bangerdev/banger/internal/store"
 	"github.com/bangerdev/banger/scripts"
 )
 
@@ -67,7 +67,7 @@ func (d *Daemon) provisionScript(ctx context.Context, pkgs []string, docker bool
 
 // runGuestScript feeds script to `bash -s` as root in the guest; a non-zero
 // exit is an error carrying the output's last lines.
-func (d *Daemon) runGuestScript(ctx context.Context, v *store.VM, what string, script io.Reader) error {
+func (d *Daemon) runGuestScript(ctx context.Context, v *model.VM, what string, script io.Reader) error {
 	var out bytes.Buffer
 	code, err := sshkeys.Exec(ctx, d.sshTarget(v), "bash -s", script, &out, &out)
 	if err != nil {

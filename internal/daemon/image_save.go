@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/namegen"
 	"github.com/bangerdev/banger/internal/revert"
 	"github.com/bangerdev/banger/internal/store"
@@ -20,10 +21,10 @@ import (
 // part of the image.
 func (d *Daemon) saveImage(ctx context.Context, req api.SaveImageRequest, rep api.Reporter) (*api.Image, error) {
 	if err := namegen.Validate("image", req.Name); err != nil {
-		return nil, badRequest("%v", err)
+		return nil, model.Invalid("%v", err)
 	}
 	if _, err := d.store.GetImage(ctx, req.Name); err == nil {
-		return nil, conflict("an image named %q already exists; delete it with 'banger image delete %s' or pick another name", req.Name, req.Name)
+		return nil, model.Conflict("an image named %q already exists; delete it with 'banger image delete %s' or pick another name", req.Name, req.Name)
 	}
 	unlock := d.vmLock(req.VM)
 	defer unlock()
@@ -32,23 +33,25 @@ func (d *Daemon) saveImage(ctx context.Context, req api.SaveImageRequest, rep ap
 		return nil, err
 	}
 	const steps = 2
-	if v.State == api.StateRunning {
-		if !req.Stop {
-			return nil, conflict("%s is running; stop it first ('banger vm stop %s') or pass --stop", v.Name, v.Name)
-		}
+	op := model.OpSaveImage
+	if req.Stop {
+		op = model.OpStopSaveImage
+	}
+	if err := v.Allows(op); err != nil {
+		return nil, err
+	}
+	if v.State == model.Running {
 		rep.Step(1, steps, "stopping "+v.Name)
 		if err := d.powerOff(ctx, v, rep); err != nil {
 			return nil, err
 		}
-	} else if v.State != api.StateStopped {
-		return nil, conflict("%s is %s; save needs a stopped VM", v.Name, v.State)
 	}
 	out := filepath.Join(d.layout.ImagesDir, req.Name+".ext4")
 	if err := os.MkdirAll(d.layout.ImagesDir, 0o755); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(out); err == nil {
-		return nil, conflict("%s already exists; remove it or pick another image name", out)
+		return nil, model.Conflict("%s already exists; remove it or pick another image name", out)
 	}
 	r := revert.New()
 	defer r.Fail()

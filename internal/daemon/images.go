@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/store"
 )
 
@@ -115,7 +116,7 @@ func (d *Daemon) handleListImages(w http.ResponseWriter, r *http.Request) {
 func (d *Daemon) loadImage(ctx context.Context, name string) (*store.Image, error) {
 	im, err := d.store.GetImage(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("image", name)
+		return nil, model.NoSuchImage(name)
 	}
 	return im, err
 }
@@ -143,7 +144,7 @@ func (d *Daemon) handleDeleteImage(w http.ResponseWriter, r *http.Request) {
 		if name == BaseImageName {
 			key = "default_base_rootfs"
 		}
-		writeError(w, conflict("image %q comes from the runtime bundle and cannot be deleted; set %s to use another", name, key))
+		writeError(w, model.Conflict("image %q comes from the runtime bundle and cannot be deleted; set %s to use another", name, key))
 		return
 	}
 	used, err := d.store.VMsUsingImage(r.Context(), name)
@@ -152,7 +153,7 @@ func (d *Daemon) handleDeleteImage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(used) > 0 {
-		writeError(w, conflict("image %q is used by %s; delete those VMs first", name, strings.Join(used, ", ")))
+		writeError(w, model.Conflict("image %q is used by %s; delete those VMs first", name, strings.Join(used, ", ")))
 		return
 	}
 	if err := d.store.DeleteImage(r.Context(), name); err != nil {

@@ -33,7 +33,7 @@ func TestOverlayActivatedForEveryBootAndReleasedOnEveryStop(t *testing.T) {
 	lastDrive := func(when string) {
 		t.Helper()
 		v, _ := td.store.GetVM(ctx, "dm-otter")
-		h, _ := handleOf(v)
+		h, _ := v.Process()
 		fv, ok := td.vmm.VM(h)
 		if !ok || !strings.HasPrefix(fv.Spec.Drives[0].Path, "/dev/mapper/") {
 			t.Fatalf("%s: root drive handed to the VMM = %+v; want the activated device", when, fv.Spec.Drives)
@@ -54,7 +54,7 @@ func TestOverlayActivatedForEveryBootAndReleasedOnEveryStop(t *testing.T) {
 	lastDrive("after start")
 
 	v, _ := td.store.GetVM(ctx, "dm-otter")
-	h, _ := handleOf(v)
+	h, _ := v.Process()
 	td.vmm.Crash(h)
 	waitState(t, td, "dm-otter", api.StateStopped)
 	active(false, "after a VMM crash")
@@ -64,7 +64,7 @@ func TestOverlayActivatedForEveryBootAndReleasedOnEveryStop(t *testing.T) {
 	}
 	td.stopMonitors()
 	v, _ = td.store.GetVM(ctx, "dm-otter")
-	h, _ = handleOf(v)
+	h, _ = v.Process()
 	td.vmm.Crash(h)
 	td.adopt(ctx)
 	active(false, "after adoption found the VMM dead")
@@ -99,8 +99,9 @@ func TestFailedOverlayActivationStartsNothing(t *testing.T) {
 	if rules, _ := td.fw.List(ctx); len(rules) != 0 {
 		t.Fatalf("nat rules left after failed start: %+v", rules)
 	}
-	if v, _ := td.store.GetVM(ctx, "fragile"); v.State != api.StateStopped {
-		t.Fatalf("state after failed start = %s", v.State)
+	// A failed start leaves the VM stopped, saying why (no error state).
+	if v, _ := td.store.GetVM(ctx, "fragile"); v.State != api.StateStopped || v.LastError != err.Error() {
+		t.Fatalf("after failed start: state %s, last error %q; want stopped, %q", v.State, v.LastError, err)
 	}
 }
 
@@ -115,7 +116,7 @@ func TestSpecHandedToTheVMM(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, _ := td.store.GetVM(ctx, "spec-otter")
-	h, _ := handleOf(v)
+	h, _ := v.Process()
 	fv, ok := td.vmm.VM(h)
 	if !ok {
 		t.Fatal("driver never started the VM")
@@ -149,7 +150,7 @@ func waitState(t *testing.T, td *testDaemon, name, state string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if v, err := td.store.GetVM(context.Background(), name); err == nil && v.State == state {
+		if v, err := td.store.GetVM(context.Background(), name); err == nil && string(v.State) == state {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -2,27 +2,19 @@ package daemon
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/bangerdev/banger/internal/bundle"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/preflight"
 )
 
 const bundleHint = "build a bundle with 'make runtime-bundle-local' or fetch one with 'make runtime-bundle'"
 
-// preflightError turns a preflight failure into a user-facing 424 error.
-func preflightError(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &UserError{Status: http.StatusFailedDependency, Msg: err.Error()}
-}
-
 // preflightStart checks what booting a VM needs before anything changes.
 func (d *Daemon) preflightStart(kernel, baseImage string, nat bool) error {
 	if d.driverErr != nil {
-		return preflightError(d.driverErr)
+		return model.Precondition(d.driverErr)
 	}
 	needs := preflight.ForVMStart(d.driver)
 	needs = append(needs,
@@ -37,7 +29,7 @@ func (d *Daemon) preflightStart(kernel, baseImage string, nat bool) error {
 	if nat {
 		needs = append(needs, d.natNeeds()...)
 	}
-	return preflightError(d.host.Checker().Check("vm start", needs...))
+	return model.Precondition(d.host.Checker().Check("vm start", needs...))
 }
 
 // natNeeds: root, a firewall backend banger can drive (nftables through
@@ -55,10 +47,10 @@ func (d *Daemon) natNeeds() []preflight.Need {
 
 // preflightNAT checks what NAT needs.
 func (d *Daemon) preflightNAT() error {
-	return preflightError(d.host.Checker().Check("nat", d.natNeeds()...))
+	return model.Precondition(d.host.Checker().Check("nat", d.natNeeds()...))
 }
 
 // preflightResize checks what growing a work disk needs.
 func (d *Daemon) preflightResize() error {
-	return preflightError(d.host.Checker().Check("work-disk resize", preflight.ForDiskResize()...))
+	return model.Precondition(d.host.Checker().Check("work-disk resize", preflight.ForDiskResize()...))
 }

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/nat"
 	"github.com/bangerdev/banger/internal/revert"
 	"github.com/bangerdev/banger/internal/storage"
-	"github.com/bangerdev/banger/internal/store"
 )
 
 // hostResource is one kind of host resource a running VM holds besides its
@@ -26,12 +26,12 @@ type hostResource struct {
 	// already running and attach restores what a previous daemon had.
 	attach func(ctx context.Context, a *attachment) error
 	// detach releases the resource; what is already gone is not an error.
-	detach func(ctx context.Context, v *store.VM) error
+	detach func(ctx context.Context, v *model.VM) error
 }
 
 // attachment carries one attach pass over the resources of a VM.
 type attachment struct {
-	v *store.VM
+	v *model.VM
 	// adopt is set when re-adopting a VM that kept running without us.
 	adopt bool
 	// wantNAT collects the NAT rules of adopted VMs; adopt syncs the
@@ -46,13 +46,13 @@ type attachment struct {
 // exiting.
 func (d *Daemon) runtimeResources() []hostResource {
 	return []hostResource{
-		{name: "tap", attach: d.attachTap, detach: func(ctx context.Context, v *store.VM) error {
+		{name: "tap", attach: d.attachTap, detach: func(ctx context.Context, v *model.VM) error {
 			return d.net.DeleteTap(ctx, v.Tap)
 		}},
-		{name: "nat", attach: d.attachNAT, detach: func(ctx context.Context, v *store.VM) error {
+		{name: "nat", attach: d.attachNAT, detach: func(ctx context.Context, v *model.VM) error {
 			return d.removeNAT(ctx, v.Name)
 		}},
-		{name: "overlay", attach: d.attachOverlay, detach: func(ctx context.Context, v *store.VM) error {
+		{name: "overlay", attach: d.attachOverlay, detach: func(ctx context.Context, v *model.VM) error {
 			if v.OverlayPath == "" {
 				return nil
 			}
@@ -61,18 +61,18 @@ func (d *Daemon) runtimeResources() []hostResource {
 		{name: "dns", afterVMM: true, attach: func(_ context.Context, a *attachment) error {
 			d.publishDNS(a.v)
 			return nil
-		}, detach: func(_ context.Context, v *store.VM) error {
+		}, detach: func(_ context.Context, v *model.VM) error {
 			d.unpublishDNS(v)
 			return nil
 		}},
 		{name: "monitor", afterVMM: true, attach: func(_ context.Context, a *attachment) error {
-			h, ok := handleOf(a.v)
+			h, ok := a.v.Process()
 			if !ok {
 				return fmt.Errorf("no VMM handle recorded")
 			}
 			d.startMonitor(a.v.Name, h)
 			return nil
-		}, detach: func(_ context.Context, v *store.VM) error {
+		}, detach: func(_ context.Context, v *model.VM) error {
 			d.stopMonitor(v.Name)
 			return nil
 		}},
@@ -108,7 +108,7 @@ func (d *Daemon) attachResources(ctx context.Context, a *attachment, afterVMM bo
 // detachResources releases every runtime resource of v, last attached
 // first. Failures are logged and the rest still released; the VM's disks
 // are never touched.
-func (d *Daemon) detachResources(ctx context.Context, v *store.VM) {
+func (d *Daemon) detachResources(ctx context.Context, v *model.VM) {
 	all := d.runtimeResources()
 	for i := len(all) - 1; i >= 0; i-- {
 		if err := all[i].detach(ctx, v); err != nil {
@@ -159,7 +159,7 @@ func (d *Daemon) attachOverlay(ctx context.Context, a *attachment) error {
 }
 
 // natRule is v's NAT rule out of the host's default-route interface.
-func (d *Daemon) natRule(v *store.VM) (nat.Rule, error) {
+func (d *Daemon) natRule(v *model.VM) (nat.Rule, error) {
 	out, err := d.host.DefaultRouteInterface()
 	if err != nil {
 		return nat.Rule{}, fmt.Errorf("find the host's default route: %w; NAT needs one", err)
@@ -172,7 +172,7 @@ func (d *Daemon) natRule(v *store.VM) (nat.Rule, error) {
 }
 
 // overlayOf is the system overlay recorded for v.
-func overlayOf(v *store.VM) storage.Overlay {
+func overlayOf(v *model.VM) storage.Overlay {
 	return storage.Overlay{Kind: storage.Kind(v.OverlayKind), Path: v.OverlayPath, Format: v.OverlayFormat,
 		Base: v.BaseImage, Device: v.OverlayDevice}
 }

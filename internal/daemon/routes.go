@@ -3,7 +3,6 @@ package daemon
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -11,35 +10,10 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/store"
 	"github.com/bangerdev/banger/internal/version"
 )
-
-// UserError is an error caused by the request (bad input, wrong state); it
-// maps to a 4xx status and its message is shown to the user as is.
-type UserError struct {
-	Status int
-	Msg    string
-}
-
-// Error returns the message.
-func (e *UserError) Error() string { return e.Msg }
-
-func badRequest(format string, args ...any) error {
-	return &UserError{Status: http.StatusBadRequest, Msg: fmt.Sprintf(format, args...)}
-}
-
-func conflict(format string, args ...any) error {
-	return &UserError{Status: http.StatusConflict, Msg: fmt.Sprintf(format, args...)}
-}
-
-func notFound(kind, name string) error {
-	hint := "see 'banger vm list'"
-	if kind == "image" {
-		hint = "see 'banger image list'"
-	}
-	return &UserError{Status: http.StatusNotFound, Msg: fmt.Sprintf("no %s named %q; %s", kind, name, hint)}
-}
 
 func (d *Daemon) routes() http.Handler {
 	mux := http.NewServeMux()
@@ -73,7 +47,7 @@ func (d *Daemon) routes() http.Handler {
 	mux.HandleFunc("POST /v1/images/save", d.handleSaveImage)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, &UserError{Status: http.StatusNotFound, Msg: fmt.Sprintf("bangerd has no route %s %s; is banger newer than bangerd? run 'banger daemon stop'", r.Method, r.URL.Path)})
+		writeError(w, model.NotFound("bangerd has no route %s %s; is banger newer than bangerd? run 'banger daemon stop'", r.Method, r.URL.Path))
 	})
 	return mux
 }
@@ -88,13 +62,22 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, errorStatus(err), api.Error{Message: err.Error()})
 }
 
-// errorStatus maps an error to its HTTP status: a UserError's own, 404 and
-// 409 for the store's not-found and exists, 500 for the rest.
+// statusOfKind is the HTTP status of each kind of domain error.
+var statusOfKind = map[model.Kind]int{
+	model.KindInvalid:      http.StatusBadRequest,
+	model.KindNotFound:     http.StatusNotFound,
+	model.KindConflict:     http.StatusConflict,
+	model.KindPrecondition: http.StatusFailedDependency,
+}
+
+// errorStatus maps an error to its HTTP status, the one place that does:
+// a domain error's kind, 404 and 409 for the store's not-found and exists,
+// 500 for the rest.
 func errorStatus(err error) int {
-	var ue *UserError
+	if st, ok := statusOfKind[model.KindOf(err)]; ok {
+		return st
+	}
 	switch {
-	case errors.As(err, &ue):
-		return ue.Status
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, store.ErrExists):
@@ -108,10 +91,10 @@ func errorStatus(err error) int {
 func decode(r *http.Request, v any) error {
 	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
-		return badRequest("read request: %v", err)
+		return model.Invalid("read request: %v", err)
 	}
 	if err := api.DecodeRequest(b, v); err != nil {
-		return badRequest("invalid request body: %v", err)
+		return model.Invalid("invalid request body: %v", err)
 	}
 	return nil
 }
@@ -144,7 +127,7 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, v := range vms {
-		counts[v.State]++
+		counts[string(v.State)]++
 	}
 	up := time.Since(d.started).Round(time.Second)
 	writeJSON(w, http.StatusOK, api.DaemonStatus{

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/model"
 )
 
 // clockTicks is USER_HZ, fixed at 100 on Linux for /proc accounting.
@@ -23,11 +24,11 @@ func (d *Daemon) handleStats(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	st := api.VMStats{Name: v.Name, State: v.State}
+	st := api.VMStats{Name: v.Name, State: string(v.State)}
 	st.Host.WorkDiskSize, st.Host.WorkDiskAlloc, _ = d.storage.ImageInfo(v.WorkDisk)
 	_, st.Host.OverlayAlloc, _ = d.storage.ImageInfo(v.OverlayPath)
 	st.Host.StateAlloc = dirAllocated(stateDir(v))
-	if h, ok := handleOf(v); ok && v.State == api.StateRunning {
+	if h, ok := v.Process(); ok && v.State == model.Running {
 		procStats(h.PID, &st.Host)
 		st.Host.NetRxBytes = readInt(fmt.Sprintf("/sys/class/net/%s/statistics/tx_bytes", v.Tap)) // tap tx = guest rx
 		st.Host.NetTxBytes = readInt(fmt.Sprintf("/sys/class/net/%s/statistics/rx_bytes", v.Tap))

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/nat"
 	"github.com/bangerdev/banger/internal/store"
 	"github.com/bangerdev/banger/internal/vmm"
@@ -32,14 +32,14 @@ type fakeGuest struct {
 
 func (g *fakeGuest) install(t *testing.T, td *testDaemon, obey bool) {
 	old := guestCommand
-	guestCommand = func(d *Daemon, ctx context.Context, v *store.VM, cmd string) ([]byte, error) {
+	guestCommand = func(d *Daemon, ctx context.Context, v *model.VM, cmd string) ([]byte, error) {
 		g.mu.Lock()
 		g.cmds = append(g.cmds, cmd)
 		g.mu.Unlock()
 		if !obey {
 			return nil, errors.New("fake guest: ssh: connection refused")
 		}
-		h, _ := handleOf(v)
+		h, _ := v.Process()
 		td.vmm.Crash(h) // the guest powered off: the VMM exits
 		return nil, nil
 	}
@@ -54,14 +54,14 @@ func (g *fakeGuest) commands() []string {
 
 // stopAndInspect creates a running VM, stops it and returns what the fake
 // VMM saw, the stopped record and how long the stop took.
-func stopAndInspect(t *testing.T, td *testDaemon) (vmmfake.VM, *store.VM, time.Duration) {
+func stopAndInspect(t *testing.T, td *testDaemon) (vmmfake.VM, *model.VM, time.Duration) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := td.create(t, "calm-otter", false); err != nil {
 		t.Fatal(err)
 	}
 	v, _ := td.store.GetVM(ctx, "calm-otter")
-	h, _ := handleOf(v)
+	h, _ := v.Process()
 	start := time.Now()
 	vm, err := td.stopVM(ctx, "calm-otter", api.NopReporter{})
 	took := time.Since(start)
@@ -84,8 +84,8 @@ func TestStopHonouredPowerButtonNeedsNoSSHAndNoKill(t *testing.T) {
 	if cmds := g.commands(); len(cmds) != 0 {
 		t.Fatalf("guest asked over SSH although it honoured the power button: %v", cmds)
 	}
-	if took > time.Second || v.LastError != "" || v.Handle != "" {
-		t.Fatalf("stop took %s, last error %q, handle %q", took, v.LastError, v.Handle)
+	if took > time.Second || v.LastError != "" || v.Handle != nil {
+		t.Fatalf("stop took %s, last error %q, handle %+v", took, v.LastError, v.Handle)
 	}
 }
 
@@ -126,7 +126,7 @@ func TestStopKillsAfterStopTimeoutWhenTheGuestIgnoresEverything(t *testing.T) {
 	if took < td.cfg.StopTimeout {
 		t.Fatalf("killed after %s, before stop_timeout %s", took, td.cfg.StopTimeout)
 	}
-	if v.State != api.StateStopped || v.Handle != "" {
+	if v.State != api.StateStopped || v.Handle != nil {
 		t.Fatalf("after kill: %+v", v)
 	}
 }
@@ -173,7 +173,7 @@ func TestSetChangesResourcesOnlyWhileStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, _ = td.store.GetVM(ctx, "calm-otter")
-	h, _ := handleOf(v)
+	h, _ := v.Process()
 	fv, _ := td.vmm.VM(h)
 	if fv.Spec.VCPUs != 3 || fv.Spec.MemoryMiB != 1536 {
 		t.Fatalf("VMM started with %d vcpus %d MiB; want the set values", fv.Spec.VCPUs, fv.Spec.MemoryMiB)
@@ -326,7 +326,7 @@ func TestAdoptionReapsAnInterruptedStart(t *testing.T) {
 	if err := td.net.CreateTap(ctx, v.Tap, td.cfg.BridgeName); err != nil {
 		t.Fatal(err)
 	}
-	vmm := holdOpen(t, consoleLog(v))
+	vmm := holdOpen(t, v.ConsoleLog())
 	bystander := holdOpen(t, filepath.Join(t.TempDir(), "other.log"))
 
 	td.adopt(ctx)
@@ -382,20 +382,20 @@ func waitProcessGone(cmd *exec.Cmd, limit time.Duration) error {
 // resume or a start that did not wait, the power button gets its grace.
 func TestStopGraceAfterAFreshBoot(t *testing.T) {
 	now := time.Now()
-	timed := func(signal string, startedAgo time.Duration) *store.VM {
-		b, _ := json.Marshal(api.BootTimings{GuestMS: 2500, ReadyMS: 300, VMMStartMS: 50, Signal: signal})
-		return &store.VM{StartedAt: now.Add(-startedAgo), BootTimings: string(b)}
+	timed := func(signal string, startedAgo time.Duration) *model.VM {
+		return &model.VM{StartedAt: now.Add(-startedAgo),
+			BootTimings: &model.BootTimings{GuestMS: 2500, ReadyMS: 300, VMMStartMS: 50, Signal: signal}}
 	}
 	for _, tc := range []struct {
 		what string
-		v    *store.VM
+		v    *model.VM
 		want time.Duration
 	}{
 		{"ready 1 s ago", timed(signalConsole, 3800*time.Millisecond), 0},
 		{"ready by polling 1 s ago", timed(signalPoll, 3800*time.Millisecond), 0},
 		{"ready a minute ago", timed(signalConsole, time.Minute), sshGrace},
 		{"resumed 1 s ago", timed(signalResume, 3800*time.Millisecond), sshGrace},
-		{"started without waiting", &store.VM{StartedAt: now}, sshGrace},
+		{"started without waiting", &model.VM{StartedAt: now}, sshGrace},
 	} {
 		if got := stopGrace(tc.v, now); got != tc.want {
 			t.Errorf("%s: grace %s, want %s", tc.what, got, tc.want)

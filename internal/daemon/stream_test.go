@@ -10,6 +10,7 @@ import (
 
 	"github.com/bangerdev/banger/internal/api"
 	"github.com/bangerdev/banger/internal/api/client"
+	"github.com/bangerdev/banger/internal/model"
 )
 
 // serveTest serves td's API on a unix socket and returns a client for it.
@@ -75,7 +76,7 @@ func TestStreamedUserErrorAfterProgress(t *testing.T) {
 	mux.HandleFunc("POST /op", func(w http.ResponseWriter, r *http.Request) {
 		stream(w, func(rep api.Reporter) (any, error) {
 			rep.Step(1, 2, "working")
-			return nil, conflict("changed under us; retry")
+			return nil, model.Conflict("changed under us; retry")
 		})
 	})
 	sock := filepath.Join(t.TempDir(), "s.sock")

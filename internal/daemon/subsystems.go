@@ -12,10 +12,10 @@ import (
 	"github.com/bangerdev/banger/internal/bundle"
 	"github.com/bangerdev/banger/internal/config"
 	"github.com/bangerdev/banger/internal/dns"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/namegen"
 	"github.com/bangerdev/banger/internal/nat"
 	"github.com/bangerdev/banger/internal/network"
-	"github.com/bangerdev/banger/internal/store"
 	"github.com/bangerdev/banger/internal/vmm"
 	"github.com/bangerdev/banger/internal/vmm/firecracker"
 	"github.com/bangerdev/banger/internal/vmm/qemu"
@@ -134,7 +134,7 @@ func (d *Daemon) closeSubsystems() {
 		return
 	}
 	for _, v := range vms {
-		if v.State == "running" || v.State == "creating" {
+		if v.State == model.Running || v.State == model.Creating {
 			return
 		}
 	}
@@ -149,18 +149,18 @@ func (d *Daemon) closeSubsystems() {
 }
 
 // driverFor returns the driver that runs (or will run) v.
-func (d *Daemon) driverFor(v *store.VM) (vmm.Driver, error) {
+func (d *Daemon) driverFor(v *model.VM) (vmm.Driver, error) {
 	name := v.Driver
-	if v.State != "running" || name == "" {
+	if v.State != model.Running || name == "" {
 		name = d.driver
 	}
-	if h, ok := handleOf(v); ok && h.Driver != "" {
+	if h, ok := v.Process(); ok && h.Driver != "" {
 		name = h.Driver
 	}
 	drv, ok := d.drivers[name]
 	if !ok {
 		if d.driverErr != nil {
-			return nil, preflightError(d.driverErr)
+			return nil, model.Precondition(d.driverErr)
 		}
 		return nil, fmt.Errorf("vmm driver %q is not available", name)
 	}

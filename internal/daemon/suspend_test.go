@@ -2,13 +2,13 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/storage"
 	"github.com/bangerdev/banger/internal/vmm"
 	"github.com/bangerdev/banger/internal/vmm/vmmfake"
@@ -20,7 +20,7 @@ func (td *testDaemon) fakeVM(t *testing.T, name string) (vmmfake.VM, vmm.Handle)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, ok := handleOf(v)
+	h, ok := v.Process()
 	if !ok {
 		t.Fatalf("%s has no handle (state %s)", name, v.State)
 	}
@@ -28,12 +28,12 @@ func (td *testDaemon) fakeVM(t *testing.T, name string) (vmmfake.VM, vmm.Handle)
 	return fv, h
 }
 
+// statusOf is the HTTP status a domain error maps to, 0 for others.
 func statusOf(err error) int {
-	var ue *UserError
-	if errors.As(err, &ue) {
-		return ue.Status
+	if model.KindOf(err) == 0 {
+		return 0
 	}
-	return 0
+	return errorStatus(err)
 }
 
 // TestSuspendReleasesEverythingAndResumeRestoresIt: a suspended VM has no
@@ -194,8 +194,8 @@ func TestFailedSuspendKeepsTheVMRunning(t *testing.T) {
 		t.Fatalf("failed suspend: %v", err)
 	}
 	v, _ := td.store.GetVM(ctx, "wakeful")
-	if v.State != api.StateRunning || v.SavedState != "" {
-		t.Fatalf("after failed suspend: %s %q", v.State, v.SavedState)
+	if v.State != api.StateRunning || v.SavedState != nil {
+		t.Fatalf("after failed suspend: %s %+v", v.State, v.SavedState)
 	}
 	if _, err := os.Stat(stateDir(v)); !os.IsNotExist(err) {
 		t.Fatalf("partial state left: %v", err)
@@ -223,8 +223,8 @@ func TestAdoptKeepsAStateSavedJustBeforeACrash(t *testing.T) {
 	td.stopMonitors()
 	td.adopt(ctx)
 	v, _ = td.store.GetVM(ctx, "lucky")
-	if v.State != api.StateSuspended || v.SavedState == "" {
-		t.Fatalf("after adoption: state %s, saved %q", v.State, v.SavedState)
+	if v.State != api.StateSuspended || v.SavedState == nil {
+		t.Fatalf("after adoption: state %s, saved %+v", v.State, v.SavedState)
 	}
 }
 

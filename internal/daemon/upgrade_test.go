@@ -136,7 +136,7 @@ func TestV1StateAdoptsStartsStopsAndDeletes(t *testing.T) {
 			t.Fatalf("%s after start: %+v", name, vm)
 		}
 		v, _ := td.store.GetVM(ctx, name)
-		h, _ := handleOf(v)
+		h, _ := v.Process()
 		fv, ok := td.vmm.VM(h)
 		if !ok {
 			t.Fatalf("%s: no VMM started", name)

@@ -2,37 +2,33 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/network"
 	"github.com/bangerdev/banger/internal/revert"
-	"github.com/bangerdev/banger/internal/store"
 	"github.com/bangerdev/banger/internal/vmm"
 )
 
 // sshReadyTimeout bounds the wait for a passing SSH probe (sshkeys.Probe).
 const sshReadyTimeout = 5 * time.Minute
 
-func consoleLog(v *store.VM) string { return filepath.Join(v.Dir, "console.log") }
-
 // kernelCmdline is the per-VM part of the kernel command line (see
 // docs/guest-contract.md).
-func (d *Daemon) kernelCmdline(v *store.VM) string {
+func (d *Daemon) kernelCmdline(v *model.VM) string {
 	gw := network.Gateway(d.subnet)
 	return fmt.Sprintf("banger.name=%s banger.ip=%s/%d banger.gw=%s banger.dns=%s",
 		v.Name, v.IP, d.subnet.Bits(), gw, gw)
 }
 
 // spec builds the VMM spec for v.
-func (d *Daemon) spec(v *store.VM) vmm.Spec {
+func (d *Daemon) spec(v *model.VM) vmm.Spec {
 	kernel := v.Kernel
 	return vmm.Spec{
 		Name: v.Name, Dir: v.Dir, Kernel: kernel, Initrd: v.Initrd, Cmdline: d.kernelCmdline(v),
@@ -42,11 +38,11 @@ func (d *Daemon) spec(v *store.VM) vmm.Spec {
 			{ID: "work", Path: v.WorkDisk, Format: "raw"},
 		},
 		Net:        &vmm.NetIface{Tap: v.Tap, MAC: v.MAC},
-		ConsoleLog: consoleLog(v),
+		ConsoleLog: v.ConsoleLog(),
 	}
 }
 
-func overlayDiskPath(v *store.VM) string {
+func overlayDiskPath(v *model.VM) string {
 	if v.OverlayDevice != "" {
 		return v.OverlayDevice
 	}
@@ -56,13 +52,13 @@ func overlayDiskPath(v *store.VM) string {
 // bootVM brings up the VM's host resources and VMM process, then (with
 // wait) waits until SSH authenticates. On failure it undoes what it did and
 // leaves the VM stopped. Steps are numbered from first of total.
-func (d *Daemon) bootVM(ctx context.Context, v *store.VM, wait bool, rep api.Reporter, first, total int) (*store.VM, error) {
+func (d *Daemon) bootVM(ctx context.Context, v *model.VM, wait bool, rep api.Reporter, first, total int) (*model.VM, error) {
 	return d.bootVMFrom(ctx, v, "", wait, rep, first, total)
 }
 
 // bootVMFrom is bootVM; with incoming set the VMM loads the saved state in
 // that directory instead of booting the kernel (see resumeVM).
-func (d *Daemon) bootVMFrom(ctx context.Context, v *store.VM, incoming string, wait bool, rep api.Reporter, first, total int) (*store.VM, error) {
+func (d *Daemon) bootVMFrom(ctx context.Context, v *model.VM, incoming string, wait bool, rep api.Reporter, first, total int) (*model.VM, error) {
 	drv, err := d.driverFor(v)
 	if err != nil {
 		return nil, err
@@ -77,7 +73,7 @@ func (d *Daemon) bootVMFrom(ctx context.Context, v *store.VM, incoming string, w
 	// A fresh console log per boot keeps 'vm logs' about the current boot;
 	// a resumed guest continues its log.
 	if incoming == "" {
-		_ = os.Remove(consoleLog(v))
+		_ = os.Remove(v.ConsoleLog())
 	}
 	spec := d.spec(v)
 	spec.IncomingState = incoming
@@ -98,13 +94,12 @@ func (d *Daemon) bootVMFrom(ctx context.Context, v *store.VM, incoming string, w
 		waitExit(drv, h, 5*time.Second)
 		return nil
 	})
-	hb, _ := json.Marshal(h)
-	v.Handle, v.State, v.Driver, v.StartedAt, v.LastError = string(hb), api.StateRunning, drv.Name(), time.Now(), ""
+	v.Handle, v.State, v.Driver, v.StartedAt, v.LastError = &h, model.Running, drv.Name(), time.Now(), ""
 	if err := d.store.UpdateVM(ctx, v); err != nil {
 		return nil, err
 	}
 	r.Add("mark stopped", func() error {
-		v.State, v.Handle = api.StateStopped, ""
+		v.State, v.Handle = model.Stopped, nil
 		return d.store.UpdateVM(context.Background(), v)
 	})
 	if err := d.pinHostKey(v); err != nil {
@@ -131,7 +126,7 @@ func (d *Daemon) bootVMFrom(ctx context.Context, v *store.VM, incoming string, w
 			at, how, err = d.waitGuestReady(ctx, v)
 		}
 		if err != nil {
-			tail := consoleTail(consoleLog(v), 15)
+			tail := consoleTail(v.ConsoleLog(), 15)
 			return nil, fmt.Errorf("start %s: guest did not become ready over SSH: %w\nlast console lines:\n%s", v.Name, err, tail)
 		}
 		clk.ready, clk.signal, clk.verified = at, how, time.Now()
@@ -142,8 +137,7 @@ func (d *Daemon) bootVMFrom(ctx context.Context, v *store.VM, incoming string, w
 		}
 	}
 	t := clk.timings(time.Now())
-	tb, _ := json.Marshal(t)
-	v.BootTimings = string(tb)
+	v.BootTimings = &t
 	if err := d.store.UpdateVM(ctx, v); err != nil {
 		return nil, err
 	}
@@ -189,13 +183,10 @@ func (d *Daemon) startVM(ctx context.Context, name string, wait, cold bool, rep 
 	if err != nil {
 		return nil, err
 	}
-	if v.State == api.StateRunning {
-		return nil, conflict("%s is already running; use 'banger vm restart %s' to reboot it", name, name)
+	if err := v.Allows(model.OpStart); err != nil {
+		return nil, err
 	}
-	if v.State == api.StateCreating {
-		return nil, conflict("%s is still being created; wait for it or delete it", name)
-	}
-	if v.State == api.StateSuspended {
+	if v.State == model.Suspended {
 		if !cold {
 			return d.resumeVM(ctx, v, wait, rep)
 		}
@@ -209,6 +200,11 @@ func (d *Daemon) startVM(ctx context.Context, name string, wait, cold bool, rep 
 	}
 	clockOf(ctx).mark("preflight")
 	if _, err := d.bootVM(ctx, v, wait, rep, 1, 2); err != nil {
+		// bootVM's undo left it stopped; say why (there is no error state).
+		v.LastError = err.Error()
+		if uerr := d.store.UpdateVM(context.Background(), v); uerr != nil {
+			d.log.Error("record failed start", "vm", v.Name, "err", uerr)
+		}
 		return nil, err
 	}
 	out := d.toAPI(v)
@@ -216,7 +212,7 @@ func (d *Daemon) startVM(ctx context.Context, name string, wait, cold bool, rep 
 }
 
 // addNAT adds v's NAT rule out of the host's default-route interface.
-func (d *Daemon) addNAT(ctx context.Context, v *store.VM) error {
+func (d *Daemon) addNAT(ctx context.Context, v *model.VM) error {
 	if d.fw == nil {
 		return fmt.Errorf("no usable firewall: %v", d.fwErr)
 	}

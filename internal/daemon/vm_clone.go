@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/revert"
 	"github.com/bangerdev/banger/internal/sshkeys"
-	"github.com/bangerdev/banger/internal/store"
 )
 
 // cloneVM makes a new VM from a stopped or suspended VM's disks with a new
@@ -24,7 +24,7 @@ func (d *Daemon) cloneVM(ctx context.Context, srcName string, req api.CloneReque
 	}
 	req.Name = name
 	if req.Name == srcName {
-		return nil, badRequest("a clone needs a name of its own, not %q", srcName)
+		return nil, model.Invalid("a clone needs a name of its own, not %q", srcName)
 	}
 	unlockSrc := d.vmLock(srcName)
 	defer unlockSrc()
@@ -32,8 +32,8 @@ func (d *Daemon) cloneVM(ctx context.Context, srcName string, req api.CloneReque
 	if err != nil {
 		return nil, err
 	}
-	if src.State != api.StateStopped && src.State != api.StateSuspended {
-		return nil, conflict("%s is %s: clone a stopped or suspended VM ('banger vm stop %s' or 'banger vm suspend %s' first)", srcName, src.State, srcName, srcName)
+	if err := src.Allows(model.OpClone); err != nil {
+		return nil, err
 	}
 	unlock := d.vmLock(req.Name)
 	defer unlock()
@@ -79,7 +79,7 @@ func (d *Daemon) cloneVM(ctx context.Context, srcName string, req api.CloneReque
 	if err := d.newIdentity(ctx, v); err != nil {
 		return nil, fmt.Errorf("clone %s: %w", srcName, err)
 	}
-	v.State = api.StateStopped
+	v.State = model.Stopped
 	if err := d.store.UpdateVM(ctx, v); err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func (d *Daemon) cloneVM(ctx context.Context, srcName string, req api.CloneReque
 
 // newIdentity writes a fresh SSH host key (and the user's key) into v's
 // copied work disk.
-func (d *Daemon) newIdentity(ctx context.Context, v *store.VM) error {
+func (d *Daemon) newIdentity(ctx context.Context, v *model.VM) error {
 	userPub, err := sshkeys.EnsureUserKey(d.cfg.SSHKeyPath)
 	if err != nil {
 		return err

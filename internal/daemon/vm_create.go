@@ -15,6 +15,7 @@ import (
 
 	"github.com/bangerdev/banger/internal/api"
 	"github.com/bangerdev/banger/internal/config"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/namegen"
 	"github.com/bangerdev/banger/internal/network"
 	"github.com/bangerdev/banger/internal/revert"
@@ -47,7 +48,7 @@ func validateResources(vcpus, memMiB int, disk int64) error {
 	for _, c := range checks {
 		if c.set {
 			if err := c.err(); err != nil {
-				return badRequest("%v", err)
+				return model.Invalid("%v", err)
 			}
 		}
 	}
@@ -123,7 +124,7 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 	}
 	r.Add("remove overlay", func() error { return d.storage.RemoveOverlay(context.Background(), ov) })
 	v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice = string(ov.Kind), ov.Path, ov.Format, ov.Device
-	v.State = api.StateStopped
+	v.State = model.Stopped
 	if err := d.store.UpdateVM(ctx, v); err != nil {
 		return nil, err
 	}
@@ -139,7 +140,7 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 
 // reserveVM allocates the address, MAC and tap and inserts the record in
 // state "creating", so concurrent creates cannot take the same ones.
-func (d *Daemon) reserveVM(ctx context.Context, req api.CreateVMRequest, img *store.Image) (*store.VM, error) {
+func (d *Daemon) reserveVM(ctx context.Context, req api.CreateVMRequest, img *store.Image) (*model.VM, error) {
 	d.reserveMu.Lock()
 	defer d.reserveMu.Unlock()
 	used, err := d.store.UsedAddresses(ctx)
@@ -154,12 +155,12 @@ func (d *Daemon) reserveVM(ctx context.Context, req api.CreateVMRequest, img *st
 	}
 	ip, err := network.AllocateIP(d.subnet, addrs)
 	if err != nil {
-		return nil, conflict("%v", err)
+		return nil, model.Conflict("%v", err)
 	}
 	id := make([]byte, 4)
 	_, _ = rand.Read(id)
-	v := &store.VM{
-		Name: req.Name, Image: img.Name, State: api.StateCreating, VCPUs: req.VCPUs, MemoryMiB: req.MemoryMiB,
+	v := &model.VM{
+		Name: req.Name, Image: img.Name, State: model.Creating, VCPUs: req.VCPUs, MemoryMiB: req.MemoryMiB,
 		DiskSize: req.DiskSize, NAT: req.NAT, IP: ip.String(), MAC: network.MACFor(ip),
 		Tap: tapName(hex.EncodeToString(id)), Driver: d.driver,
 		Dir: filepath.Join(d.layout.VMsDir, req.Name), Kernel: img.Kernel, Initrd: img.Initrd,
@@ -168,7 +169,7 @@ func (d *Daemon) reserveVM(ctx context.Context, req api.CreateVMRequest, img *st
 	v.WorkDisk = filepath.Join(v.Dir, "work.ext4")
 	if err := d.store.InsertVM(ctx, v); err != nil {
 		if errors.Is(err, store.ErrExists) {
-			return nil, conflict("reserve %s: %v; retry, or pick another name", v.Name, err)
+			return nil, model.Conflict("reserve %s: %v; retry, or pick another name", v.Name, err)
 		}
 		return nil, noSpace(fmt.Errorf("reserve %s: %w", v.Name, err), d.layout.DBPath)
 	}
@@ -181,7 +182,7 @@ func (d *Daemon) reserveVM(ctx context.Context, req api.CreateVMRequest, img *st
 
 // buildWorkDisk stages the identity (user key, VM host key) and makes the
 // ext4 work disk from it without mounting anything.
-func (d *Daemon) buildWorkDisk(ctx context.Context, v *store.VM) error {
+func (d *Daemon) buildWorkDisk(ctx context.Context, v *model.VM) error {
 	if err := d.adoptBundleKey(); err != nil {
 		return err
 	}
@@ -214,7 +215,7 @@ func overlayFile(k storage.Kind) string {
 // nameFree refuses a name another VM has (409) with the next step.
 func (d *Daemon) nameFree(ctx context.Context, name string) error {
 	if _, err := d.store.GetVM(ctx, name); err == nil {
-		return conflict("a VM named %q already exists; pick another name or delete it with 'banger vm delete %s'", name, name)
+		return model.Conflict("a VM named %q already exists; pick another name or delete it with 'banger vm delete %s'", name, name)
 	}
 	return nil
 }
@@ -226,7 +227,7 @@ func (d *Daemon) newVMName(ctx context.Context, name string) (string, error) {
 		return d.generateName(ctx)
 	}
 	if err := namegen.Validate("VM", name); err != nil {
-		return "", badRequest("%v", err)
+		return "", model.Invalid("%v", err)
 	}
 	return name, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/units"
 )
 
@@ -19,11 +20,15 @@ func (d *Daemon) deleteVM(ctx context.Context, name string, force bool) error {
 	if err != nil {
 		return err
 	}
-	if v.State == api.StateRunning {
-		if !force {
-			return conflict("%s is running; stop it first with 'banger vm stop %s' or pass --force", name, name)
-		}
-		h, ok := handleOf(v)
+	op := model.OpDelete
+	if force {
+		op = model.OpForceDelete
+	}
+	if err := v.Allows(op); err != nil {
+		return err
+	}
+	if v.State == model.Running {
+		h, ok := v.Process()
 		if drv, derr := d.driverFor(v); ok && derr == nil && drv.Alive(h) {
 			d.stopMonitor(name)
 			_ = drv.Kill(h, 9)
@@ -63,13 +68,13 @@ func (d *Daemon) setVM(ctx context.Context, name string, req api.SetVMRequest) (
 	if req.VCPUs != nil {
 		vc = *req.VCPUs
 		if vc == 0 {
-			return nil, badRequest("invalid vcpu count 0: use %d to %d", MinVCPUs, MaxVCPUs)
+			return nil, model.Invalid("invalid vcpu count 0: use %d to %d", MinVCPUs, MaxVCPUs)
 		}
 	}
 	if req.MemoryMiB != nil {
 		mem = *req.MemoryMiB
 		if mem == 0 {
-			return nil, badRequest("invalid memory 0 MiB: use %d to %d MiB", MinMemoryMiB, MaxMemoryMiB)
+			return nil, model.Invalid("invalid memory 0 MiB: use %d to %d MiB", MinMemoryMiB, MaxMemoryMiB)
 		}
 	}
 	if req.DiskSize != nil {
@@ -78,15 +83,19 @@ func (d *Daemon) setVM(ctx context.Context, name string, req api.SetVMRequest) (
 	if err := validateResources(vc, mem, disk); err != nil {
 		return nil, err
 	}
-	running := v.State == api.StateRunning
-	if v.State == api.StateSuspended && (req.VCPUs != nil || req.MemoryMiB != nil || req.DiskSize != nil) {
-		return nil, conflict("%s is suspended: its saved state is for %d vCPUs, %d MiB and the current disks, so memory, vcpu and disk size cannot change; resume and stop it first, or discard the state with 'banger vm start --cold %s'", name, v.VCPUs, v.MemoryMiB, name)
+	running := v.State == model.Running
+	if req.VCPUs != nil || req.MemoryMiB != nil || req.DiskSize != nil {
+		if err := v.Allows(model.OpResize); err != nil {
+			return nil, err
+		}
 	}
-	if running && (req.VCPUs != nil || req.MemoryMiB != nil || req.DiskSize != nil) {
-		return nil, conflict("%s is running: memory, vcpu and disk size can only change while it is stopped; run 'banger vm stop %s' first (--nat/--no-nat work while running)", name, name)
+	if req.NAT != nil {
+		if err := v.Allows(model.OpSetNAT); err != nil {
+			return nil, err
+		}
 	}
 	if disk != 0 && disk < v.DiskSize {
-		return nil, badRequest("work disk of %s is %s; shrinking to %s is not supported: choose a size of at least %s", name,
+		return nil, model.Invalid("work disk of %s is %s; shrinking to %s is not supported: choose a size of at least %s", name,
 			units.FormatSize(v.DiskSize), units.FormatSize(disk), units.FormatSize(v.DiskSize))
 	}
 	if disk > v.DiskSize {

@@ -3,16 +3,14 @@ package daemon
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net"
 	"os"
 	"sync/atomic"
 	"time"
 
-	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/sshkeys"
-	"github.com/bangerdev/banger/internal/store"
 )
 
 // readyLine is what the guest writes to its console once sshd accepts
@@ -47,7 +45,7 @@ func releaseBoot(addr string) error {
 // most the ready signal can wait to be noticed.
 const consolePoll = 5 * time.Millisecond
 
-// Ready signal sources recorded in api.BootTimings.Signal.
+// Ready signal sources recorded in model.BootTimings.Signal.
 const (
 	signalConsole = "console"
 	signalPoll    = "poll"
@@ -62,13 +60,13 @@ const (
 // check starts the moment sshd is up and only one handshake is ever in
 // flight (a second one would halve the guest's CPU for each). The probe is
 // what counts: the line alone never makes a VM ready.
-func (d *Daemon) waitGuestReady(ctx context.Context, v *store.VM) (time.Time, string, error) {
+func (d *Daemon) waitGuestReady(ctx context.Context, v *model.VM) (time.Time, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, sshReadyTimeout)
 	defer cancel()
 	kick := make(chan struct{})
 	var seen atomic.Pointer[time.Time]
 	go func() {
-		if at, err := watchConsole(ctx, consoleLog(v), readyLine); err == nil {
+		if at, err := watchConsole(ctx, v.ConsoleLog(), readyLine); err == nil {
 			seen.Store(&at)
 			close(kick)
 		}
@@ -79,7 +77,7 @@ func (d *Daemon) waitGuestReady(ctx context.Context, v *store.VM) (time.Time, st
 	}
 	// The probe can beat the console poll (on KVM both take a few
 	// milliseconds): a line already written still counts, with no slack.
-	if consoleHasLine(consoleLog(v), readyLine) {
+	if consoleHasLine(v.ConsoleLog(), readyLine) {
 		return time.Now(), signalConsole, err
 	}
 	return time.Now(), signalPoll, err
@@ -189,12 +187,12 @@ func clockOf(ctx context.Context) *bootClock {
 
 // timings splits the start that ends at end. Without a ready signal (no
 // wait) guest and ready time are zero and the total is the host time.
-func (c *bootClock) timings(end time.Time) api.BootTimings {
+func (c *bootClock) timings(end time.Time) model.BootTimings {
 	ms := func(d time.Duration) int64 { return d.Milliseconds() }
 	if c.vmm.IsZero() {
 		c.vmm = end
 	}
-	t := api.BootTimings{HostMS: ms(c.vmm.Sub(c.start)), Signal: c.signal}
+	t := model.BootTimings{HostMS: ms(c.vmm.Sub(c.start)), Signal: c.signal}
 	if len(c.steps) > 0 {
 		t.HostSteps = map[string]int64{}
 		for k, us := range c.steps {
@@ -214,16 +212,4 @@ func (c *bootClock) timings(end time.Time) api.BootTimings {
 		t.TotalMS = t.HostMS
 	}
 	return t
-}
-
-// bootTimingsOf decodes the persisted timings of v's last start.
-func bootTimingsOf(v *store.VM) *api.BootTimings {
-	if v.BootTimings == "" {
-		return nil
-	}
-	var t api.BootTimings
-	if json.Unmarshal([]byte(v.BootTimings), &t) != nil {
-		return nil
-	}
-	return &t
 }

@@ -161,7 +161,7 @@ func TestNoWaitStartDoesNotHoldTheGuest(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, _ := td.store.GetVM(context.Background(), vm.Name)
-	h, _ := handleOf(v)
+	h, _ := v.Process()
 	got, ok := td.vmm.VM(h)
 	if !ok || !strings.Contains(got.Spec.Cmdline, noHoldArg) {
 		t.Fatalf("--no-wait start: kernel command line %q lacks %s", got.Spec.Cmdline, noHoldArg)

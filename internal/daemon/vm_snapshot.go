@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/namegen"
 	"github.com/bangerdev/banger/internal/revert"
 	"github.com/bangerdev/banger/internal/store"
@@ -21,10 +22,10 @@ type snapshotMeta struct {
 	Overlay  string `json:"overlay"`
 	WorkDisk string `json:"work_disk"`
 	// State describes the saved running state (with --memory).
-	State *api.SavedState `json:"state,omitempty"`
+	State *model.SavedState `json:"state,omitempty"`
 }
 
-func snapshotsDir(v *store.VM) string { return filepath.Join(v.Dir, "snapshots") }
+func snapshotsDir(v *model.VM) string { return filepath.Join(v.Dir, "snapshots") }
 
 func snapshotAPI(s *store.Snapshot) api.Snapshot {
 	return api.Snapshot{VM: s.VM, Name: s.Name, Memory: s.Memory, Method: s.Method, Allocated: s.Allocated,
@@ -45,14 +46,17 @@ func (d *Daemon) createSnapshot(ctx context.Context, name string, req api.Snapsh
 		req.Name = "snap-" + time.Now().Format("20060102-150405")
 	}
 	if err := namegen.Validate("snapshot", req.Name); err != nil {
-		return nil, badRequest("%v", err)
+		return nil, model.Invalid("%v", err)
 	}
 	if _, err := d.store.GetSnapshot(ctx, name, req.Name); err == nil {
-		return nil, conflict("%s already has a snapshot named %q; pick another name or delete it with 'banger vm snapshot delete %s %s'", name, req.Name, name, req.Name)
+		return nil, model.Conflict("%s already has a snapshot named %q; pick another name or delete it with 'banger vm snapshot delete %s %s'", name, req.Name, name, req.Name)
+	}
+	if err := v.Allows(model.OpSnapshot); err != nil {
+		return nil, err
 	}
 	wasRunning := false
 	switch v.State {
-	case api.StateRunning:
+	case model.Running:
 		drv, h, err := d.liveVMM(v)
 		if err != nil {
 			return nil, err
@@ -71,19 +75,15 @@ func (d *Daemon) createSnapshot(ctx context.Context, name string, req api.Snapsh
 			return nil, err
 		}
 		d.detachResources(ctx, v)
-		b, _ := json.Marshal(st)
-		v.State, v.Handle, v.SavedState = api.StateSuspended, "", string(b)
+		v.State, v.Handle, v.SavedState = model.Suspended, nil, &st
 		if err := d.store.UpdateVM(ctx, v); err != nil {
 			return nil, err
 		}
 		wasRunning = true
-	case api.StateSuspended:
-	case api.StateStopped:
+	case model.Stopped:
 		if req.Memory {
-			return nil, badRequest("%s is stopped, so it has no running state to save: drop --memory, or start it first", name)
+			return nil, model.Invalid("%s is stopped, so it has no running state to save: drop --memory, or start it first", name)
 		}
-	default:
-		return nil, conflict("%s is %s; snapshots are taken of running, suspended or stopped VMs", name, v.State)
 	}
 	rep.Step(2, 3, "copying disks into snapshot "+req.Name)
 	sn, err := d.copyIntoSnapshot(ctx, v, req)
@@ -101,7 +101,7 @@ func (d *Daemon) createSnapshot(ctx context.Context, name string, req api.Snapsh
 }
 
 // copyIntoSnapshot copies a stopped or suspended VM's disks (and state).
-func (d *Daemon) copyIntoSnapshot(ctx context.Context, v *store.VM, req api.SnapshotRequest) (*store.Snapshot, error) {
+func (d *Daemon) copyIntoSnapshot(ctx context.Context, v *model.VM, req api.SnapshotRequest) (*store.Snapshot, error) {
 	dir := filepath.Join(snapshotsDir(v), req.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("snapshot %s: %w", v.Name, err)
@@ -126,14 +126,14 @@ func (d *Daemon) copyIntoSnapshot(ctx context.Context, v *store.VM, req api.Snap
 		}
 	}
 	if req.Memory {
-		st, ok := savedStateOf(v)
-		if !ok {
-			return nil, conflict("%s has no saved state to keep in the snapshot; resume it with 'banger vm start %s'", v.Name, v.Name)
+		if v.SavedState == nil {
+			return nil, model.Conflict("%s has no saved state to keep in the snapshot; resume it with 'banger vm start %s'", v.Name, v.Name)
 		}
 		stDir := filepath.Join(dir, stateDirName)
-		if err := linkFiles(st.Dir, stDir); err != nil {
+		if err := linkFiles(v.SavedState.Dir, stDir); err != nil {
 			return nil, fmt.Errorf("snapshot %s: keep saved state: %w", v.Name, err)
 		}
+		st := *v.SavedState
 		st.Dir = stDir
 		meta.State = &st
 		alloc += dirAllocated(stDir)
@@ -187,23 +187,24 @@ func (d *Daemon) restoreSnapshot(ctx context.Context, name, snap string, force b
 	if err := json.Unmarshal([]byte(sn.Meta), &meta); err != nil {
 		return nil, fmt.Errorf("snapshot %s of %s is unreadable: %w; delete it", snap, name, err)
 	}
+	op := model.OpRestore
+	if force {
+		op = model.OpForceRestore
+	}
+	if err := v.Allows(op); err != nil {
+		return nil, err
+	}
 	switch v.State {
-	case api.StateRunning:
-		if !force {
-			return nil, conflict("%s is running; restoring replaces its disks: pass --force to stop it first", name)
-		}
+	case model.Running:
 		rep.Step(1, 2, "stopping "+name)
 		if err := d.powerOff(ctx, v, rep); err != nil {
 			return nil, err
 		}
-	case api.StateSuspended:
+	case model.Suspended:
 		// Its saved state belongs to the disks being replaced.
 		if err := d.discardState(ctx, v); err != nil {
 			return nil, err
 		}
-	case api.StateStopped:
-	default:
-		return nil, conflict("%s is %s; a snapshot can only be restored into a stopped, suspended or running VM", name, v.State)
 	}
 	rep.Step(2, 2, "restoring disks from snapshot "+snap)
 	if _, err := d.storage.CopyDisk(ctx, meta.Overlay, v.OverlayPath, true); err != nil {
@@ -219,11 +220,10 @@ func (d *Daemon) restoreSnapshot(ctx context.Context, name, snap string, force b
 		if err := linkFiles(meta.State.Dir, st.Dir); err != nil {
 			return nil, fmt.Errorf("restore %s: saved state: %w", name, err)
 		}
-		b, _ := json.MarshalIndent(st, "", "  ")
-		if err := os.WriteFile(filepath.Join(st.Dir, stateMetaName), b, 0o600); err != nil {
+		if err := writeStateMeta(st); err != nil {
 			return nil, fmt.Errorf("restore %s: saved state: %w", name, err)
 		}
-		v.State, v.SavedState = api.StateSuspended, string(b)
+		v.State, v.SavedState = model.Suspended, &st
 	}
 	v.LastError = ""
 	if err := d.store.UpdateVM(ctx, v); err != nil {
@@ -236,7 +236,7 @@ func (d *Daemon) restoreSnapshot(ctx context.Context, name, snap string, force b
 func (d *Daemon) loadSnapshot(ctx context.Context, vm, snap string) (*store.Snapshot, error) {
 	sn, err := d.store.GetSnapshot(ctx, vm, snap)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, &UserError{Status: 404, Msg: fmt.Sprintf("%s has no snapshot named %q; see 'banger vm snapshot list %s'", vm, snap, vm)}
+		return nil, model.NoSuchSnapshot(vm, snap)
 	}
 	return sn, err
 }

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/sshkeys"
-	"github.com/bangerdev/banger/internal/store"
 )
 
 // knownHostsPath is banger's own known_hosts, next to the user's key.
@@ -15,16 +15,16 @@ func (d *Daemon) knownHostsPath() string {
 	return sshkeys.KnownHostsFor(d.cfg.SSHKeyPath)
 }
 
-func (d *Daemon) sshTarget(v *store.VM) sshkeys.Target {
+func (d *Daemon) sshTarget(v *model.VM) sshkeys.Target {
 	return sshkeys.Target{Addr: v.IP, User: "root", KeyPath: d.cfg.SSHKeyPath, HostKey: v.HostKeyPub, KnownHosts: d.knownHostsPath()}
 }
 
-func vmHosts(v *store.VM) []string {
+func vmHosts(v *model.VM) []string {
 	return []string{v.Name, v.Name + ".vm", v.IP}
 }
 
 // pinHostKey records the VM's host key under its name, DNS name and IP.
-func (d *Daemon) pinHostKey(v *store.VM) error {
+func (d *Daemon) pinHostKey(v *model.VM) error {
 	if v.HostKeyPub == "" {
 		return nil
 	}
@@ -34,14 +34,14 @@ func (d *Daemon) pinHostKey(v *store.VM) error {
 	return nil
 }
 
-func (d *Daemon) unpinHostKey(v *store.VM) {
+func (d *Daemon) unpinHostKey(v *model.VM) {
 	if err := (sshkeys.KnownHosts{Path: d.knownHostsPath()}).Unpin(vmHosts(v)); err != nil {
 		d.log.Warn("unpin host key", "vm", v.Name, "err", err)
 	}
 }
 
 // sshRun runs cmd in the guest and returns its stdout.
-func (d *Daemon) sshRun(ctx context.Context, v *store.VM, cmd string) ([]byte, error) {
+func (d *Daemon) sshRun(ctx context.Context, v *model.VM, cmd string) ([]byte, error) {
 	var out, errb bytes.Buffer
 	code, err := sshkeys.Exec(ctx, d.sshTarget(v), cmd, nil, &out, &errb)
 	if err != nil {
@@ -54,7 +54,7 @@ func (d *Daemon) sshRun(ctx context.Context, v *store.VM, cmd string) ([]byte, e
 }
 
 // publishDNS makes <name>.vm resolve to the VM's address.
-func (d *Daemon) publishDNS(v *store.VM) {
+func (d *Daemon) publishDNS(v *model.VM) {
 	if d.publisher == nil {
 		return
 	}
@@ -67,7 +67,7 @@ func (d *Daemon) publishDNS(v *store.VM) {
 	}
 }
 
-func (d *Daemon) unpublishDNS(v *store.VM) {
+func (d *Daemon) unpublishDNS(v *model.VM) {
 	if d.publisher == nil {
 		return
 	}

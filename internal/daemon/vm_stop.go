@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
-	"github.com/bangerdev/banger/internal/store"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/vmm"
 )
 
@@ -23,11 +23,8 @@ func (d *Daemon) stopVM(ctx context.Context, name string, rep api.Reporter) (*ap
 	if err != nil {
 		return nil, err
 	}
-	if v.State == api.StateSuspended {
-		return nil, conflict("%s is suspended: 'banger vm start %s' resumes it, 'banger vm start --cold %s' discards its saved state and boots it", name, name, name)
-	}
-	if v.State != api.StateRunning {
-		return nil, conflict("%s is not running (state %s); nothing to stop", name, v.State)
+	if err := v.Allows(model.OpStop); err != nil {
+		return nil, err
 	}
 	rep.Step(1, 1, "stopping "+name)
 	if err := d.powerOff(ctx, v, rep); err != nil {
@@ -41,8 +38,8 @@ func (d *Daemon) stopVM(ctx context.Context, name string, rep api.Reporter) (*ap
 // button (re-pressed every few seconds: a press before the guest listens is
 // lost), the driver's guest stop command (poweroff; reboot for firecracker) over SSH after a short grace, and SIGKILL at
 // stop_timeout.
-func (d *Daemon) powerOff(ctx context.Context, v *store.VM, rep api.Reporter) error {
-	h, ok := handleOf(v)
+func (d *Daemon) powerOff(ctx context.Context, v *model.VM, rep api.Reporter) error {
+	h, ok := v.Process()
 	drv, derr := d.driverFor(v)
 	if ok && derr == nil && drv.Alive(h) {
 		d.stopMonitor(v.Name)
@@ -70,8 +67,8 @@ const earlyStopWindow = 5 * time.Second
 
 // stopGrace is how long the power button alone gets before a stop of v
 // that starts at now also asks the guest over SSH.
-func stopGrace(v *store.VM, now time.Time) time.Duration {
-	t := bootTimingsOf(v)
+func stopGrace(v *model.VM, now time.Time) time.Duration {
+	t := v.BootTimings
 	if t == nil || (t.Signal != signalConsole && t.Signal != signalPoll) || v.StartedAt.IsZero() {
 		return sshGrace // not a fresh boot (or a resumed guest: logind runs)
 	}
@@ -88,7 +85,7 @@ var guestCommand = (*Daemon).sshRun
 
 // gracefulStop asks the guest to power off and reports whether the VMM
 // exited within stop_timeout.
-func (d *Daemon) gracefulStop(ctx context.Context, v *store.VM, drv vmm.Driver, h vmm.Handle, rep api.Reporter) bool {
+func (d *Daemon) gracefulStop(ctx context.Context, v *model.VM, drv vmm.Driver, h vmm.Handle, rep api.Reporter) bool {
 	start := time.Now()
 	deadline := start.Add(d.cfg.StopTimeout)
 	grace := stopGrace(v, start)
@@ -121,14 +118,14 @@ func (d *Daemon) gracefulStop(ctx context.Context, v *store.VM, drv vmm.Driver, 
 // (tap, NAT, overlay device, DNS, monitor) and the spent state its VMM
 // mapped, and records it as stopped (with reason as last error when
 // non-empty). Its disks are kept.
-func (d *Daemon) markStopped(ctx context.Context, v *store.VM, reason string) error {
+func (d *Daemon) markStopped(ctx context.Context, v *model.VM, reason string) error {
 	d.detachResources(ctx, v)
-	if v.SavedState == "" {
+	if v.SavedState == nil {
 		// What is left in the state directory is a spent state the VMM
 		// kept mapped (see resumeVM); the VMM is gone now.
 		removeSpentState(d, v, stateDir(v))
 	}
-	v.State, v.Handle = api.StateStopped, ""
+	v.State, v.Handle = model.Stopped, nil
 	if reason != "" {
 		v.LastError = reason
 	}
@@ -147,10 +144,12 @@ func (d *Daemon) killVM(ctx context.Context, name, sigName string) (*api.VM, err
 	if err != nil {
 		return nil, err
 	}
-	h, ok := handleOf(v)
-	drv, derr := d.driverFor(v)
-	if v.State != api.StateRunning || !ok || derr != nil || !drv.Alive(h) {
-		return nil, conflict("%s is not running; nothing to signal", name)
+	if err := v.Allows(model.OpKill); err != nil {
+		return nil, err
+	}
+	drv, h, err := d.liveVMM(v)
+	if err != nil {
+		return nil, err
 	}
 	if err := drv.Kill(h, sig); err != nil {
 		return nil, fmt.Errorf("signal %s: %w", name, err)
@@ -184,7 +183,7 @@ func parseSignal(s string) (syscall.Signal, error) {
 	if sig, ok := signalNames[up]; ok {
 		return sig, nil
 	}
-	return 0, badRequest("unknown signal %q: use KILL, TERM, INT, HUP, QUIT, USR1, USR2, STOP, CONT or a number", s)
+	return 0, model.Invalid("unknown signal %q: use KILL, TERM, INT, HUP, QUIT, USR1, USR2, STOP, CONT or a number", s)
 }
 
 // startMonitor watches a running VM's process; when it exits on its own
@@ -218,7 +217,7 @@ func (d *Daemon) startMonitor(name string, h vmm.Handle) {
 			}
 			unlock := d.vmLock(name)
 			if ctx.Err() == nil {
-				if v, err := d.store.GetVM(context.Background(), name); err == nil && v.State == api.StateRunning {
+				if v, err := d.store.GetVM(context.Background(), name); err == nil && v.State == model.Running {
 					d.log.Info("vm process exited; marking it stopped", "vm", name, "pid", h.PID)
 					_ = d.markStopped(context.Background(), v, "")
 				}

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/sshkeys"
-	"github.com/bangerdev/banger/internal/store"
 	"github.com/bangerdev/banger/internal/units"
 	"github.com/bangerdev/banger/internal/vmm"
 )
@@ -29,15 +29,13 @@ const (
 	stateMetaName = "banger-state.json"
 )
 
-func stateDir(v *store.VM) string { return filepath.Join(v.Dir, stateDirName) }
+func stateDir(v *model.VM) string { return filepath.Join(v.Dir, stateDirName) }
 
-// savedStateOf decodes the saved state recorded for v.
-func savedStateOf(v *store.VM) (api.SavedState, bool) {
-	var st api.SavedState
-	if v.SavedState == "" || json.Unmarshal([]byte(v.SavedState), &st) != nil || st.Dir == "" {
-		return st, false
-	}
-	return st, true
+// writeStateMeta describes st in its directory (stateMetaName), where
+// adoption and snapshots find it.
+func writeStateMeta(st model.SavedState) error {
+	b, _ := json.MarshalIndent(st, "", "  ")
+	return os.WriteFile(filepath.Join(st.Dir, stateMetaName), b, 0o600)
 }
 
 // suspendVM saves a running VM's memory and device state into its
@@ -50,12 +48,8 @@ func (d *Daemon) suspendVM(ctx context.Context, name string, resumeOnStart bool,
 	if err != nil {
 		return nil, err
 	}
-	switch v.State {
-	case api.StateRunning:
-	case api.StateSuspended:
-		return nil, conflict("%s is already suspended; 'banger vm resume %s' continues it", name, name)
-	default:
-		return nil, conflict("%s is %s: only a running VM can be suspended", name, v.State)
+	if err := v.Allows(model.OpSuspend); err != nil {
+		return nil, err
 	}
 	drv, h, err := d.liveVMM(v)
 	if err != nil {
@@ -69,8 +63,7 @@ func (d *Daemon) suspendVM(ctx context.Context, name string, resumeOnStart bool,
 	}
 	rep.Logf("saved %s of state in %s", units.HumanSize(st.Size), time.Since(start).Round(100*time.Millisecond))
 	d.detachResources(ctx, v)
-	b, _ := json.Marshal(st)
-	v.State, v.Handle, v.SavedState, v.ResumeOnStart, v.LastError = api.StateSuspended, "", string(b), resumeOnStart, ""
+	v.State, v.Handle, v.SavedState, v.ResumeOnStart, v.LastError = model.Suspended, nil, &st, resumeOnStart, ""
 	if err := d.store.UpdateVM(ctx, v); err != nil {
 		return nil, err
 	}
@@ -79,11 +72,11 @@ func (d *Daemon) suspendVM(ctx context.Context, name string, resumeOnStart bool,
 }
 
 // liveVMM returns the driver and handle of v's running VMM process.
-func (d *Daemon) liveVMM(v *store.VM) (vmm.Driver, vmm.Handle, error) {
-	h, ok := handleOf(v)
+func (d *Daemon) liveVMM(v *model.VM) (vmm.Driver, vmm.Handle, error) {
+	h, ok := v.Process()
 	drv, derr := d.driverFor(v)
 	if !ok || derr != nil || !drv.Alive(h) {
-		return nil, h, conflict("%s has no running VMM process; see 'banger vm show %s'", v.Name, v.Name)
+		return nil, h, model.Conflict("%s has no running VMM process; see 'banger vm show %s'", v.Name, v.Name)
 	}
 	return drv, h, nil
 }
@@ -91,36 +84,35 @@ func (d *Daemon) liveVMM(v *store.VM) (vmm.Driver, vmm.Handle, error) {
 // saveState has drv write v's state into dir (replacing what was there)
 // and describes it. The VMM process is gone afterwards; on failure it keeps
 // running and its monitor is restored.
-func (d *Daemon) saveState(ctx context.Context, v *store.VM, drv vmm.Driver, h vmm.Handle, dir string) (api.SavedState, error) {
+func (d *Daemon) saveState(ctx context.Context, v *model.VM, drv vmm.Driver, h vmm.Handle, dir string) (model.SavedState, error) {
 	ver, err := drv.Version(ctx)
 	if err != nil {
-		return api.SavedState{}, fmt.Errorf("suspend %s: %w", v.Name, err)
+		return model.SavedState{}, fmt.Errorf("suspend %s: %w", v.Name, err)
 	}
 	// The files of a state this VMM loaded may still be mapped by it
 	// (firecracker's memory file): the driver replaces them by rename, so
 	// only the description goes first, and a failed suspend leaves them.
 	if err := os.Remove(filepath.Join(dir, stateMetaName)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return api.SavedState{}, fmt.Errorf("suspend %s: clear old state: %w", v.Name, err)
+		return model.SavedState{}, fmt.Errorf("suspend %s: clear old state: %w", v.Name, err)
 	}
 	d.stopMonitor(v.Name)
 	if err := drv.Suspend(ctx, h, dir); err != nil {
 		if drv.Alive(h) {
 			d.startMonitor(v.Name, h)
 		}
-		return api.SavedState{}, fmt.Errorf("suspend %s: %w; the VM keeps running", v.Name, err)
+		return model.SavedState{}, fmt.Errorf("suspend %s: %w; the VM keeps running", v.Name, err)
 	}
-	st := api.SavedState{Dir: dir, Driver: drv.Name(), VMMVersion: ver, VCPUs: v.VCPUs, MemoryMiB: v.MemoryMiB,
+	st := model.SavedState{Dir: dir, Driver: drv.Name(), VMMVersion: ver, VCPUs: v.VCPUs, MemoryMiB: v.MemoryMiB,
 		Size: dirAllocated(dir), SavedAt: time.Now()}
 	st.DrivePaths, st.Tap = drivePaths(d.spec(v)), v.Tap
-	b, _ := json.MarshalIndent(st, "", "  ")
-	if err := os.WriteFile(filepath.Join(dir, stateMetaName), b, 0o600); err != nil {
-		return api.SavedState{}, fmt.Errorf("suspend %s: record state: %w", v.Name, err)
+	if err := writeStateMeta(st); err != nil {
+		return model.SavedState{}, fmt.Errorf("suspend %s: record state: %w", v.Name, err)
 	}
 	return st, nil
 }
 
 // stateMismatch says why st cannot be loaded into v with drv, or "".
-func (d *Daemon) stateMismatch(ctx context.Context, v *store.VM, drv vmm.Driver, st api.SavedState) string {
+func (d *Daemon) stateMismatch(ctx context.Context, v *model.VM, drv vmm.Driver, st model.SavedState) string {
 	if st.Driver != drv.Name() {
 		return fmt.Sprintf("it was written by %s but %s now runs on %s", st.Driver, v.Name, drv.Name())
 	}
@@ -157,17 +149,17 @@ func (d *Daemon) stateMismatch(ctx context.Context, v *store.VM, drv vmm.Driver,
 // the same tap, address, NAT and DNS name, waits for SSH (with wait) and
 // sets the guest clock. A state that cannot be loaded is reported and kept;
 // only 'vm start --cold' discards it.
-func (d *Daemon) resumeVM(ctx context.Context, v *store.VM, wait bool, rep api.Reporter) (*api.VM, error) {
-	st, ok := savedStateOf(v)
-	if !ok {
-		return nil, conflict("%s is suspended but its saved state is not recorded; boot it with 'banger vm start --cold %s'", v.Name, v.Name)
+func (d *Daemon) resumeVM(ctx context.Context, v *model.VM, wait bool, rep api.Reporter) (*api.VM, error) {
+	st := v.SavedState
+	if st == nil {
+		return nil, model.Conflict("%s is suspended but its saved state is not recorded; boot it with 'banger vm start --cold %s'", v.Name, v.Name)
 	}
 	drv, err := d.driverFor(v)
 	if err != nil {
 		return nil, err
 	}
-	if why := d.stateMismatch(ctx, v, drv, st); why != "" {
-		return nil, conflict("the saved state of %s cannot be loaded: %s; run 'banger vm start --cold %s' to discard it and boot afresh (running programs are lost, disks are kept)", v.Name, why, v.Name)
+	if why := d.stateMismatch(ctx, v, drv, *st); why != "" {
+		return nil, model.Conflict("the saved state of %s cannot be loaded: %s; run 'banger vm start --cold %s' to discard it and boot afresh (running programs are lost, disks are kept)", v.Name, why, v.Name)
 	}
 	if err := d.preflightStart(v.Kernel, v.BaseImage, v.NAT); err != nil {
 		return nil, err
@@ -175,7 +167,7 @@ func (d *Daemon) resumeVM(ctx context.Context, v *store.VM, wait bool, rep api.R
 	start := time.Now()
 	if _, err := d.bootVMFrom(ctx, v, st.Dir, wait, rep, 1, 2); err != nil {
 		// bootVM's undo marked it stopped; the state is untouched.
-		v.State, v.Handle, v.LastError = api.StateSuspended, "", err.Error()
+		v.State, v.Handle, v.LastError = model.Suspended, nil, err.Error()
 		if uerr := d.store.UpdateVM(context.Background(), v); uerr != nil {
 			d.log.Error("keep suspended state", "vm", v.Name, "err", uerr)
 		}
@@ -189,7 +181,7 @@ func (d *Daemon) resumeVM(ctx context.Context, v *store.VM, wait bool, rep api.R
 	} else if err := os.Remove(filepath.Join(st.Dir, stateMetaName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		d.log.Warn("remove spent state description", "vm", v.Name, "err", err)
 	}
-	v.SavedState, v.ResumeOnStart = "", false
+	v.SavedState, v.ResumeOnStart = nil, false
 	if err := d.store.UpdateVM(ctx, v); err != nil {
 		return nil, err
 	}
@@ -207,7 +199,7 @@ func (d *Daemon) resumeVM(ctx context.Context, v *store.VM, wait bool, rep api.R
 // TCG) does not count. Connection failures are retried until
 // sshReadyTimeout (a host key mismatch fails at once); a clock that cannot
 // be set is reported and the VM is ready anyway.
-func (d *Daemon) syncGuestClock(ctx context.Context, v *store.VM, rep api.Reporter) error {
+func (d *Daemon) syncGuestClock(ctx context.Context, v *model.VM, rep api.Reporter) error {
 	ctx, cancel := context.WithTimeout(ctx, sshReadyTimeout)
 	defer cancel()
 	for {
@@ -231,7 +223,7 @@ func (d *Daemon) syncGuestClock(ctx context.Context, v *store.VM, rep api.Report
 }
 
 // setGuestClock makes one SSH login that sets the guest clock.
-func (d *Daemon) setGuestClock(ctx context.Context, v *store.VM) (int, string, error) {
+func (d *Daemon) setGuestClock(ctx context.Context, v *model.VM) (int, string, error) {
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	feed := &clockFeeder{w: pw}
@@ -262,15 +254,15 @@ func (f *clockFeeder) Write(p []byte) (int, error) {
 }
 
 // discardState deletes a suspended VM's saved state and records it stopped.
-func (d *Daemon) discardState(ctx context.Context, v *store.VM) error {
+func (d *Daemon) discardState(ctx context.Context, v *model.VM) error {
 	dir := stateDir(v)
-	if st, ok := savedStateOf(v); ok {
+	if st := v.SavedState; st != nil {
 		dir = st.Dir
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("discard saved state of %s: %w", v.Name, err)
 	}
-	v.State, v.SavedState, v.ResumeOnStart = api.StateStopped, "", false
+	v.State, v.SavedState, v.ResumeOnStart = model.Stopped, nil, false
 	return d.store.UpdateVM(ctx, v)
 }
 
@@ -278,17 +270,17 @@ func (d *Daemon) discardState(ctx context.Context, v *store.VM) error {
 // process is gone: when a complete saved state newer than its start is in
 // its directory (the daemon died between saving and recording), the VM is
 // suspended, not stopped.
-func (d *Daemon) adoptSavedState(ctx context.Context, v *store.VM) bool {
+func (d *Daemon) adoptSavedState(ctx context.Context, v *model.VM) bool {
 	b, err := os.ReadFile(filepath.Join(stateDir(v), stateMetaName))
 	if err != nil {
 		return false
 	}
-	var st api.SavedState
+	var st model.SavedState
 	if json.Unmarshal(b, &st) != nil || st.SavedAt.Before(v.StartedAt) {
 		return false
 	}
 	d.detachResources(ctx, v)
-	v.State, v.Handle, v.SavedState = api.StateSuspended, "", string(b)
+	v.State, v.Handle, v.SavedState = model.Suspended, nil, &st
 	if err := d.store.UpdateVM(ctx, v); err != nil {
 		d.log.Error("record suspended", "vm", v.Name, "err", err)
 		return false
@@ -301,9 +293,9 @@ func (d *Daemon) adoptSavedState(ctx context.Context, v *store.VM) bool {
 // --all' recorded (with wait: each up to SSH and clock correction). With
 // resume_on_start set it runs in the background after adoption; failures
 // are logged and leave the VM suspended.
-func (d *Daemon) resumeRecorded(ctx context.Context, vms []*store.VM, wait bool) {
+func (d *Daemon) resumeRecorded(ctx context.Context, vms []*model.VM, wait bool) {
 	for _, v := range vms {
-		if !v.ResumeOnStart || v.State != api.StateSuspended {
+		if !v.ResumeOnStart || v.State != model.Suspended {
 			continue
 		}
 		d.log.Info("resuming VM suspended by 'vm suspend --all'", "vm", v.Name)
@@ -315,7 +307,7 @@ func (d *Daemon) resumeRecorded(ctx context.Context, vms []*store.VM, wait bool)
 
 // removeSpentState deletes the files of a state that was loaded and is no
 // longer needed.
-func removeSpentState(d *Daemon, v *store.VM, dir string) {
+func removeSpentState(d *Daemon, v *model.VM, dir string) {
 	if err := os.RemoveAll(dir); err != nil {
 		d.log.Warn("remove spent state", "vm", v.Name, "err", err)
 	}

@@ -5,6 +5,9 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/bangerdev/banger/internal/model"
+	"github.com/bangerdev/banger/internal/vmm"
 )
 
 // The tests in this file write every field of a record with a distinct,
@@ -54,17 +57,18 @@ var (
 
 // fullVM returns a VM whose fields all differ from each other and from
 // zero, so a swap of any two columns shows.
-func fullVM() *VM {
-	return &VM{
+func fullVM() *model.VM {
+	return &model.VM{
 		Name: "calm-otter", Image: "img-a", State: "running", VCPUs: 3, MemoryMiB: 1536,
 		DiskSize: 9 << 30, NAT: true, IP: "172.30.0.7", MAC: "06:00:ac:1e:00:07", Tap: "bgtap7",
 		Driver: "qemu", Dir: "/state/vms/calm-otter", OverlayKind: "qcow2",
 		OverlayPath: "/state/vms/calm-otter/system.qcow2", OverlayFormat: "qcow2-fmt",
 		OverlayDevice: "/dev/mapper/banger-calm-otter", WorkDisk: "/state/vms/calm-otter/work.ext4",
 		Kernel: "/rt/vmlinux-a", Initrd: "/rt/initrd-a", BaseImage: "/rt/rootfs-a.ext4",
-		HostKeyPub: "ssh-ed25519 AAAA-host-a", Handle: `{"driver":"qemu","pid":41}`,
+		HostKeyPub: "ssh-ed25519 AAAA-host-a", Handle: &vmm.Handle{Driver: "qemu", PID: 41, StartTime: 7, ControlSocket: "/s/a"},
 		LastError: "previous boot failed", CreatedAt: created1, StartedAt: started1,
-		SavedState: `{"driver":"qemu","size":1}`, ResumeOnStart: true, BootTimings: `{"total_ms":11}`,
+		SavedState: &model.SavedState{Dir: "/s/state", Driver: "qemu", Size: 1, SavedAt: created1}, ResumeOnStart: true,
+		BootTimings: &model.BootTimings{TotalMS: 11, HostSteps: map[string]int64{"tap": 3}},
 	}
 }
 
@@ -100,9 +104,9 @@ func getAndList[T any](t *testing.T, name string, get func(context.Context, stri
 	return got, got
 }
 
-func getAndListVM(t *testing.T, s *Store, name string) (*VM, *VM) {
+func getAndListVM(t *testing.T, s *Store, name string) (*model.VM, *model.VM) {
 	t.Helper()
-	return getAndList(t, name, s.GetVM, s.ListVMs, func(v *VM) string { return v.Name })
+	return getAndList(t, name, s.GetVM, s.ListVMs, func(v *model.VM) string { return v.Name })
 }
 
 func TestVMInsertReadsBackEveryField(t *testing.T) {
@@ -128,41 +132,41 @@ func TestVMInsertReadsBackEveryField(t *testing.T) {
 // from every other field's.
 var vmUpdates = []struct {
 	field string
-	set   func(*VM)
+	set   func(*model.VM)
 }{
-	{"Image", func(v *VM) { v.Image = "img-b" }},
-	{"State", func(v *VM) { v.State = "stopped" }},
-	{"VCPUs", func(v *VM) { v.VCPUs = 5 }},
-	{"MemoryMiB", func(v *VM) { v.MemoryMiB = 2560 }},
-	{"DiskSize", func(v *VM) { v.DiskSize = 11 << 30 }},
-	{"NAT", func(v *VM) { v.NAT = false }},
-	{"MAC", func(v *VM) { v.MAC = "06:00:ac:1e:00:09" }},
-	{"Tap", func(v *VM) { v.Tap = "bgtap9" }},
-	{"Driver", func(v *VM) { v.Driver = "firecracker" }},
-	{"Dir", func(v *VM) { v.Dir = "/state2/vms/calm-otter" }},
-	{"OverlayKind", func(v *VM) { v.OverlayKind = "dm-snapshot" }},
-	{"OverlayPath", func(v *VM) { v.OverlayPath = "/state/vms/calm-otter/cow.img" }},
-	{"OverlayFormat", func(v *VM) { v.OverlayFormat = "raw-fmt" }},
-	{"OverlayDevice", func(v *VM) { v.OverlayDevice = "/dev/mapper/banger-other" }},
-	{"WorkDisk", func(v *VM) { v.WorkDisk = "/state/vms/calm-otter/work2.ext4" }},
-	{"Kernel", func(v *VM) { v.Kernel = "/rt/vmlinux-b" }},
-	{"Initrd", func(v *VM) { v.Initrd = "/rt/initrd-b" }},
-	{"BaseImage", func(v *VM) { v.BaseImage = "/rt/rootfs-b.ext4" }},
-	{"HostKeyPub", func(v *VM) { v.HostKeyPub = "ssh-ed25519 AAAA-host-b" }},
-	{"Handle", func(v *VM) { v.Handle = `{"driver":"firecracker","pid":42}` }},
-	{"LastError", func(v *VM) { v.LastError = "" }},
-	{"StartedAt", func(v *VM) { v.StartedAt = started2 }},
-	{"SavedState", func(v *VM) { v.SavedState = `{"driver":"firecracker","size":2}` }},
-	{"ResumeOnStart", func(v *VM) { v.ResumeOnStart = false }},
-	{"BootTimings", func(v *VM) { v.BootTimings = `{"total_ms":22}` }},
+	{"Image", func(v *model.VM) { v.Image = "img-b" }},
+	{"State", func(v *model.VM) { v.State = "stopped" }},
+	{"VCPUs", func(v *model.VM) { v.VCPUs = 5 }},
+	{"MemoryMiB", func(v *model.VM) { v.MemoryMiB = 2560 }},
+	{"DiskSize", func(v *model.VM) { v.DiskSize = 11 << 30 }},
+	{"NAT", func(v *model.VM) { v.NAT = false }},
+	{"MAC", func(v *model.VM) { v.MAC = "06:00:ac:1e:00:09" }},
+	{"Tap", func(v *model.VM) { v.Tap = "bgtap9" }},
+	{"Driver", func(v *model.VM) { v.Driver = "firecracker" }},
+	{"Dir", func(v *model.VM) { v.Dir = "/state2/vms/calm-otter" }},
+	{"OverlayKind", func(v *model.VM) { v.OverlayKind = "dm-snapshot" }},
+	{"OverlayPath", func(v *model.VM) { v.OverlayPath = "/state/vms/calm-otter/cow.img" }},
+	{"OverlayFormat", func(v *model.VM) { v.OverlayFormat = "raw-fmt" }},
+	{"OverlayDevice", func(v *model.VM) { v.OverlayDevice = "/dev/mapper/banger-other" }},
+	{"WorkDisk", func(v *model.VM) { v.WorkDisk = "/state/vms/calm-otter/work2.ext4" }},
+	{"Kernel", func(v *model.VM) { v.Kernel = "/rt/vmlinux-b" }},
+	{"Initrd", func(v *model.VM) { v.Initrd = "/rt/initrd-b" }},
+	{"BaseImage", func(v *model.VM) { v.BaseImage = "/rt/rootfs-b.ext4" }},
+	{"HostKeyPub", func(v *model.VM) { v.HostKeyPub = "ssh-ed25519 AAAA-host-b" }},
+	{"Handle", func(v *model.VM) { v.Handle = &vmm.Handle{Driver: "firecracker", PID: 42} }},
+	{"LastError", func(v *model.VM) { v.LastError = "" }},
+	{"StartedAt", func(v *model.VM) { v.StartedAt = started2 }},
+	{"SavedState", func(v *model.VM) { v.SavedState = &model.SavedState{Dir: "/s/state2", Driver: "firecracker", Size: 2} }},
+	{"ResumeOnStart", func(v *model.VM) { v.ResumeOnStart = false }},
+	{"BootTimings", func(v *model.VM) { v.BootTimings = &model.BootTimings{TotalMS: 22} }},
 }
 
 // vmFixed are the fields UpdateVM keeps: the name is the key, the address
 // lives in its own table, the creation time never changes.
-var vmFixed = map[string]func(*VM){
-	"Name":      func(v *VM) {},
-	"IP":        func(v *VM) { v.IP = "172.30.0.99" },
-	"CreatedAt": func(v *VM) { v.CreatedAt = created2 },
+var vmFixed = map[string]func(*model.VM){
+	"Name":      func(v *model.VM) {},
+	"IP":        func(v *model.VM) { v.IP = "172.30.0.99" },
+	"CreatedAt": func(v *model.VM) { v.CreatedAt = created2 },
 }
 
 func TestVMUpdateReadsBackEveryField(t *testing.T) {
@@ -174,7 +178,7 @@ func TestVMUpdateReadsBackEveryField(t *testing.T) {
 	for f := range vmFixed {
 		covered[f] = true
 	}
-	for _, f := range reflect.VisibleFields(reflect.TypeOf(VM{})) {
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(model.VM{})) {
 		if !covered[f.Name] {
 			t.Errorf("VM.%s is neither in vmUpdates nor in vmFixed", f.Name)
 		}

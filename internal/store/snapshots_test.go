@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/bangerdev/banger/internal/model"
 )
 
 // TestSavedStateAndSnapshots: the saved state and resume record persist,
@@ -16,19 +18,19 @@ func TestSavedStateAndSnapshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := testVM("sleepy", "172.30.0.2", "tap0")
-	v.State, v.SavedState, v.ResumeOnStart = "suspended", `{"dir":"/d"}`, true
+	v.State, v.SavedState, v.ResumeOnStart = "suspended", &model.SavedState{Dir: "/d"}, true
 	if err := s.InsertVM(ctx, v); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetVM(ctx, "sleepy")
-	if err != nil || got.SavedState != `{"dir":"/d"}` || !got.ResumeOnStart {
+	if err != nil || got.SavedState == nil || got.SavedState.Dir != "/d" || !got.ResumeOnStart {
 		t.Fatalf("got %+v, %v", got, err)
 	}
-	got.SavedState, got.ResumeOnStart = "", false
+	got.SavedState, got.ResumeOnStart = nil, false
 	if err := s.UpdateVM(ctx, got); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ = s.GetVM(ctx, "sleepy"); got.SavedState != "" || got.ResumeOnStart {
+	if got, _ = s.GetVM(ctx, "sleepy"); got.SavedState != nil || got.ResumeOnStart {
 		t.Fatalf("update not kept: %+v", got)
 	}
 	sn := &Snapshot{VM: "sleepy", Name: "s1", Dir: "/d/s1", Memory: true, Method: "reflink", Allocated: 42, CreatedAt: time.Now()}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/bangerdev/banger/internal/model"
 )
 
 func openTemp(t *testing.T) *Store {
@@ -18,8 +20,8 @@ func openTemp(t *testing.T) *Store {
 	return s
 }
 
-func testVM(name, ip, tap string) *VM {
-	return &VM{Name: name, Image: "default", State: "stopped", VCPUs: 2, MemoryMiB: 1024, DiskSize: 8 << 30,
+func testVM(name, ip, tap string) *model.VM {
+	return &model.VM{Name: name, Image: "default", State: "stopped", VCPUs: 2, MemoryMiB: 1024, DiskSize: 8 << 30,
 		IP: ip, MAC: "02:00:00:00:00:01", Tap: tap, Dir: "/tmp/" + name, CreatedAt: time.Now()}
 }
 
@@ -71,11 +73,11 @@ func TestVMRoundTripAndUniqueness(t *testing.T) {
 		t.Fatal("deleting an image in use succeeded")
 	}
 	got.State = "running"
-	got.BootTimings = `{"host_ms":40}`
+	got.BootTimings = &model.BootTimings{HostMS: 40}
 	if err := s.UpdateVM(ctx, got); err != nil {
 		t.Fatal(err)
 	}
-	if again, err := s.GetVM(ctx, "calm-otter"); err != nil || again.BootTimings != `{"host_ms":40}` {
+	if again, err := s.GetVM(ctx, "calm-otter"); err != nil || again.BootTimings == nil || again.BootTimings.HostMS != 40 {
 		t.Fatalf("boot timings not kept: %+v %v", again, err)
 	}
 	if err := s.DeleteVM(ctx, "calm-otter"); err != nil {

@@ -70,7 +70,7 @@ func TestV1DatabaseOpensMigratesAndKeepsEveryRecord(t *testing.T) {
 		if !ok {
 			t.Fatalf("unexpected VM %q", v.Name)
 		}
-		if v.Image != w.image || v.State != w.state || v.VCPUs != w.vcpus || v.MemoryMiB != w.mem || v.NAT != w.nat || v.LastError != w.lastErr {
+		if v.Image != w.image || string(v.State) != w.state || v.VCPUs != w.vcpus || v.MemoryMiB != w.mem || v.NAT != w.nat || v.LastError != w.lastErr {
 			t.Errorf("%s = image %s state %s vcpus %d mem %d nat %v last_error %q; want %+v",
 				v.Name, v.Image, v.State, v.VCPUs, v.MemoryMiB, v.NAT, v.LastError, w)
 		}
@@ -78,8 +78,8 @@ func TestV1DatabaseOpensMigratesAndKeepsEveryRecord(t *testing.T) {
 			!strings.HasSuffix(v.Dir, "/vms/"+v.Name) || !strings.HasSuffix(v.WorkDisk, "/work.ext4") || v.Kernel == "" || v.BaseImage == "" {
 			t.Errorf("%s lost a field: %+v", v.Name, v)
 		}
-		if (v.Handle != "") != w.running || v.StartedAt.IsZero() != (v.State == "creating") {
-			t.Errorf("%s: handle %q started %v; want running=%v", v.Name, v.Handle, v.StartedAt, w.running)
+		if (v.Handle != nil) != w.running || v.StartedAt.IsZero() != (v.State == "creating") {
+			t.Errorf("%s: handle %+v started %v; want running=%v", v.Name, v.Handle, v.StartedAt, w.running)
 		}
 		if v.State != "creating" && (v.OverlayPath == "" || v.OverlayFormat == "" || v.HostKeyPub == "") {
 			t.Errorf("%s lost its overlay or host key: %+v", v.Name, v)

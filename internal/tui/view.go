@@ -148,7 +148,7 @@ func (m model) counts() string {
 		counts[vm.State]++
 	}
 	parts := []string{}
-	for _, st := range []string{api.StateRunning, api.StateSuspended, api.StateStopped, api.StateCreating, api.StateError} {
+	for _, st := range []string{api.StateRunning, api.StateSuspended, api.StateStopped, api.StateCreating} {
 		if counts[st] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
 		}
