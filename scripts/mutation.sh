@@ -23,6 +23,7 @@ mutants=(
   'api-ignores-unknown-fields|internal/api/decode.go|s/names := fieldNames\(reflect\.TypeOf\(v\)\)/names := map[string]bool(nil)/|./internal/api ./internal/daemon|Decode|UnknownRequestFields'
   'unpack-drops-mtimes|internal/bundle/unpack.go|s/if err := setMtime\(dst, hdr\.ModTime\); err != nil \{/if false {/|./internal/bundle|TestFetchRestoresTimesAndModes'
   'rootfs-stamp-keys-on-mtime|scripts/packages.sh|s/"base:sha256:\$digest"/"base:\$(stat -c %s:%Y "\$2")"/|./scripts|TestMakeRootfs'
+  'nat-sh-takes-any-address|scripts/nat.sh|s/\[\[ \$ip =~ \$ipv4_re \]\]/[[ \$ip =~ . ]]/|./scripts|TestNatShHelpAndBadInput'
   'help-hides-unknown-command|internal/cli/tree.go|s/f\.set && len\(f\.cmd\.Flags\(\)\.Args\(\)\) == 0/f.set/|./internal/cli|TestUnknownSubcommand'
   'fc-halt-ignores-shrunk-console|internal/vmm/firecracker/logs.go|s/start = 0$/start = fi.Size()/m|./internal/vmm/firecracker|TestGuestHalted'
   'fc-no-i8042-args|internal/vmm/firecracker/firecracker.go|s/ i8042\.noaux i8042\.nomux i8042\.nopnp i8042\.dumbkbd"/"/|./internal/vmm/firecracker|TestFakeStartShutdown'

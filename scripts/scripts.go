@@ -7,7 +7,7 @@ import "embed"
 
 // FS holds the helper scripts that go into a runtime bundle.
 //
-//go:embed customize.sh make-rootfs.sh interactive.sh verify.sh packages.sh dns.sh
+//go:embed customize.sh make-rootfs.sh interactive.sh verify.sh packages.sh dns.sh nat.sh
 var FS embed.FS
 
 // Helper is one shell helper of a runtime bundle.
@@ -28,4 +28,5 @@ var Helpers = []Helper{
 	{"verify", "verify.sh", true},
 	{"packages", "packages.sh", false},
 	{"dns", "dns.sh", false},
+	{"nat", "nat.sh", true},
 }

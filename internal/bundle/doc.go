@@ -20,7 +20,7 @@
 //	                    to rootfs-docker.ext4)
 //	packages.apt        apt packages baked into built images
 //	customize.sh, interactive.sh, make-rootfs.sh, packages.sh, dns.sh,
-//	verify.sh (scripts/, shipped by bundlebuild), nat.sh, namegen (legacy)
+//	verify.sh, nat.sh (scripts/, shipped by bundlebuild), namegen (legacy)
 //	                    helpers (optional), keyed by name without ".sh"
 //
 // A legacy id_ed25519 in the bundle is ignored: banger generates a key pair

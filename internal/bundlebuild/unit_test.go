@@ -303,7 +303,7 @@ func TestHelpersShippedAndListed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, file := range map[string]string{"customize": "customize.sh", "make-rootfs": "make-rootfs.sh", "interactive": "interactive.sh", "verify": "verify.sh", "packages": "packages.sh", "dns": "dns.sh"} {
+	for name, file := range map[string]string{"customize": "customize.sh", "make-rootfs": "make-rootfs.sh", "interactive": "interactive.sh", "verify": "verify.sh", "packages": "packages.sh", "dns": "dns.sh", "nat": "nat.sh"} {
 		p := r.Helpers[name]
 		fi, err := os.Stat(p)
 		if p != filepath.Join(stage, file) || err != nil {
