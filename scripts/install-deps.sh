@@ -13,6 +13,7 @@ pkgs=(
   linux-source-6.1 bc flex bison libelf-dev libssl-dev make gcc cpio xz-utils  # microVM kernel
   shellcheck jq                       # helper-script tests, dns.sh
   ca-certificates curl tmux
+  strace acl                          # helper security tests: forced interleaving; setfacl for the tun udev rule
 )
 
 missing=()

@@ -78,7 +78,8 @@ func TestEnsureBaseLeavesIdenticalRulesAlone(t *testing.T) {
 		if !slices.Equal(got["forward"], wantFwd) {
 			t.Fatalf("owner %v: forward after repair = %v, want %v", owner, got["forward"], wantFwd)
 		}
-		if owner != nil && len(got["output"]) != 4 {
+		// established, owner, root, drop into the bridge; owner, root, drop to the gateway
+		if owner != nil && len(got["output"]) != 7 {
 			t.Fatalf("owner rules after repair = %v", got["output"])
 		}
 		if err := fw.Teardown(ctx); err != nil {

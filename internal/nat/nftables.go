@@ -92,7 +92,7 @@ func (n *Nftables) EnsureBase(ctx context.Context, bridge string, subnet netip.P
 			return err
 		}
 		if n.Owner != nil {
-			if err := n.ownerRules(c, t, bridge, *n.Owner); err != nil {
+			if err := n.ownerRules(c, t, bridge, subnet, *n.Owner); err != nil {
 				return err
 			}
 		}
@@ -105,9 +105,10 @@ func (n *Nftables) EnsureBase(ctx context.Context, bridge string, subnet netip.P
 }
 
 // ownerRules (re)writes the output chain that lets only uid and root open
-// connections from this host to the VMs on bridge; replies and related
-// traffic pass.
-func (n *Nftables) ownerRules(c *nftables.Conn, t *nftables.Table, bridge string, uid int) error {
+// connections from this host to the VMs on bridge, and to the bridge's
+// gateway address (where the user's DNS listens: local traffic to it
+// leaves by lo, not by the bridge); replies and related traffic pass.
+func (n *Nftables) ownerRules(c *nftables.Conn, t *nftables.Table, bridge string, subnet netip.Prefix, uid int) error {
 	accept := nftables.ChainPolicyAccept
 	out := c.AddChain(&nftables.Chain{Name: "output", Table: t, Type: nftables.ChainTypeFilter,
 		Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityFilter, Policy: &accept})
@@ -123,6 +124,14 @@ func (n *Nftables) ownerRules(c *nftables.Conn, t *nftables.Table, bridge string
 		}, verdict(expr.VerdictAccept)))
 	}
 	want = append(want, concat(oif, verdict(expr.VerdictDrop)))
+	gw := subnet.Masked().Addr().Next().AsSlice()
+	for _, id := range []int{uid, 0} {
+		want = append(want, concat(ipv4Addr(16, gw), []expr.Any{
+			&expr.Meta{Key: expr.MetaKeySKUID, Register: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.NativeEndian.PutUint32(uint32(id))},
+		}, verdict(expr.VerdictAccept)))
+	}
+	want = append(want, concat(ipv4Addr(16, gw), verdict(expr.VerdictDrop)))
 	return n.replaceBase(c, t, out, want, true)
 }
 
