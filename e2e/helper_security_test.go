@@ -119,9 +119,15 @@ func testRouterAdvert(t *testing.T, f *helperFixture) {
 	tap := f.a.tap("ra")
 	f.a.withT(t).mustHelper(fmt.Sprintf(`{"op":"create-tap","tap":%q}`, tap))
 	defer f.a.withT(t).helper(fmt.Sprintf(`{"op":"delete-tap","tap":%q}`, tap))
-	routes := func() string { out, _ := exec.Command("ip", "-6", "route", "show", "table", "all").Output(); return string(out) }
+	routes := func() string {
+		out, _ := exec.Command("ip", "-6", "route", "show", "table", "all").Output()
+		return string(out)
+	}
 	addrs := func() string { out, _ := exec.Command("ip", "-6", "addr", "show").Output(); return string(out) }
-	defaults := func() string { out, _ := exec.Command("ip", "-6", "route", "show", "default").Output(); return string(out) }
+	defaults := func() string {
+		out, _ := exec.Command("ip", "-6", "route", "show", "default").Output()
+		return string(out)
+	}
 	d0 := defaults()
 	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
