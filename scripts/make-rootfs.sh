@@ -63,6 +63,16 @@ if [ $force -eq 0 ] && [ -f "$out" ] && banger_stamp_matches "$stamp" "$hash"; t
   echo "make-rootfs.sh: $out is up to date ($packages and $base unchanged)"
   exit 0
 fi
+# A stamp from before issue 27 keyed on the base's size and mtime: when it
+# still matches, the image was built from this file as it is; take it over
+# instead of rebuilding.
+legacy=$(banger_packages_hash "$packages" "${BANGER_DOCKER_PACKAGES[@]}" \
+  "recipe:$BANGER_PROVISION_VERSION" "base:$(stat -c '%s:%Y' "$base")") || legacy=""
+if [ $force -eq 0 ] && [ -f "$out" ] && [ -n "$legacy" ] && banger_stamp_matches "$stamp" "$legacy"; then
+  [ $check -eq 1 ] || banger_stamp_write "$stamp" "$hash" || die "cannot rewrite $stamp: run as its owner"
+  echo "make-rootfs.sh: $out is up to date ($packages and $base unchanged; stamp now keyed on the base's content)"
+  exit 0
+fi
 if [ $check -eq 1 ]; then
   echo "make-rootfs.sh: $out needs a build (missing, or $packages, the recipe or $base changed): run 'sudo make rootfs'"
   exit 3

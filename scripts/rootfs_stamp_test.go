@@ -123,3 +123,41 @@ func TestMakeRootfsAfterFetch(t *testing.T) {
 		t.Fatalf("a changed base (same size and time): %v, want exit 3 saying it needs a build\n%s", err, out)
 	}
 }
+
+// TestMakeRootfsTakesOverLegacyStamp: a stamp written before issue 27
+// (keyed on the base's size and mtime) that still matches is rewritten to
+// the content key instead of rebuilding; one that no longer matches builds.
+func TestMakeRootfsTakesOverLegacyStamp(t *testing.T) {
+	rt := t.TempDir()
+	pk := writeFile(t, filepath.Join(rt, "packages.apt"), "curl\n")
+	base := writeFile(t, filepath.Join(rt, "rootfs.ext4"), "base")
+	writeFile(t, filepath.Join(rt, "rootfs-docker.ext4"), "docker")
+	stamp := filepath.Join(rt, "rootfs-docker.ext4.packages.sha256")
+	legacy := strings.TrimSpace(mustSh(t, "banger_packages_hash '"+pk+"' \"${BANGER_DOCKER_PACKAGES[@]}\" recipe:$BANGER_PROVISION_VERSION base:$(stat -c %s:%Y '"+base+"')"))
+	writeFile(t, stamp, legacy+"\n")
+	run := func(args ...string) (string, error) {
+		out, err := exec.Command("./make-rootfs.sh", append([]string{"--runtime-dir", rt, "--packages", pk}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("--check"); err != nil || !strings.Contains(out, "is up to date") {
+		t.Fatalf("legacy stamp, --check: %v\n%s", err, out)
+	}
+	if b, _ := os.ReadFile(stamp); strings.TrimSpace(string(b)) != legacy {
+		t.Fatal("--check rewrote the stamp")
+	}
+	if out, err := run(); err != nil || !strings.Contains(out, "stamp now keyed on the base's content") {
+		t.Fatalf("legacy stamp: %v\n%s", err, out)
+	}
+	if b, _ := os.ReadFile(stamp); strings.TrimSpace(string(b)) != rootfsStamp(t, pk, []byte("base")) {
+		t.Fatalf("stamp after take-over %q", b)
+	}
+	// A legacy stamp whose base time moved on is not taken over.
+	writeFile(t, stamp, legacy+"\n")
+	later := time.Now().Add(time.Hour)
+	os.Chtimes(base, later, later)
+	out, err := run("--check")
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("stale legacy stamp: %v, want exit 3\n%s", err, out)
+	}
+}
