@@ -36,8 +36,8 @@ func firecrackerArchWhy(arch string) string {
 // Select picks the VMM driver for the config value pref ("auto", "" as auto,
 // "firecracker" or "qemu"). fcBin is the configured firecracker binary (a
 // path or a name looked up in PATH). auto chooses firecracker only on an
-// x86_64 host where its binary exists and KVM is usable, else qemu. reason says why, for logs and
-// `banger doctor`-style output.
+// x86_64 host where its binary exists and KVM is usable, else qemu. reason
+// says why, for logs, `banger doctor` and `banger daemon status`.
 func Select(pref, fcBin string) (driverName, reason string, err error) {
 	switch pref {
 	case "", "auto":
