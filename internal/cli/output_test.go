@@ -129,7 +129,8 @@ func TestVMStatsText(t *testing.T) {
 	f := newFake()
 	f.stats["web"] = api.VMStats{Name: "web", State: api.StateRunning,
 		Host: api.HostStats{CPUSeconds: 12.34, CPUPercent: 3.25, RSSBytes: 300 << 20, WorkDiskSize: 8 << 30, WorkDiskAlloc: 1536 << 20,
-			OverlayAlloc: 64 << 20, DiskReadBytes: 10 << 20, DiskWriteBytes: 5 << 20, NetRxBytes: 2048, NetTxBytes: 1 << 20},
+			OverlayAlloc: 64 << 20, DiskReadBytes: 10 << 20, DiskWriteBytes: 5 << 20, NetRxBytes: 2048, NetTxBytes: 1 << 20,
+			StateAlloc: 1 << 30},
 		Guest: &api.GuestStats{UptimeSeconds: 5400, Load1: 0.5, Load5: 0.25, Load15: 0.125, MemTotal: 1 << 30, MemAvailable: 768 << 20,
 			RootSize: 2 << 30, RootUsed: 1 << 30, WorkSize: 8 << 30, WorkUsed: 512 << 20}}
 	expectText(t, "vm stats web", mustRun(t, f, "vm", "stats", "web"), `
@@ -140,6 +141,7 @@ work disk:    1.5G allocated of 8G
 overlay:      64M allocated
 disk io:      read 10M, written 5M
 net io:       rx 2K, tx 1M
+saved state:  1G allocated
 guest uptime: 1h
 guest load:   0.50 0.25 0.12
 guest memory: 256M used of 1G
@@ -148,7 +150,7 @@ guest /root:  512M used of 8G
 `)
 	f.stats["db"] = api.VMStats{Name: "db", State: api.StateRunning, GuestError: "ssh: connection refused"}
 	got := mustRun(t, f, "vm", "stats", "db")
-	if !strings.HasSuffix(got, "\nguest:     ssh: connection refused\n") || strings.Contains(got, "guest load") {
+	if !strings.HasSuffix(got, "\nguest:     ssh: connection refused\n") || strings.Contains(got, "guest load") || strings.Contains(got, "saved state") {
 		t.Errorf("stats without guest figures:\n%s", got)
 	}
 }
