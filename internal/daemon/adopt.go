@@ -51,8 +51,7 @@ func (d *Daemon) adopt(ctx context.Context) {
 		}
 		d.log.Info("re-adopting running VM", "vm", v.Name, "pid", h.PID)
 		a := &attachment{v: v, adopt: true, wantNAT: &wantNAT}
-		_ = d.attachResources(ctx, a, false, nil)
-		_ = d.attachResources(ctx, a, true, nil)
+		d.reattach(ctx, a)
 	}
 	if d.fw != nil {
 		if len(wantNAT) > 0 {

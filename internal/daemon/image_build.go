@@ -14,7 +14,7 @@ import (
 	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/namegen"
 	"github.com/bangerdev/banger/internal/preflight"
-	"github.com/bangerdev/banger/internal/revert"
+	"github.com/bangerdev/banger/internal/steps"
 	"github.com/bangerdev/banger/internal/store"
 	"github.com/bangerdev/banger/internal/units"
 )
@@ -56,9 +56,6 @@ func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 		return nil, err
 	}
 
-	const steps = 4
-	r := revert.New()
-	defer r.Fail()
 	out := filepath.Join(d.layout.ImagesDir, req.Name+".ext4")
 	if err := os.MkdirAll(d.layout.ImagesDir, 0o755); err != nil {
 		return nil, err
@@ -67,83 +64,100 @@ func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 		return nil, model.Conflict("%s already exists; remove it or pick another image name", out)
 	}
 
-	rep.Step(1, steps, "booting builder VM from "+base)
 	builder := "imgbuild-" + req.Name
 	if len(builder) > 63 {
 		builder = builder[:63]
 	}
 	builder = strings.TrimRight(builder, "-")
-	_, err = d.createVM(ctx, api.CreateVMRequest{Name: builder, Image: base, NAT: true, MemoryMiB: 1024, VCPUs: 2, DiskSize: 1 << 30}, api.NopReporter{})
-	if err != nil {
-		return nil, fmt.Errorf("image build: builder VM: %w", err)
-	}
+	var v *model.VM
+	built := false
+	// The builder VM goes whatever happens (it is no part of the result).
 	defer func() {
+		if !built {
+			return
+		}
 		if err := d.deleteVM(context.Background(), builder, true); err != nil {
 			d.log.Warn("delete image builder VM", "vm", builder, "err", err)
 		}
 	}()
-	v, err := d.store.GetVM(ctx, builder)
-	if err != nil {
-		return nil, err
-	}
-
 	installed := pkgs
 	if req.Docker {
 		installed = append(append([]string(nil), pkgs...), dockerPackages...)
 	}
-	rep.Step(2, steps, "provisioning (customize.sh): "+orNothing(installed))
-	script, err := d.provisionScript(ctx, pkgs, req.Docker)
+	var im *store.Image
+	err = steps.New(rep).Run(ctx,
+		steps.Step{Name: "builder", Label: steps.Fixed("booting builder VM from " + base), Do: func(ctx context.Context) error {
+			req := api.CreateVMRequest{Name: builder, Image: base, NAT: true, MemoryMiB: 1024, VCPUs: 2, DiskSize: 1 << 30}
+			if _, err := d.createVM(ctx, req, api.NopReporter{}); err != nil {
+				return fmt.Errorf("image build: builder VM: %w", err)
+			}
+			built = true
+			var err error
+			v, err = d.store.GetVM(ctx, builder)
+			return err
+		}},
+		steps.Step{Name: "provision", Label: steps.Fixed("provisioning (customize.sh): " + orNothing(installed)), Do: func(ctx context.Context) error {
+			return d.provision(ctx, v, pkgs, req.Docker, rep)
+		}},
+		steps.Step{Name: "power_off", Label: steps.Fixed("powering the builder off"), Do: func(ctx context.Context) error {
+			unlock := d.vmLock(builder)
+			defer unlock()
+			return d.powerOff(ctx, v, rep)
+		}},
+		steps.Step{Name: "save", Label: steps.Fixed("saving image " + req.Name), Do: func(ctx context.Context) error {
+			if err := d.storage.FlattenOverlay(ctx, overlayOf(v), out); err != nil {
+				return fmt.Errorf("image build: save image: %w", err)
+			}
+			return nil
+		}, Undo: func() error { return d.storage.RemoveImage(out) }},
+		steps.Step{Name: "record", Do: func(ctx context.Context) error {
+			if req.Size > 0 {
+				if err := d.storage.GrowWorkDisk(ctx, out, req.Size); err != nil {
+					return fmt.Errorf("image build: grow to %s: %w", units.FormatSize(req.Size), err)
+				}
+			}
+			if err := d.storage.MakeReadOnly(out); err != nil {
+				return err
+			}
+			st, err := os.Stat(out)
+			if err != nil {
+				return err
+			}
+			im = &store.Image{Name: req.Name, Path: out, Kernel: baseImg.Kernel, Initrd: baseImg.Initrd, Modules: baseImg.Modules,
+				Packages: mergePackages(baseImg.Packages, installed), Size: st.Size(), CreatedAt: time.Now()}
+			return d.store.InsertImage(ctx, im)
+		}},
+	)
 	if err != nil {
 		return nil, err
 	}
-	if err := d.runGuestScript(ctx, v, "customize.sh provisioning", bytes.NewReader(script)); err != nil {
-		return nil, fmt.Errorf("image build: %w: check the package names exist in Debian and the host can reach the mirror (NAT)", err)
-	}
-	if d.cfg.CustomizeScript != "" {
-		rep.Logf("running customize_script %s in the builder", d.cfg.CustomizeScript)
-		f, err := os.Open(d.cfg.CustomizeScript)
-		if err != nil {
-			return nil, fmt.Errorf("image build: customize_script: %w", err)
-		}
-		err = d.runGuestScript(ctx, v, d.cfg.CustomizeScript, f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("image build: customize_script: %w", err)
-		}
-	}
-	rep.Step(3, steps, "powering the builder off")
-	unlock := d.vmLock(builder)
-	err = d.powerOff(ctx, v, rep)
-	unlock()
-	if err != nil {
-		return nil, err
-	}
-
-	rep.Step(4, steps, "saving image "+req.Name)
-	if err := d.storage.FlattenOverlay(ctx, overlayOf(v), out); err != nil {
-		return nil, fmt.Errorf("image build: save image: %w", err)
-	}
-	r.Add("remove image file", func() error { return d.storage.RemoveImage(out) })
-	if req.Size > 0 {
-		if err := d.storage.GrowWorkDisk(ctx, out, req.Size); err != nil {
-			return nil, fmt.Errorf("image build: grow to %s: %w", units.FormatSize(req.Size), err)
-		}
-	}
-	if err := d.storage.MakeReadOnly(out); err != nil {
-		return nil, err
-	}
-	st, err := os.Stat(out)
-	if err != nil {
-		return nil, err
-	}
-	im := &store.Image{Name: req.Name, Path: out, Kernel: baseImg.Kernel, Initrd: baseImg.Initrd, Modules: baseImg.Modules,
-		Packages: mergePackages(baseImg.Packages, installed), Size: st.Size(), CreatedAt: time.Now()}
-	if err := d.store.InsertImage(ctx, im); err != nil {
-		return nil, err
-	}
-	r.Success()
 	res := imageToAPI(im, nil)
 	return &res, nil
+}
+
+// provision runs customize.sh's provisioning (packages, Docker) and then
+// the customize_script hook in the builder VM v.
+func (d *Daemon) provision(ctx context.Context, v *model.VM, pkgs []string, docker bool, rep api.Reporter) error {
+	script, err := d.provisionScript(ctx, pkgs, docker)
+	if err != nil {
+		return err
+	}
+	if err := d.runGuestScript(ctx, v, "customize.sh provisioning", bytes.NewReader(script)); err != nil {
+		return fmt.Errorf("image build: %w: check the package names exist in Debian and the host can reach the mirror (NAT)", err)
+	}
+	if d.cfg.CustomizeScript == "" {
+		return nil
+	}
+	rep.Logf("running customize_script %s in the builder", d.cfg.CustomizeScript)
+	f, err := os.Open(d.cfg.CustomizeScript)
+	if err != nil {
+		return fmt.Errorf("image build: customize_script: %w", err)
+	}
+	defer f.Close()
+	if err := d.runGuestScript(ctx, v, d.cfg.CustomizeScript, f); err != nil {
+		return fmt.Errorf("image build: customize_script: %w", err)
+	}
+	return nil
 }
 
 func orNothing(p []string) string {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/nat"
-	"github.com/bangerdev/banger/internal/revert"
 	"github.com/bangerdev/banger/internal/storage"
 )
 
@@ -32,7 +31,8 @@ type hostResource struct {
 // attachment carries one attach pass over the resources of a VM.
 type attachment struct {
 	v *model.VM
-	// adopt is set when re-adopting a VM that kept running without us.
+	// adopt is set when re-adopting a VM that kept running without us
+	// (see reattach).
 	adopt bool
 	// wantNAT collects the NAT rules of adopted VMs; adopt syncs the
 	// firewall to them once, leaving unchanged rules untouched.
@@ -79,30 +79,16 @@ func (d *Daemon) runtimeResources() []hostResource {
 	}
 }
 
-// attachResources attaches the resources of one phase (before or after the
-// VMM starts) and registers each detach in r, so a later failure undoes
-// them. Adoption passes a nil r: what fails there is logged, not undone.
-func (d *Daemon) attachResources(ctx context.Context, a *attachment, afterVMM bool, r *revert.Reverter) error {
+// reattach restores, in order, the runtime resources of a VM that kept
+// running while no daemon watched it (adoption). What fails is logged, not
+// undone: the VM runs, and the rest is still restored. Boots attach the
+// same list as steps (boot.steps), each with its detach as undo.
+func (d *Daemon) reattach(ctx context.Context, a *attachment) {
 	for _, res := range d.runtimeResources() {
-		if res.afterVMM != afterVMM {
-			continue
-		}
 		if err := res.attach(ctx, a); err != nil {
-			if a.adopt {
-				d.log.Warn("restore "+res.name, "vm", a.v.Name, "err", err)
-				continue
-			}
-			return fmt.Errorf("start %s: %s: %w", a.v.Name, res.name, err)
-		}
-		if !a.adopt && !afterVMM {
-			clockOf(ctx).mark(res.name)
-		}
-		if r != nil {
-			res, v := res, a.v
-			r.Add("release "+res.name, func() error { return res.detach(context.Background(), v) })
+			d.log.Warn("restore "+res.name, "vm", a.v.Name, "err", err)
 		}
 	}
-	return nil
 }
 
 // detachResources releases every runtime resource of v, last attached

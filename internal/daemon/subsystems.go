@@ -148,7 +148,8 @@ func (d *Daemon) closeSubsystems() {
 	}
 }
 
-// driverFor returns the driver that runs (or will run) v.
+// driverFor returns the driver that runs v (the one in its VMM handle) or
+// will boot it.
 func (d *Daemon) driverFor(v *model.VM) (vmm.Driver, error) {
 	name := v.Driver
 	if v.State != model.Running || name == "" {
@@ -157,6 +158,12 @@ func (d *Daemon) driverFor(v *model.VM) (vmm.Driver, error) {
 	if h, ok := v.Process(); ok && h.Driver != "" {
 		name = h.Driver
 	}
+	return d.driverNamed(name)
+}
+
+// driverNamed returns the driver called name; when it is missing, the
+// reason no VMM is usable is a precondition error.
+func (d *Daemon) driverNamed(name string) (vmm.Driver, error) {
 	drv, ok := d.drivers[name]
 	if !ok {
 		if d.driverErr != nil {

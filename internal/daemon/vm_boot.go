@@ -3,16 +3,14 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
 	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/network"
-	"github.com/bangerdev/banger/internal/revert"
+	"github.com/bangerdev/banger/internal/steps"
 	"github.com/bangerdev/banger/internal/vmm"
 )
 
@@ -49,105 +47,6 @@ func overlayDiskPath(v *model.VM) string {
 	return v.OverlayPath
 }
 
-// bootVM brings up the VM's host resources and VMM process, then (with
-// wait) waits until SSH authenticates. On failure it undoes what it did and
-// leaves the VM stopped. Steps are numbered from first of total.
-func (d *Daemon) bootVM(ctx context.Context, v *model.VM, wait bool, rep api.Reporter, first, total int) (*model.VM, error) {
-	return d.bootVMFrom(ctx, v, "", wait, rep, first, total)
-}
-
-// bootVMFrom is bootVM; with incoming set the VMM loads the saved state in
-// that directory instead of booting the kernel (see resumeVM).
-func (d *Daemon) bootVMFrom(ctx context.Context, v *model.VM, incoming string, wait bool, rep api.Reporter, first, total int) (*model.VM, error) {
-	drv, err := d.driverFor(v)
-	if err != nil {
-		return nil, err
-	}
-	r := revert.New()
-	defer r.Fail()
-	rep.Step(first, total, "starting "+drv.Name()+" VM on "+v.Tap)
-	a := &attachment{v: v}
-	if err := d.attachResources(ctx, a, false, r); err != nil {
-		return nil, err
-	}
-	// A fresh console log per boot keeps 'vm logs' about the current boot;
-	// a resumed guest continues its log.
-	if incoming == "" {
-		_ = os.Remove(v.ConsoleLog())
-	}
-	spec := d.spec(v)
-	spec.IncomingState = incoming
-	if !wait {
-		// Nobody will verify SSH and send the release datagram: the guest
-		// must not hold the rest of its boot for it.
-		spec.Cmdline += " " + noHoldArg
-	}
-	clk := clockOf(ctx)
-	clk.vmmStarting()
-	h, err := drv.Start(ctx, spec)
-	if err != nil {
-		return nil, fmt.Errorf("start %s: %s: %w", v.Name, drv.Name(), err)
-	}
-	clk.spawned = time.Now()
-	r.Add("kill vmm", func() error {
-		_ = drv.Kill(h, 9)
-		waitExit(drv, h, 5*time.Second)
-		return nil
-	})
-	v.Handle, v.State, v.Driver, v.StartedAt, v.LastError = &h, model.Running, drv.Name(), time.Now(), ""
-	if err := d.store.UpdateVM(ctx, v); err != nil {
-		return nil, err
-	}
-	r.Add("mark stopped", func() error {
-		v.State, v.Handle = model.Stopped, nil
-		return d.store.UpdateVM(context.Background(), v)
-	})
-	if err := d.pinHostKey(v); err != nil {
-		return nil, err
-	}
-	if err := d.attachResources(ctx, a, true, r); err != nil {
-		return nil, err
-	}
-
-	if wait {
-		rep.Step(first+1, total, "waiting for SSH on "+v.IP)
-		var (
-			at  time.Time
-			how string
-			err error
-		)
-		if incoming != "" {
-			// A resumed guest runs already: its one SSH login both proves
-			// it and sets its clock (a second connection would double the
-			// cost, which after a restore is TCG retranslating sshd).
-			at, how = time.Now(), signalResume
-			err = d.syncGuestClock(ctx, v, rep)
-		} else {
-			at, how, err = d.waitGuestReady(ctx, v)
-		}
-		if err != nil {
-			tail := consoleTail(v.ConsoleLog(), 15)
-			return nil, fmt.Errorf("start %s: guest did not become ready over SSH: %w\nlast console lines:\n%s", v.Name, err, tail)
-		}
-		clk.ready, clk.signal, clk.verified = at, how, time.Now()
-		if incoming == "" {
-			if err := releaseBoot(net.JoinHostPort(v.IP, strconv.Itoa(bootReleasePort))); err != nil {
-				d.log.Debug("release guest boot", "vm", v.Name, "err", err)
-			}
-		}
-	}
-	t := clk.timings(time.Now())
-	v.BootTimings = &t
-	if err := d.store.UpdateVM(ctx, v); err != nil {
-		return nil, err
-	}
-	if wait {
-		rep.Logf("ssh ready: host %d ms, guest %d ms, ready check %d ms (handshake %d ms, %s signal)", t.HostMS, t.GuestMS, t.ReadyMS, t.HandshakeMS, t.Signal)
-	}
-	r.Success()
-	return v, nil
-}
-
 // waitExit polls until h is gone or limit passes.
 func waitExit(drv vmm.Driver, h vmm.Handle, limit time.Duration) bool {
 	deadline := time.Now().Add(limit)
@@ -176,7 +75,7 @@ func consoleTail(path string, n int) string {
 // startVM boots a stopped VM or resumes a suspended one (cold: discard the
 // saved state and boot).
 func (d *Daemon) startVM(ctx context.Context, name string, wait, cold bool, rep api.Reporter) (*api.VM, error) {
-	ctx = withBootClock(ctx)
+	run := steps.New(rep)
 	unlock := d.vmLock(name)
 	defer unlock()
 	v, err := d.loadVM(ctx, name)
@@ -188,7 +87,7 @@ func (d *Daemon) startVM(ctx context.Context, name string, wait, cold bool, rep 
 	}
 	if v.State == model.Suspended {
 		if !cold {
-			return d.resumeVM(ctx, v, wait, rep)
+			return d.resumeVM(ctx, v, wait, run, rep)
 		}
 		if err := d.discardState(ctx, v); err != nil {
 			return nil, err
@@ -198,9 +97,13 @@ func (d *Daemon) startVM(ctx context.Context, name string, wait, cold bool, rep 
 	if err := d.preflightStart(v.Kernel, v.BaseImage, v.NAT); err != nil {
 		return nil, err
 	}
-	clockOf(ctx).mark("preflight")
-	if _, err := d.bootVM(ctx, v, wait, rep, 1, 2); err != nil {
-		// bootVM's undo left it stopped; say why (there is no error state).
+	b, err := d.newBoot(v, run, rep, wait, "")
+	if err != nil {
+		return nil, err
+	}
+	run.Lap("preflight")
+	if err := run.Run(ctx, b.steps()...); err != nil {
+		// The boot's undo left it stopped; say why (there is no error state).
 		v.LastError = err.Error()
 		if uerr := d.store.UpdateVM(context.Background(), v); uerr != nil {
 			d.log.Error("record failed start", "vm", v.Name, "err", uerr)

@@ -3,13 +3,12 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/bangerdev/banger/internal/api"
 	"github.com/bangerdev/banger/internal/model"
-	"github.com/bangerdev/banger/internal/revert"
 	"github.com/bangerdev/banger/internal/sshkeys"
+	"github.com/bangerdev/banger/internal/steps"
 )
 
 // cloneVM makes a new VM from a stopped or suspended VM's disks with a new
@@ -18,6 +17,7 @@ import (
 // copied, and a suspended source's disks are copied as a crash would have
 // left them (ext4's journal makes them consistent at boot).
 func (d *Daemon) cloneVM(ctx context.Context, srcName string, req api.CloneRequest, rep api.Reporter) (*api.VM, error) {
+	run := steps.New(rep)
 	name, err := d.newVMName(ctx, req.Name)
 	if err != nil {
 		return nil, err
@@ -48,45 +48,44 @@ func (d *Daemon) cloneVM(ctx context.Context, srcName string, req api.CloneReque
 		return nil, err
 	}
 
-	const steps = 4
-	r := revert.New()
-	defer r.Fail()
-	rep.Step(1, steps, "reserving name and address")
-	v, err := d.reserveVM(ctx, api.CreateVMRequest{Name: req.Name, VCPUs: src.VCPUs, MemoryMiB: src.MemoryMiB,
-		DiskSize: src.DiskSize, NAT: req.NAT}, img)
+	v := &model.VM{}
+	b, err := d.newBoot(v, run, rep, !req.NoWait, "")
 	if err != nil {
 		return nil, err
 	}
-	r.Add("delete record", func() error { return d.store.DeleteVM(context.Background(), v.Name) })
-	r.Add("remove VM dir", func() error { return os.RemoveAll(v.Dir) })
-
-	rep.Step(2, steps, "copying the disks of "+srcName)
-	ovPath := filepath.Join(v.Dir, filepath.Base(src.OverlayPath))
-	method, err := d.storage.CopyDisk(ctx, src.OverlayPath, ovPath, false)
-	if err != nil {
-		return nil, fmt.Errorf("clone %s: system overlay: %w", srcName, err)
+	run.Lap("preflight")
+	ovPath := ""
+	clone := []steps.Step{
+		d.reserveStep(v, api.CreateVMRequest{Name: req.Name, VCPUs: src.VCPUs, MemoryMiB: src.MemoryMiB,
+			DiskSize: src.DiskSize, NAT: req.NAT}, img),
+		{Name: "copy", Label: steps.Fixed("copying the disks of " + srcName), Do: func(ctx context.Context) error {
+			ovPath = filepath.Join(v.Dir, filepath.Base(src.OverlayPath))
+			method, err := d.storage.CopyDisk(ctx, src.OverlayPath, ovPath, false)
+			if err != nil {
+				return fmt.Errorf("clone %s: system overlay: %w", srcName, err)
+			}
+			rep.Logf("disks copied by %s", method)
+			return nil
+		}, Undo: func() error { return d.storage.RemoveImage(ovPath) }},
+		{Name: "copy", Do: func(ctx context.Context) error {
+			if _, err := d.storage.CopyDisk(ctx, src.WorkDisk, v.WorkDisk, false); err != nil {
+				return fmt.Errorf("clone %s: work disk: %w", srcName, err)
+			}
+			return nil
+		}, Undo: func() error { return d.storage.RemoveImage(v.WorkDisk) }},
+		{Name: "identity", Label: func() string { return "giving " + v.Name + " its own SSH host key" }, Do: func(ctx context.Context) error {
+			v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice = src.OverlayKind, ovPath, src.OverlayFormat, ""
+			v.Kernel, v.Initrd, v.BaseImage = src.Kernel, src.Initrd, src.BaseImage
+			if err := d.newIdentity(ctx, v); err != nil {
+				return fmt.Errorf("clone %s: %w", srcName, err)
+			}
+			v.State = model.Stopped
+			return d.store.UpdateVM(ctx, v)
+		}},
 	}
-	r.Add("remove overlay", func() error { return d.storage.RemoveImage(ovPath) })
-	if _, err := d.storage.CopyDisk(ctx, src.WorkDisk, v.WorkDisk, false); err != nil {
-		return nil, fmt.Errorf("clone %s: work disk: %w", srcName, err)
-	}
-	r.Add("remove work disk", func() error { return d.storage.RemoveImage(v.WorkDisk) })
-	rep.Logf("disks copied by %s", method)
-	v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice = src.OverlayKind, ovPath, src.OverlayFormat, ""
-	v.Kernel, v.Initrd, v.BaseImage = src.Kernel, src.Initrd, src.BaseImage
-
-	rep.Step(3, steps, "giving "+v.Name+" its own SSH host key")
-	if err := d.newIdentity(ctx, v); err != nil {
-		return nil, fmt.Errorf("clone %s: %w", srcName, err)
-	}
-	v.State = model.Stopped
-	if err := d.store.UpdateVM(ctx, v); err != nil {
+	if err := run.Run(ctx, append(clone, b.steps()...)...); err != nil {
 		return nil, err
 	}
-	if _, err := d.bootVM(ctx, v, !req.NoWait, rep, 4, steps+1); err != nil {
-		return nil, err
-	}
-	r.Success()
 	out := d.toAPI(v)
 	return &out, nil
 }

@@ -18,8 +18,8 @@ import (
 	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/namegen"
 	"github.com/bangerdev/banger/internal/network"
-	"github.com/bangerdev/banger/internal/revert"
 	"github.com/bangerdev/banger/internal/sshkeys"
+	"github.com/bangerdev/banger/internal/steps"
 	"github.com/bangerdev/banger/internal/storage"
 	"github.com/bangerdev/banger/internal/store"
 )
@@ -56,9 +56,10 @@ func validateResources(vcpus, memMiB int, disk int64) error {
 }
 
 // createVM validates the request, builds the VM's disks and identity, and
-// boots it. Any failure removes everything this call created.
+// boots it, as one list of steps. Any failure removes everything this call
+// created.
 func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.Reporter) (*api.VM, error) {
-	ctx = withBootClock(ctx)
+	run := steps.New(rep)
 	name, err := d.newVMName(ctx, req.Name)
 	if err != nil {
 		return nil, err
@@ -91,51 +92,61 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 	if err := d.preflightStart(img.Kernel, img.Path, req.NAT); err != nil {
 		return nil, err
 	}
-	clk := clockOf(ctx)
-	clk.mark("preflight")
-
-	const steps = 5
-	r := revert.New()
-	defer r.Fail()
-
-	rep.Step(1, steps, "reserving name and address")
-	v, err := d.reserveVM(ctx, req, img)
+	v := &model.VM{}
+	b, err := d.newBoot(v, run, rep, !req.NoWait, "")
 	if err != nil {
 		return nil, err
 	}
-	r.Add("delete record", func() error { return d.store.DeleteVM(context.Background(), v.Name) })
-	r.Add("remove VM dir", func() error { return os.RemoveAll(v.Dir) })
-	r.Add("remove work disk", func() error { return d.storage.RemoveImage(v.WorkDisk) })
-	clk.mark("reserve")
-
-	rep.Step(2, steps, "creating work disk and identity")
-	if err := d.buildWorkDisk(ctx, v); err != nil {
-		return nil, noSpace(fmt.Errorf("create %s: work disk: %w", v.Name, err), v.WorkDisk)
+	run.Lap("preflight")
+	var ov storage.Overlay
+	create := []steps.Step{
+		d.reserveStep(v, req, img),
+		{Name: "work_disk", Label: steps.Fixed("creating work disk and identity"), Do: func(ctx context.Context) error {
+			if err := d.buildWorkDisk(ctx, v); err != nil {
+				return noSpace(fmt.Errorf("create %s: work disk: %w", v.Name, err), v.WorkDisk)
+			}
+			return nil
+		}},
+		{Name: "overlay", Label: steps.Fixed("creating system overlay of " + img.Name), Do: func(ctx context.Context) error {
+			probe := d.storage.Probe(d.driver, v.Dir)
+			rep.Logf("overlay: %s (%s)", probe.Chosen, probe.Reason)
+			var err error
+			ov, err = d.storage.CreateOverlay(ctx, probe.Chosen, img.Path, filepath.Join(v.Dir, overlayFile(probe.Chosen)), d.cfg.SystemDiskSize)
+			if err != nil {
+				return noSpace(fmt.Errorf("create %s: system overlay: %w", v.Name, err), v.Dir)
+			}
+			return nil
+		}, Undo: func() error { return d.storage.RemoveOverlay(context.Background(), ov) }},
+		{Name: "overlay", Do: func(ctx context.Context) error {
+			v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice = string(ov.Kind), ov.Path, ov.Format, ov.Device
+			v.State = model.Stopped
+			return d.store.UpdateVM(ctx, v)
+		}},
 	}
-	clk.mark("work_disk")
-
-	rep.Step(3, steps, "creating system overlay of "+img.Name)
-	probe := d.storage.Probe(d.driver, v.Dir)
-	kind := probe.Chosen
-	rep.Logf("overlay: %s (%s)", kind, probe.Reason)
-	ov, err := d.storage.CreateOverlay(ctx, kind, img.Path, filepath.Join(v.Dir, overlayFile(kind)), d.cfg.SystemDiskSize)
-	if err != nil {
-		return nil, noSpace(fmt.Errorf("create %s: system overlay: %w", v.Name, err), v.Dir)
-	}
-	r.Add("remove overlay", func() error { return d.storage.RemoveOverlay(context.Background(), ov) })
-	v.OverlayKind, v.OverlayPath, v.OverlayFormat, v.OverlayDevice = string(ov.Kind), ov.Path, ov.Format, ov.Device
-	v.State = model.Stopped
-	if err := d.store.UpdateVM(ctx, v); err != nil {
+	if err := run.Run(ctx, append(create, b.steps()...)...); err != nil {
 		return nil, err
 	}
-	clk.mark("overlay")
-
-	if _, err := d.bootVM(ctx, v, !req.NoWait, rep, 4, steps); err != nil {
-		return nil, err
-	}
-	r.Success()
 	out := d.toAPI(v)
 	return &out, nil
+}
+
+// reserveStep reserves the VM's name, address, MAC and tap into v (see
+// reserveVM); its undo deletes the record and everything in the VM's
+// directory.
+func (d *Daemon) reserveStep(v *model.VM, req api.CreateVMRequest, img *store.Image) steps.Step {
+	return steps.Step{Name: "reserve", Label: steps.Fixed("reserving name and address"),
+		Do: func(ctx context.Context) error {
+			r, err := d.reserveVM(ctx, req, img)
+			if err != nil {
+				return err
+			}
+			*v = *r
+			return nil
+		},
+		Undo: func() error {
+			return errors.Join(d.storage.RemoveImage(v.WorkDisk), os.RemoveAll(v.Dir),
+				d.store.DeleteVM(context.Background(), v.Name))
+		}}
 }
 
 // reserveVM allocates the address, MAC and tap and inserts the record in

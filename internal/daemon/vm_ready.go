@@ -139,50 +139,14 @@ func watchConsole(ctx context.Context, path, line string) (time.Time, error) {
 	}
 }
 
-// bootClock records the instants of one start: the request, the VMM
-// start, the guest's ready signal and the answer, and how the host time
-// before the VMM splits into steps.
+// bootClock holds the instants of one start: the request, the VMM start
+// and spawn, the guest's ready signal and the verified SSH check, and how
+// the host time before the VMM splits into steps (microseconds by step
+// name). boot.clock fills it from the runner's spans.
 type bootClock struct {
 	start, vmm, spawned, ready, verified time.Time
 	signal                               string
-	last                                 time.Time
 	steps                                map[string]int64
-}
-
-// mark ends the host step called name (the time since the previous mark).
-func (c *bootClock) mark(name string) {
-	now := time.Now()
-	if c.last.IsZero() {
-		c.last = c.start
-	}
-	if c.steps == nil {
-		c.steps = map[string]int64{}
-	}
-	c.steps[name] += now.Sub(c.last).Microseconds()
-	c.last = now
-}
-
-// vmmStarting marks the end of the host work: the VMM is started now.
-func (c *bootClock) vmmStarting() {
-	c.mark("other")
-	c.vmm = c.last
-}
-
-type bootClockKey struct{}
-
-// withBootClock marks now as the start of the request that boots a VM, so
-// the host work before bootVM (create's disks) counts as host time.
-func withBootClock(ctx context.Context) context.Context {
-	return context.WithValue(ctx, bootClockKey{}, &bootClock{start: time.Now()})
-}
-
-// clockOf returns the request's boot clock, starting one when none was
-// set.
-func clockOf(ctx context.Context) *bootClock {
-	if c, ok := ctx.Value(bootClockKey{}).(*bootClock); ok {
-		return c
-	}
-	return &bootClock{start: time.Now()}
 }
 
 // timings splits the start that ends at end. Without a ready signal (no

@@ -13,6 +13,7 @@ import (
 	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/namegen"
 	"github.com/bangerdev/banger/internal/revert"
+	"github.com/bangerdev/banger/internal/steps"
 	"github.com/bangerdev/banger/internal/store"
 )
 
@@ -89,7 +90,7 @@ func (d *Daemon) createSnapshot(ctx context.Context, name string, req api.Snapsh
 	sn, err := d.copyIntoSnapshot(ctx, v, req)
 	if wasRunning {
 		rep.Step(3, 3, "resuming "+name)
-		if _, rerr := d.resumeVM(ctx, v, !req.NoWait, rep); rerr != nil {
+		if _, rerr := d.resumeVM(ctx, v, !req.NoWait, steps.New(rep), rep); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 	}
@@ -194,36 +195,44 @@ func (d *Daemon) restoreSnapshot(ctx context.Context, name, snap string, force b
 	if err := v.Allows(op); err != nil {
 		return nil, err
 	}
+	var list []steps.Step
 	switch v.State {
 	case model.Running:
-		rep.Step(1, 2, "stopping "+name)
-		if err := d.powerOff(ctx, v, rep); err != nil {
-			return nil, err
-		}
+		list = append(list, steps.Step{Name: "stop", Label: steps.Fixed("stopping " + name), Do: func(ctx context.Context) error {
+			return d.powerOff(ctx, v, rep)
+		}})
 	case model.Suspended:
 		// Its saved state belongs to the disks being replaced.
-		if err := d.discardState(ctx, v); err != nil {
-			return nil, err
+		list = append(list, steps.Step{Name: "discard_state", Do: func(ctx context.Context) error {
+			return d.discardState(ctx, v)
+		}})
+	}
+	list = append(list, steps.Step{Name: "restore", Label: steps.Fixed("restoring disks from snapshot " + snap), Do: func(ctx context.Context) error {
+		if _, err := d.storage.CopyDisk(ctx, meta.Overlay, v.OverlayPath, true); err != nil {
+			return fmt.Errorf("restore %s: system overlay: %w; the VM's disks may be inconsistent: restore again", name, err)
 		}
-	}
-	rep.Step(2, 2, "restoring disks from snapshot "+snap)
-	if _, err := d.storage.CopyDisk(ctx, meta.Overlay, v.OverlayPath, true); err != nil {
-		return nil, fmt.Errorf("restore %s: system overlay: %w; the VM's disks may be inconsistent: restore again", name, err)
-	}
-	if _, err := d.storage.CopyDisk(ctx, meta.WorkDisk, v.WorkDisk, true); err != nil {
-		return nil, fmt.Errorf("restore %s: work disk: %w; the VM's disks may be inconsistent: restore again", name, err)
-	}
-	if meta.State != nil {
+		if _, err := d.storage.CopyDisk(ctx, meta.WorkDisk, v.WorkDisk, true); err != nil {
+			return fmt.Errorf("restore %s: work disk: %w; the VM's disks may be inconsistent: restore again", name, err)
+		}
+		return nil
+	}}, steps.Step{Name: "state", Do: func(context.Context) error {
+		if meta.State == nil {
+			return nil
+		}
 		st := *meta.State
 		st.Dir = stateDir(v)
 		_ = os.RemoveAll(st.Dir)
 		if err := linkFiles(meta.State.Dir, st.Dir); err != nil {
-			return nil, fmt.Errorf("restore %s: saved state: %w", name, err)
+			return fmt.Errorf("restore %s: saved state: %w", name, err)
 		}
 		if err := writeStateMeta(st); err != nil {
-			return nil, fmt.Errorf("restore %s: saved state: %w", name, err)
+			return fmt.Errorf("restore %s: saved state: %w", name, err)
 		}
 		v.State, v.SavedState = model.Suspended, &st
+		return nil
+	}})
+	if err := steps.New(rep).Run(ctx, list...); err != nil {
+		return nil, err
 	}
 	v.LastError = ""
 	if err := d.store.UpdateVM(ctx, v); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/bangerdev/banger/internal/api"
 	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/sshkeys"
+	"github.com/bangerdev/banger/internal/steps"
 	"github.com/bangerdev/banger/internal/units"
 	"github.com/bangerdev/banger/internal/vmm"
 )
@@ -148,8 +149,9 @@ func (d *Daemon) stateMismatch(ctx context.Context, v *model.VM, drv vmm.Driver,
 // resumeVM loads a suspended VM's saved state into a new VMM process with
 // the same tap, address, NAT and DNS name, waits for SSH (with wait) and
 // sets the guest clock. A state that cannot be loaded is reported and kept;
-// only 'vm start --cold' discards it.
-func (d *Daemon) resumeVM(ctx context.Context, v *model.VM, wait bool, rep api.Reporter) (*api.VM, error) {
+// only 'vm start --cold' discards it. run times the resume from the
+// request.
+func (d *Daemon) resumeVM(ctx context.Context, v *model.VM, wait bool, run *steps.Runner, rep api.Reporter) (*api.VM, error) {
 	st := v.SavedState
 	if st == nil {
 		return nil, model.Conflict("%s is suspended but its saved state is not recorded; boot it with 'banger vm start --cold %s'", v.Name, v.Name)
@@ -164,9 +166,14 @@ func (d *Daemon) resumeVM(ctx context.Context, v *model.VM, wait bool, rep api.R
 	if err := d.preflightStart(v.Kernel, v.BaseImage, v.NAT); err != nil {
 		return nil, err
 	}
+	b, err := d.newBoot(v, run, rep, wait, st.Dir)
+	if err != nil {
+		return nil, err
+	}
+	run.Lap("preflight")
 	start := time.Now()
-	if _, err := d.bootVMFrom(ctx, v, st.Dir, wait, rep, 1, 2); err != nil {
-		// bootVM's undo marked it stopped; the state is untouched.
+	if err := run.Run(ctx, b.steps()...); err != nil {
+		// The boot's undo marked it stopped; the state is untouched.
 		v.State, v.Handle, v.LastError = model.Suspended, nil, err.Error()
 		if uerr := d.store.UpdateVM(context.Background(), v); uerr != nil {
 			d.log.Error("keep suspended state", "vm", v.Name, "err", uerr)
