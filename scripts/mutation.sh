@@ -41,6 +41,14 @@ mutants=(
   'fc-checkkernel-any-elf|internal/vmm/firecracker/kernel.go|s/return checkELF\(path, hdr\[:n\]\)/return nil/|./internal/vmm/firecracker|TestCheckKernel'
   'resize-asks-the-nat-rule|internal/daemon/vm_edit.go|s/v\.Allows\(model\.OpResize\)/v.Allows(model.OpSetNAT)/|./internal/daemon|TestEveryStateAndOperationThroughTheAPI'
   'failed-start-says-nothing|internal/daemon/vm_boot.go|s/\tv\.LastError = err\.Error\(\)\n//|./internal/daemon|TestFailedOverlayActivation'
+  'tap-create-not-exclusive|internal/network/tap.go|s/ . unix\.IFF_TUN_EXCL\)/)/|./internal/network|TestTapsAreNeverTakenOver'
+  'tap-owner-unchecked|internal/network/netlink.go|s/if info\.Owner != int64\(m\.TapOwner\) \{/if false {/|./internal/network|TestTapsAreNeverTakenOver'
+  'bridge-keeps-ipv6|internal/network/netlink.go|s/if err := hardenBridge\(name\); err != nil \{/if err := error(nil); err != nil {/|./internal/network|TestBridgeHasNoIPv6'
+  'helper-any-tap-name|internal/nethelper/server.go|s/if !network\.IsTapNameOf\(a\.UID, tap\) \{/if false {/|./internal/nethelper|TestHelperRefuses'
+  'helper-no-tap-limit|internal/nethelper/server.go|s/n <= a\.MaxTaps/n >= 0/|./internal/nethelper|TestHelperKeepsLimits'
+  'helper-nat-broadcast|internal/nethelper/server.go|s/r\.IP == broadcast\(a\.Subnet\)/false/|./internal/nethelper|TestHelperRefuses'
+  'allocate-same-uid-twice|internal/system/allocate.go|s/if a, ok := r\.ForUID\(uid\); ok \{/if a, ok := r.ForUID(uid); ok \&\& a.UID < 0 {/|./internal/system|TestAllocateRefuses'
+  'install-trusts-group-writable|internal/system/trust.go|s/Perm\(\)&0o022 != 0/Perm()\&0o002 != 0/|./internal/system|TestCheckRootOwned'
 )
 
 work=$(mktemp -d /tmp/banger-mutation.XXXXXX)
