@@ -91,6 +91,12 @@ type Daemon struct {
 
 	// resumeWG tracks the background resumption of recorded VMs.
 	resumeWG sync.WaitGroup
+
+	// The parts beside the VM lifecycle (this type), built by assemble
+	// once the subsystems are up: images, the observer and the HTTP edge.
+	images *images
+	obs    *observer
+	http   *server
 }
 
 // New prepares a daemon; Run starts it.
@@ -159,7 +165,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	d.initSubsystems(ctx)
 	defer d.closeSubsystems() // runs before st.Close (LIFO)
-	if err := d.registerBundleImage(ctx); err != nil {
+	d.assemble()
+	if err := d.images.registerBundleImage(ctx); err != nil {
 		d.log.Warn("default image not registered", "err", err)
 	}
 	d.adopt(ctx)
@@ -170,6 +177,21 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.stopMonitors()
 	d.log.Info("bangerd stopped; running VMs keep running")
 	return err
+}
+
+// assemble builds the images, the observer and the HTTP edge from the
+// subsystems, each with what it needs.
+func (d *Daemon) assemble() {
+	kernel := bootKernel(d.bundle, d.driver)
+	d.images = &images{store: d.store, storage: d.storage, facts: d.host, log: d.log, vms: d,
+		dir: d.layout.ImagesDir, stateDir: d.layout.StateDir, customizeScript: d.cfg.CustomizeScript,
+		bundle: d.bundle, bundleErr: d.bundleErr, kernel: kernel}
+	d.obs = &observer{store: d.store, storage: d.storage, facts: d.host, guest: d.sshRun,
+		layout: d.layout, runtimeDir: d.opts.RuntimeDir, started: d.started,
+		vmm:    vmmChoice{name: d.driver, why: d.driverWhy, err: d.driverErr},
+		bundle: d.bundle, bundleErr: d.bundleErr, kernel: kernel, fw: d.fw, fwErr: d.fwErr,
+		dnsMode: d.cfg.DNS, publisher: d.publisher, gateway: network.Gateway(d.subnet)}
+	d.http = &server{vms: d, images: d.images, obs: d.obs, log: d.log, shutdown: d.requestShutdown}
 }
 
 // requestShutdown makes Run return; VMs are left running.

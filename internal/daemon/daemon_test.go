@@ -104,7 +104,8 @@ func newTestDaemonSeeded(t *testing.T, kind storage.Kind, seed func(td *testDaem
 	if d.driver != "qemu" {
 		t.Fatalf("driver = %q (%v)", d.driver, d.driverErr)
 	}
-	if err := d.registerBundleImage(ctx); err != nil {
+	d.assemble()
+	if err := d.images.registerBundleImage(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.stopMonitors(); st.Close() })

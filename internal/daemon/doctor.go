@@ -1,13 +1,12 @@
 package daemon
 
 import (
-	"net/http"
+	"context"
 	"os"
 	"strings"
 
 	"github.com/bangerdev/banger/internal/api"
 	"github.com/bangerdev/banger/internal/dns"
-	"github.com/bangerdev/banger/internal/network"
 	"github.com/bangerdev/banger/internal/preflight"
 	"github.com/bangerdev/banger/internal/vmm"
 )
@@ -15,7 +14,7 @@ import (
 // handleDoctor reports every host check banger depends on. A check is "ok"
 // when the selected setup works; optional parts that are absent but not
 // needed (firecracker on a qemu host) are ok with a detail saying so.
-func (d *Daemon) handleDoctor(w http.ResponseWriter, r *http.Request) {
+func (o *observer) doctor(ctx context.Context) []api.DoctorCheck {
 	var out []api.DoctorCheck
 	add := func(area, name string, ok bool, detail string) {
 		out = append(out, api.DoctorCheck{Area: area, Name: name, OK: ok, Detail: detail})
@@ -32,52 +31,52 @@ func (d *Daemon) handleDoctor(w http.ResponseWriter, r *http.Request) {
 
 	kvmOK, kvmWhy := vmm.KVMUsable()
 	add("vmm", "kvm", true, map[bool]string{true: "usable", false: kvmWhy}[kvmOK])
-	if d.driverErr != nil {
-		add("vmm", "driver", false, d.driverErr.Error())
+	if o.vmm.err != nil {
+		add("vmm", "driver", false, o.vmm.err.Error())
 	} else {
-		add("vmm", "driver", true, d.driver+": "+d.driverWhy)
+		add("vmm", "driver", true, o.vmm.name+": "+o.vmm.why)
 	}
-	fromResults("vmm", d.host.Checker().Report(preflight.ForVMStart(d.driver)...))
-	if d.driver != "firecracker" {
-		fc := d.bundle.Firecracker
+	fromResults("vmm", o.facts.Checker().Report(preflight.ForVMStart(o.vmm.name)...))
+	if o.vmm.name != "firecracker" {
+		fc := o.bundle.Firecracker
 		if fc == "" {
-			add("vmm", "firecracker", true, "not in the bundle or config (optional here: using "+d.driver+")")
+			add("vmm", "firecracker", true, "not in the bundle or config (optional here: using "+o.vmm.name+")")
 		} else {
-			add("vmm", "firecracker", true, fc+" (unused: "+d.driverWhy+")")
+			add("vmm", "firecracker", true, fc+" (unused: "+o.vmm.why+")")
 		}
 	}
 
-	if d.bundleErr != nil {
-		add("bundle", "runtime dir", false, d.bundleErr.Error())
+	if o.bundleErr != nil {
+		add("bundle", "runtime dir", false, o.bundleErr.Error())
 	} else {
-		add("bundle", "runtime dir", true, d.bundle.Dir+" ("+d.bundle.Layout+")")
-		missing := d.bundle.Missing()
+		add("bundle", "runtime dir", true, o.bundle.Dir+" ("+o.bundle.Layout+")")
+		missing := o.bundle.Missing()
 		add("bundle", "contents", len(missing) == 0, orNone(strings.Join(missing, ", "), "complete"))
-		add("bundle", "kernel", fileExists(d.bootKernel()), d.bootKernel())
+		add("bundle", "kernel", fileExists(o.kernel), o.kernel)
 	}
 
-	rep := d.storage.Probe(d.driver, d.layout.VMsDir)
+	rep := o.storage.Probe(o.vmm.name, o.layout.VMsDir)
 	add("storage", "overlay", true, strings.ReplaceAll(rep.Describe(), "\n", "; "))
-	fromResults("storage", d.host.Checker().Report(preflight.ForDiskResize()...))
+	fromResults("storage", o.facts.Checker().Report(preflight.ForDiskResize()...))
 
-	if d.fwErr != nil {
-		add("network", "firewall", false, d.fwErr.Error())
-	} else if d.fw != nil {
-		add("network", "firewall", true, d.fw.Backend())
+	if o.fwErr != nil {
+		add("network", "firewall", false, o.fwErr.Error())
+	} else if o.fw != nil {
+		add("network", "firewall", true, o.fw.Backend())
 	}
-	fromResults("network", d.host.Checker().Report(d.natNeeds()...))
+	fromResults("network", o.facts.Checker().Report(natNeeds(o.facts)...))
 
 	switch {
-	case d.cfg.DNS == "none":
+	case o.dnsMode == "none":
 		add("dns", "publisher", true, "disabled (dns = \"none\")")
-	case d.publisher == nil:
+	case o.publisher == nil:
 		add("dns", "publisher", false, "the built-in .vm server did not start; see the daemon log")
 	default:
-		add("dns", "publisher", true, d.publisher.Name())
+		add("dns", "publisher", true, o.publisher.Name())
 	}
-	add("dns", "host resolver", true, dns.HostResolverAdvice(r.Context(), network.Gateway(d.subnet)))
-	fromResults("ssh", d.host.Checker().Report(preflight.ForSSH()...))
-	writeJSON(w, http.StatusOK, out)
+	add("dns", "host resolver", true, dns.HostResolverAdvice(ctx, o.gateway))
+	fromResults("ssh", o.facts.Checker().Report(preflight.ForSSH()...))
+	return out
 }
 
 func orNone(s, none string) string {

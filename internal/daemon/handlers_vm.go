@@ -14,7 +14,7 @@ import (
 )
 
 // toAPI projects a VM into its wire form.
-func (d *Daemon) toAPI(v *model.VM) api.VM {
+func vmToAPI(v *model.VM) api.VM {
 	out := api.VM{
 		Name: v.Name, State: string(v.State), Image: v.Image, IP: v.IP, MAC: v.MAC, Tap: v.Tap,
 		VCPUs: v.VCPUs, MemoryMiB: v.MemoryMiB, DiskSize: v.DiskSize, NAT: v.NAT, Driver: v.Driver,
@@ -41,8 +41,8 @@ func (d *Daemon) toAPI(v *model.VM) api.VM {
 }
 
 // getVM loads the VM named in the request path.
-func (d *Daemon) getVM(r *http.Request) (*model.VM, error) {
-	return d.loadVM(r.Context(), r.PathValue("name"))
+func (s *server) getVM(r *http.Request) (*model.VM, error) {
+	return s.vms.loadVM(r.Context(), r.PathValue("name"))
 }
 
 // loadVM loads a VM record; a missing one is a 404 that says what to do.
@@ -54,53 +54,38 @@ func (d *Daemon) loadVM(ctx context.Context, name string) (*model.VM, error) {
 	return v, err
 }
 
-func (d *Daemon) handleListVMs(w http.ResponseWriter, r *http.Request) {
-	vms, err := d.store.ListVMs(r.Context())
+func (s *server) handleListVMs(w http.ResponseWriter, r *http.Request) {
+	vms, err := s.vms.store.ListVMs(r.Context())
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	out := make([]api.VM, 0, len(vms))
 	for _, v := range vms {
-		out = append(out, d.toAPI(v))
+		out = append(out, vmToAPI(v))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (d *Daemon) handleGetVM(w http.ResponseWriter, r *http.Request) {
-	v, err := d.getVM(r)
+func (s *server) handleGetVM(w http.ResponseWriter, r *http.Request) {
+	v, err := s.getVM(r)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, d.toAPI(v))
+	writeJSON(w, http.StatusOK, vmToAPI(v))
 }
 
-func (d *Daemon) handleCreateVM(w http.ResponseWriter, r *http.Request) {
+func (s *server) handleCreateVM(w http.ResponseWriter, r *http.Request) {
 	var req api.CreateVMRequest
 	if err := decode(r, &req); err != nil {
 		writeError(w, err)
 		return
 	}
-	stream(w, func(rep api.Reporter) (any, error) { return d.createVM(r.Context(), req, rep) })
+	stream(w, func(rep api.Reporter) (any, error) { return s.vms.createVM(r.Context(), req, rep) })
 }
 
-func (d *Daemon) handleStartVM(w http.ResponseWriter, r *http.Request) {
-	var req api.StartRequest
-	if err := decode(r, &req); err != nil {
-		writeError(w, err)
-		return
-	}
-	name := r.PathValue("name")
-	stream(w, func(rep api.Reporter) (any, error) { return d.startVM(r.Context(), name, !req.NoWait, req.Cold, rep) })
-}
-
-func (d *Daemon) handleStopVM(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	stream(w, func(rep api.Reporter) (any, error) { return d.stopVM(r.Context(), name, rep) })
-}
-
-func (d *Daemon) handleRestartVM(w http.ResponseWriter, r *http.Request) {
+func (s *server) handleStartVM(w http.ResponseWriter, r *http.Request) {
 	var req api.StartRequest
 	if err := decode(r, &req); err != nil {
 		writeError(w, err)
@@ -108,66 +93,76 @@ func (d *Daemon) handleRestartVM(w http.ResponseWriter, r *http.Request) {
 	}
 	name := r.PathValue("name")
 	stream(w, func(rep api.Reporter) (any, error) {
-		if _, err := d.stopVM(r.Context(), name, rep); err != nil {
-			return nil, err
-		}
-		return d.startVM(r.Context(), name, !req.NoWait, req.Cold, rep)
+		return s.vms.startVM(r.Context(), name, !req.NoWait, req.Cold, rep)
 	})
 }
 
-func (d *Daemon) handleKillVM(w http.ResponseWriter, r *http.Request) {
+func (s *server) handleStopVM(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	stream(w, func(rep api.Reporter) (any, error) { return s.vms.stopVM(r.Context(), name, rep) })
+}
+
+func (s *server) handleRestartVM(w http.ResponseWriter, r *http.Request) {
+	var req api.StartRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	name := r.PathValue("name")
+	stream(w, func(rep api.Reporter) (any, error) {
+		if _, err := s.vms.stopVM(r.Context(), name, rep); err != nil {
+			return nil, err
+		}
+		return s.vms.startVM(r.Context(), name, !req.NoWait, req.Cold, rep)
+	})
+}
+
+func (s *server) handleKillVM(w http.ResponseWriter, r *http.Request) {
 	var req api.KillRequest
 	if err := decode(r, &req); err != nil {
 		writeError(w, err)
 		return
 	}
-	vm, err := d.killVM(r.Context(), r.PathValue("name"), req.Signal)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, vm)
+	vm, err := s.vms.killVM(r.Context(), r.PathValue("name"), req.Signal)
+	reply(w, vm, err)
 }
 
-func (d *Daemon) handleDeleteVM(w http.ResponseWriter, r *http.Request) {
+func (s *server) handleDeleteVM(w http.ResponseWriter, r *http.Request) {
 	force := r.URL.Query().Get("force") == "1"
-	if err := d.deleteVM(r.Context(), r.PathValue("name"), force); err != nil {
+	if err := s.vms.deleteVM(r.Context(), r.PathValue("name"), force); err != nil {
 		writeError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"deleted": r.PathValue("name")})
 }
 
-func (d *Daemon) handleSetVM(w http.ResponseWriter, r *http.Request) {
+func (s *server) handleSetVM(w http.ResponseWriter, r *http.Request) {
 	var req api.SetVMRequest
 	if err := decode(r, &req); err != nil {
 		writeError(w, err)
 		return
 	}
-	vm, err := d.setVM(r.Context(), r.PathValue("name"), req)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, vm)
+	vm, err := s.vms.setVM(r.Context(), r.PathValue("name"), req)
+	reply(w, vm, err)
 }
 
-func (d *Daemon) handleSSHTarget(w http.ResponseWriter, r *http.Request) {
-	v, err := d.getVM(r)
+func (s *server) handleSSHTarget(w http.ResponseWriter, r *http.Request) {
+	v, err := s.getVM(r)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
+	t := s.vms.sshTarget(v)
 	writeJSON(w, http.StatusOK, api.SSHTarget{
-		Name: v.Name, IP: v.IP, User: "root", KeyPath: d.cfg.SSHKeyPath,
-		KnownHosts: d.knownHostsPath(), HostKey: v.HostKeyPub, State: string(v.State),
+		Name: v.Name, IP: v.IP, User: t.User, KeyPath: t.KeyPath,
+		KnownHosts: t.KnownHosts, HostKey: v.HostKeyPub, State: string(v.State),
 	})
 }
 
 // handleLogs streams the console log; with follow=1 it keeps sending new
 // output until the client goes away.
-func (d *Daemon) handleLogs(w http.ResponseWriter, r *http.Request) {
-	v, err := d.getVM(r)
+func (s *server) handleLogs(w http.ResponseWriter, r *http.Request) {
+	v, err := s.getVM(r)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -211,58 +206,56 @@ func (d *Daemon) handleLogs(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (d *Daemon) handleSuspendVM(w http.ResponseWriter, r *http.Request) {
+func (s *server) handleSuspendVM(w http.ResponseWriter, r *http.Request) {
 	var req api.SuspendRequest
 	if err := decode(r, &req); err != nil {
 		writeError(w, err)
 		return
 	}
 	name := r.PathValue("name")
-	stream(w, func(rep api.Reporter) (any, error) { return d.suspendVM(r.Context(), name, req.ResumeOnStart, rep) })
+	stream(w, func(rep api.Reporter) (any, error) { return s.vms.suspendVM(r.Context(), name, req.ResumeOnStart, rep) })
 }
 
-func (d *Daemon) handleCloneVM(w http.ResponseWriter, r *http.Request) {
+func (s *server) handleCloneVM(w http.ResponseWriter, r *http.Request) {
 	var req api.CloneRequest
 	if err := decode(r, &req); err != nil {
 		writeError(w, err)
 		return
 	}
 	name := r.PathValue("name")
-	stream(w, func(rep api.Reporter) (any, error) { return d.cloneVM(r.Context(), name, req, rep) })
+	stream(w, func(rep api.Reporter) (any, error) { return s.vms.cloneVM(r.Context(), name, req, rep) })
 }
 
-func (d *Daemon) handleListSnapshots(w http.ResponseWriter, r *http.Request) {
-	out, err := d.listSnapshots(r.Context(), r.PathValue("name"))
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+func (s *server) handleListSnapshots(w http.ResponseWriter, r *http.Request) {
+	out, err := s.vms.listSnapshots(r.Context(), r.PathValue("name"))
+	reply(w, out, err)
 }
 
-func (d *Daemon) handleCreateSnapshot(w http.ResponseWriter, r *http.Request) {
+func (s *server) handleCreateSnapshot(w http.ResponseWriter, r *http.Request) {
 	var req api.SnapshotRequest
 	if err := decode(r, &req); err != nil {
 		writeError(w, err)
 		return
 	}
 	name := r.PathValue("name")
-	stream(w, func(rep api.Reporter) (any, error) { return d.createSnapshot(r.Context(), name, req, rep) })
+	stream(w, func(rep api.Reporter) (any, error) { return s.vms.createSnapshot(r.Context(), name, req, rep) })
 }
 
-func (d *Daemon) handleRestoreSnapshot(w http.ResponseWriter, r *http.Request) {
+func (s *server) handleRestoreSnapshot(w http.ResponseWriter, r *http.Request) {
 	var req api.RestoreRequest
 	if err := decode(r, &req); err != nil {
 		writeError(w, err)
 		return
 	}
 	name, snap := r.PathValue("name"), r.PathValue("snap")
-	stream(w, func(rep api.Reporter) (any, error) { return d.restoreSnapshot(r.Context(), name, snap, req.Force, rep) })
+	stream(w, func(rep api.Reporter) (any, error) {
+		return s.vms.restoreSnapshot(r.Context(), name, snap, req.Force, rep)
+	})
 }
 
-func (d *Daemon) handleDeleteSnapshot(w http.ResponseWriter, r *http.Request) {
+func (s *server) handleDeleteSnapshot(w http.ResponseWriter, r *http.Request) {
 	name, snap := r.PathValue("name"), r.PathValue("snap")
-	if err := d.deleteSnapshot(r.Context(), name, snap); err != nil {
+	if err := s.vms.deleteSnapshot(r.Context(), name, snap); err != nil {
 		writeError(w, err)
 		return
 	}

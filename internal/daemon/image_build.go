@@ -27,7 +27,7 @@ var aptName = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]*$`)
 // of customize.sh (packages, --docker) and then the customize_script hook
 // over SSH, power it off, and flatten its system overlay into a new
 // read-only ext4 image. The builder VM is always deleted.
-func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep api.Reporter) (*api.Image, error) {
+func (m *images) buildImage(ctx context.Context, req api.BuildImageRequest, rep api.Reporter) (*api.Image, error) {
 	if err := namegen.Validate("image", req.Name); err != nil {
 		return nil, model.Invalid("%v", err)
 	}
@@ -37,27 +37,27 @@ func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 			return nil, model.Invalid("invalid package name %q: use Debian package names like docker.io or ripgrep", p)
 		}
 	}
-	if _, err := d.store.GetImage(ctx, req.Name); err == nil {
+	if _, err := m.store.GetImage(ctx, req.Name); err == nil {
 		return nil, model.Conflict("an image named %q already exists; delete it with 'banger image delete %s' or pick another name", req.Name, req.Name)
 	}
 	base := req.Base
 	if base == "" {
-		base = d.buildBase(ctx)
+		base = m.buildBase(ctx)
 	}
-	baseImg, err := d.loadImage(ctx, base)
+	baseImg, err := loadImage(ctx, m.store, base)
 	if err != nil {
 		return nil, err
 	}
-	needs := append(preflight.ForImageBuild(), d.natNeeds()...)
-	if err := model.Precondition(d.host.Checker().Check("image build", needs...)); err != nil {
+	needs := append(preflight.ForImageBuild(), natNeeds(m.facts)...)
+	if err := model.Precondition(m.facts.Checker().Check("image build", needs...)); err != nil {
 		return nil, err
 	}
-	if err := d.preflightStart(baseImg.Kernel, baseImg.Path, true); err != nil {
+	if err := m.vms.preflightStart(baseImg.Kernel, baseImg.Path, true); err != nil {
 		return nil, err
 	}
 
-	out := filepath.Join(d.layout.ImagesDir, req.Name+".ext4")
-	if err := os.MkdirAll(d.layout.ImagesDir, 0o755); err != nil {
+	out := filepath.Join(m.dir, req.Name+".ext4")
+	if err := os.MkdirAll(m.dir, 0o755); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(out); err == nil {
@@ -76,8 +76,8 @@ func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 		if !built {
 			return
 		}
-		if err := d.deleteVM(context.Background(), builder, true); err != nil {
-			d.log.Warn("delete image builder VM", "vm", builder, "err", err)
+		if err := m.vms.deleteVM(context.Background(), builder, true); err != nil {
+			m.log.Warn("delete image builder VM", "vm", builder, "err", err)
 		}
 	}()
 	installed := pkgs
@@ -88,35 +88,35 @@ func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 	err = steps.New(rep).Run(ctx,
 		steps.Step{Name: "builder", Label: steps.Fixed("booting builder VM from " + base), Do: func(ctx context.Context) error {
 			req := api.CreateVMRequest{Name: builder, Image: base, NAT: true, MemoryMiB: 1024, VCPUs: 2, DiskSize: 1 << 30}
-			if _, err := d.createVM(ctx, req, api.NopReporter{}); err != nil {
+			if _, err := m.vms.createVM(ctx, req, api.NopReporter{}); err != nil {
 				return fmt.Errorf("image build: builder VM: %w", err)
 			}
 			built = true
 			var err error
-			v, err = d.store.GetVM(ctx, builder)
+			v, err = m.store.GetVM(ctx, builder)
 			return err
 		}},
 		steps.Step{Name: "provision", Label: steps.Fixed("provisioning (customize.sh): " + orNothing(installed)), Do: func(ctx context.Context) error {
-			return d.provision(ctx, v, pkgs, req.Docker, rep)
+			return m.provision(ctx, v, pkgs, req.Docker, rep)
 		}},
 		steps.Step{Name: "power_off", Label: steps.Fixed("powering the builder off"), Do: func(ctx context.Context) error {
-			unlock := d.vmLock(builder)
+			unlock := m.vms.vmLock(builder)
 			defer unlock()
-			return d.powerOff(ctx, v, rep)
+			return m.vms.powerOff(ctx, v, rep)
 		}},
 		steps.Step{Name: "save", Label: steps.Fixed("saving image " + req.Name), Do: func(ctx context.Context) error {
-			if err := d.storage.FlattenOverlay(ctx, overlayOf(v), out); err != nil {
+			if err := m.storage.FlattenOverlay(ctx, overlayOf(v), out); err != nil {
 				return fmt.Errorf("image build: save image: %w", err)
 			}
 			return nil
-		}, Undo: func() error { return d.storage.RemoveImage(out) }},
+		}, Undo: func() error { return m.storage.RemoveImage(out) }},
 		steps.Step{Name: "record", Do: func(ctx context.Context) error {
 			if req.Size > 0 {
-				if err := d.storage.GrowWorkDisk(ctx, out, req.Size); err != nil {
+				if err := m.storage.GrowWorkDisk(ctx, out, req.Size); err != nil {
 					return fmt.Errorf("image build: grow to %s: %w", units.FormatSize(req.Size), err)
 				}
 			}
-			if err := d.storage.MakeReadOnly(out); err != nil {
+			if err := m.storage.MakeReadOnly(out); err != nil {
 				return err
 			}
 			st, err := os.Stat(out)
@@ -125,7 +125,7 @@ func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 			}
 			im = &store.Image{Name: req.Name, Path: out, Kernel: baseImg.Kernel, Initrd: baseImg.Initrd, Modules: baseImg.Modules,
 				Packages: mergePackages(baseImg.Packages, installed), Size: st.Size(), CreatedAt: time.Now()}
-			return d.store.InsertImage(ctx, im)
+			return m.store.InsertImage(ctx, im)
 		}},
 	)
 	if err != nil {
@@ -137,24 +137,24 @@ func (d *Daemon) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 
 // provision runs customize.sh's provisioning (packages, Docker) and then
 // the customize_script hook in the builder VM v.
-func (d *Daemon) provision(ctx context.Context, v *model.VM, pkgs []string, docker bool, rep api.Reporter) error {
-	script, err := d.provisionScript(ctx, pkgs, docker)
+func (m *images) provision(ctx context.Context, v *model.VM, pkgs []string, docker bool, rep api.Reporter) error {
+	script, err := m.provisionScript(ctx, pkgs, docker)
 	if err != nil {
 		return err
 	}
-	if err := d.runGuestScript(ctx, v, "customize.sh provisioning", bytes.NewReader(script)); err != nil {
+	if err := m.runGuestScript(ctx, v, "customize.sh provisioning", bytes.NewReader(script)); err != nil {
 		return fmt.Errorf("image build: %w: check the package names exist in Debian and the host can reach the mirror (NAT)", err)
 	}
-	if d.cfg.CustomizeScript == "" {
+	if m.customizeScript == "" {
 		return nil
 	}
-	rep.Logf("running customize_script %s in the builder", d.cfg.CustomizeScript)
-	f, err := os.Open(d.cfg.CustomizeScript)
+	rep.Logf("running customize_script %s in the builder", m.customizeScript)
+	f, err := os.Open(m.customizeScript)
 	if err != nil {
 		return fmt.Errorf("image build: customize_script: %w", err)
 	}
 	defer f.Close()
-	if err := d.runGuestScript(ctx, v, d.cfg.CustomizeScript, f); err != nil {
+	if err := m.runGuestScript(ctx, v, m.customizeScript, f); err != nil {
 		return fmt.Errorf("image build: customize_script: %w", err)
 	}
 	return nil
@@ -178,8 +178,8 @@ func lastLines(s string, n int) string {
 // buildBase is the image a build starts from: the bundle's plain base
 // rootfs (image "base", from default_base_rootfs or rootfs.ext4) when
 // registered, else the default image (rootfs-docker.ext4).
-func (d *Daemon) buildBase(ctx context.Context) string {
-	if im, err := d.store.GetImage(ctx, BaseImageName); err == nil && im.Builtin {
+func (m *images) buildBase(ctx context.Context) string {
+	if im, err := m.store.GetImage(ctx, BaseImageName); err == nil && im.Builtin {
 		return BaseImageName
 	}
 	return DefaultImageName

@@ -22,19 +22,19 @@ var dockerPackages = []string{"docker.io", "containerd", "runc", "iptables", "ap
 // `customize.sh --print` with the packages (and --docker). It runs the
 // bundle's customize.sh (bundle.json helpers.customize) so a bundle's recipe
 // is the one used, else the copy built into banger.
-func (d *Daemon) provisionScript(ctx context.Context, pkgs []string, docker bool) ([]byte, error) {
+func (m *images) provisionScript(ctx context.Context, pkgs []string, docker bool) ([]byte, error) {
 	script := ""
-	if d.bundle != nil {
-		script = d.bundle.Helpers["customize"]
+	if m.bundle != nil {
+		script = m.bundle.Helpers["customize"]
 	}
 	if script != "" {
 		if _, err := os.Stat(script); err != nil {
-			d.log.Warn("bundle customize.sh missing; using banger's own", "path", script)
+			m.log.Warn("bundle customize.sh missing; using banger's own", "path", script)
 			script = ""
 		}
 	}
 	if script == "" {
-		dir, err := os.MkdirTemp(d.layout.StateDir, "customize-")
+		dir, err := os.MkdirTemp(m.stateDir, "customize-")
 		if err != nil {
 			return nil, fmt.Errorf("stage customize.sh: %w", err)
 		}
@@ -58,7 +58,7 @@ func (d *Daemon) provisionScript(ctx context.Context, pkgs []string, docker bool
 		args = append(args, "--docker")
 	}
 	args = append(args, "--print")
-	out, err := execx.Run(ctx, execx.Cmd{Args: args, Env: []string{"BANGER_STATE_DIR=" + d.layout.StateDir}})
+	out, err := execx.Run(ctx, execx.Cmd{Args: args, Env: []string{"BANGER_STATE_DIR=" + m.stateDir}})
 	if err != nil {
 		return nil, fmt.Errorf("image build: %s --print: %w", script, err)
 	}
@@ -67,9 +67,9 @@ func (d *Daemon) provisionScript(ctx context.Context, pkgs []string, docker bool
 
 // runGuestScript feeds script to `bash -s` as root in the guest; a non-zero
 // exit is an error carrying the output's last lines.
-func (d *Daemon) runGuestScript(ctx context.Context, v *model.VM, what string, script io.Reader) error {
+func (m *images) runGuestScript(ctx context.Context, v *model.VM, what string, script io.Reader) error {
 	var out bytes.Buffer
-	code, err := sshkeys.Exec(ctx, d.sshTarget(v), "bash -s", script, &out, &out)
+	code, err := sshkeys.Exec(ctx, m.vms.sshTarget(v), "bash -s", script, &out, &out)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}

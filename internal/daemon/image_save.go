@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -19,16 +18,16 @@ import (
 // a new read-only image. The VM must be stopped, or req.Stop powers it off
 // first; it is left stopped and unchanged. The work disk (/root) is not
 // part of the image.
-func (d *Daemon) saveImage(ctx context.Context, req api.SaveImageRequest, rep api.Reporter) (*api.Image, error) {
+func (m *images) saveImage(ctx context.Context, req api.SaveImageRequest, rep api.Reporter) (*api.Image, error) {
 	if err := namegen.Validate("image", req.Name); err != nil {
 		return nil, model.Invalid("%v", err)
 	}
-	if _, err := d.store.GetImage(ctx, req.Name); err == nil {
+	if _, err := m.store.GetImage(ctx, req.Name); err == nil {
 		return nil, model.Conflict("an image named %q already exists; delete it with 'banger image delete %s' or pick another name", req.Name, req.Name)
 	}
-	unlock := d.vmLock(req.VM)
+	unlock := m.vms.vmLock(req.VM)
 	defer unlock()
-	v, err := d.loadVM(ctx, req.VM)
+	v, err := m.vms.loadVM(ctx, req.VM)
 	if err != nil {
 		return nil, err
 	}
@@ -42,12 +41,12 @@ func (d *Daemon) saveImage(ctx context.Context, req api.SaveImageRequest, rep ap
 	}
 	if v.State == model.Running {
 		rep.Step(1, steps, "stopping "+v.Name)
-		if err := d.powerOff(ctx, v, rep); err != nil {
+		if err := m.vms.powerOff(ctx, v, rep); err != nil {
 			return nil, err
 		}
 	}
-	out := filepath.Join(d.layout.ImagesDir, req.Name+".ext4")
-	if err := os.MkdirAll(d.layout.ImagesDir, 0o755); err != nil {
+	out := filepath.Join(m.dir, req.Name+".ext4")
+	if err := os.MkdirAll(m.dir, 0o755); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(out); err == nil {
@@ -56,29 +55,25 @@ func (d *Daemon) saveImage(ctx context.Context, req api.SaveImageRequest, rep ap
 	r := revert.New()
 	defer r.Fail()
 	rep.Step(2, steps, "saving the root disk of "+v.Name+" as image "+req.Name)
-	if err := d.storage.FlattenOverlay(ctx, overlayOf(v), out); err != nil {
+	if err := m.storage.FlattenOverlay(ctx, overlayOf(v), out); err != nil {
 		return nil, fmt.Errorf("image save: %w", err)
 	}
-	r.Add("remove image file", func() error { return d.storage.RemoveImage(out) })
-	if err := d.storage.MakeReadOnly(out); err != nil {
+	r.Add("remove image file", func() error { return m.storage.RemoveImage(out) })
+	if err := m.storage.MakeReadOnly(out); err != nil {
 		return nil, err
 	}
-	size, _, err := d.storage.ImageInfo(out)
+	size, _, err := m.storage.ImageInfo(out)
 	if err != nil {
 		return nil, fmt.Errorf("image save: %w", err)
 	}
 	im := &store.Image{Name: req.Name, Path: out, Kernel: v.Kernel, Initrd: v.Initrd, Size: size, CreatedAt: time.Now()}
-	if src, err := d.store.GetImage(ctx, v.Image); err == nil {
+	if src, err := m.store.GetImage(ctx, v.Image); err == nil {
 		im.Modules, im.Packages = src.Modules, src.Packages
 	}
-	if err := d.store.InsertImage(ctx, im); err != nil {
+	if err := m.store.InsertImage(ctx, im); err != nil {
 		return nil, err
 	}
 	r.Success()
 	res := imageToAPI(im, nil)
 	return &res, nil
-}
-
-func (d *Daemon) handleSaveImage(w http.ResponseWriter, r *http.Request) {
-	streamImageJob(w, r, d.saveImage)
 }

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"log/slog"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/bundle"
+	"github.com/bangerdev/banger/internal/hostfacts"
 	"github.com/bangerdev/banger/internal/model"
+	"github.com/bangerdev/banger/internal/sshkeys"
+	"github.com/bangerdev/banger/internal/storage"
 	"github.com/bangerdev/banger/internal/store"
 )
 
@@ -22,13 +25,44 @@ const DefaultImageName = "default"
 // from the default rootfs; `image build` starts from it.
 const BaseImageName = "base"
 
+// images is the image side of the daemon: the runtime bundle's images,
+// image build (in a builder VM) and save, listing and deletion. It reaches
+// VMs only through builderVMs.
+type images struct {
+	store   *store.Store
+	storage storage.Manager
+	facts   hostfacts.Host
+	log     *slog.Logger
+	vms     builderVMs
+	// dir holds built and saved images; stateDir stages customize.sh.
+	dir, stateDir   string
+	customizeScript string
+	bundle          *bundle.Resolved
+	bundleErr       error
+	// kernel is the bundle kernel the selected VMM boots.
+	kernel string
+}
+
+// builderVMs is what image build and save need of the VM lifecycle: a
+// builder VM to create, provision over SSH, power off and delete, and the
+// VM a save flattens.
+type builderVMs interface {
+	createVM(ctx context.Context, req api.CreateVMRequest, rep api.Reporter) (*api.VM, error)
+	deleteVM(ctx context.Context, name string, force bool) error
+	vmLock(name string) func()
+	loadVM(ctx context.Context, name string) (*model.VM, error)
+	powerOff(ctx context.Context, v *model.VM, rep api.Reporter) error
+	preflightStart(kernel, baseImage string, nat bool) error
+	sshTarget(v *model.VM) sshkeys.Target
+}
+
 // registerBundleImage (re)registers the bundle's default rootfs as the
 // "default" image so new VMs can boot without any image build.
-func (d *Daemon) registerBundleImage(ctx context.Context) error {
-	if d.bundleErr != nil {
-		return d.bundleErr
+func (m *images) registerBundleImage(ctx context.Context) error {
+	if m.bundleErr != nil {
+		return m.bundleErr
 	}
-	b := d.bundle
+	b := m.bundle
 	if b.Rootfs == "" {
 		return fmt.Errorf("bundle %s names no default rootfs", b.Dir)
 	}
@@ -47,47 +81,46 @@ func (d *Daemon) registerBundleImage(ctx context.Context) error {
 			}
 		}
 	}
-	if err := d.store.PutImage(ctx, &store.Image{
-		Name: DefaultImageName, Path: b.Rootfs, Kernel: d.bootKernel(), Initrd: b.Initrd,
+	if err := m.store.PutImage(ctx, &store.Image{
+		Name: DefaultImageName, Path: b.Rootfs, Kernel: m.kernel, Initrd: b.Initrd,
 		Modules: b.ModulesDir, Packages: pkgs, Size: st.Size(), Builtin: true, CreatedAt: st.ModTime(),
 	}); err != nil {
 		return err
 	}
-	return d.registerBaseImage(ctx, pkgs)
+	return m.registerBaseImage(ctx, pkgs)
 }
 
 // registerBaseImage (re)registers the bundle's base rootfs as "base", or
 // drops a stale "base" record when the bundle no longer has a separate one
 // (and no VM uses it). A user-built image named "base" is left alone.
-func (d *Daemon) registerBaseImage(ctx context.Context, pkgs []string) error {
-	b := d.bundle
-	old, err := d.store.GetImage(ctx, BaseImageName)
+func (m *images) registerBaseImage(ctx context.Context, pkgs []string) error {
+	b := m.bundle
+	old, err := m.store.GetImage(ctx, BaseImageName)
 	if err == nil && !old.Builtin {
-		d.log.Warn("an image named base exists; the bundle's base rootfs is not registered and image build starts from it", "path", old.Path)
+		m.log.Warn("an image named base exists; the bundle's base rootfs is not registered and image build starts from it", "path", old.Path)
 		return nil
 	}
 	st, serr := os.Stat(b.BaseRootfs)
 	if b.BaseRootfsFallback || b.BaseRootfs == b.Rootfs || serr != nil {
 		if err == nil {
-			if used, _ := d.store.VMsUsingImage(ctx, BaseImageName); len(used) == 0 {
-				return d.store.DeleteImage(ctx, BaseImageName)
+			if used, _ := m.store.VMsUsingImage(ctx, BaseImageName); len(used) == 0 {
+				return m.store.DeleteImage(ctx, BaseImageName)
 			}
 		}
 		return nil
 	}
-	return d.store.PutImage(ctx, &store.Image{
-		Name: BaseImageName, Path: b.BaseRootfs, Kernel: d.bootKernel(), Initrd: b.Initrd,
+	return m.store.PutImage(ctx, &store.Image{
+		Name: BaseImageName, Path: b.BaseRootfs, Kernel: m.kernel, Initrd: b.Initrd,
 		Modules: b.ModulesDir, Packages: pkgs, Size: st.Size(), Builtin: true, CreatedAt: st.ModTime(),
 	})
 }
 
-// bootKernel picks the bundle kernel the selected driver boots.
-func (d *Daemon) bootKernel() string {
-	b := d.bundle
-	if d.driver == "firecracker" && b.Vmlinux != "" {
+// bootKernel picks the kernel of bundle b that driver boots.
+func bootKernel(b *bundle.Resolved, driver string) string {
+	if driver == "firecracker" && b.Vmlinux != "" {
 		return b.Vmlinux
 	}
-	if d.driver == "qemu" && b.BzImage != "" {
+	if driver == "qemu" && b.BzImage != "" {
 		return b.BzImage
 	}
 	return b.Kernel
@@ -98,89 +131,66 @@ func imageToAPI(im *store.Image, usedBy []string) api.Image {
 		Packages: im.Packages, Size: im.Size, Builtin: im.Builtin, CreatedAt: im.CreatedAt, UsedBy: usedBy}
 }
 
-func (d *Daemon) handleListImages(w http.ResponseWriter, r *http.Request) {
-	ims, err := d.store.ListImages(r.Context())
+// list returns every image with the VMs that use it.
+func (m *images) list(ctx context.Context) ([]api.Image, error) {
+	ims, err := m.store.ListImages(ctx)
 	if err != nil {
-		writeError(w, err)
-		return
+		return nil, err
 	}
 	out := make([]api.Image, 0, len(ims))
 	for _, im := range ims {
-		used, _ := d.store.VMsUsingImage(r.Context(), im.Name)
+		used, _ := m.store.VMsUsingImage(ctx, im.Name)
 		out = append(out, imageToAPI(im, used))
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
-// loadImage loads an image record; a missing one is a 404 that says what to do.
-func (d *Daemon) loadImage(ctx context.Context, name string) (*store.Image, error) {
-	im, err := d.store.GetImage(ctx, name)
+// get returns the image called name with the VMs that use it.
+func (m *images) get(ctx context.Context, name string) (*api.Image, error) {
+	im, err := loadImage(ctx, m.store, name)
+	if err != nil {
+		return nil, err
+	}
+	used, _ := m.store.VMsUsingImage(ctx, name)
+	out := imageToAPI(im, used)
+	return &out, nil
+}
+
+// loadImage loads an image record; a missing one is a not-found error that
+// says what to do.
+func loadImage(ctx context.Context, st *store.Store, name string) (*store.Image, error) {
+	im, err := st.GetImage(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, model.NoSuchImage(name)
 	}
 	return im, err
 }
 
-func (d *Daemon) handleGetImage(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	im, err := d.loadImage(r.Context(), name)
+// delete removes an image no VM uses; the bundle's images stay.
+func (m *images) delete(ctx context.Context, name string) error {
+	im, err := loadImage(ctx, m.store, name)
 	if err != nil {
-		writeError(w, err)
-		return
-	}
-	used, _ := d.store.VMsUsingImage(r.Context(), name)
-	writeJSON(w, http.StatusOK, imageToAPI(im, used))
-}
-
-func (d *Daemon) handleDeleteImage(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	im, err := d.loadImage(r.Context(), name)
-	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if im.Builtin {
 		key := "default_rootfs"
 		if name == BaseImageName {
 			key = "default_base_rootfs"
 		}
-		writeError(w, model.Conflict("image %q comes from the runtime bundle and cannot be deleted; set %s to use another", name, key))
-		return
+		return model.Conflict("image %q comes from the runtime bundle and cannot be deleted; set %s to use another", name, key)
 	}
-	used, err := d.store.VMsUsingImage(r.Context(), name)
+	used, err := m.store.VMsUsingImage(ctx, name)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	if len(used) > 0 {
-		writeError(w, model.Conflict("image %q is used by %s; delete those VMs first", name, strings.Join(used, ", ")))
-		return
+		return model.Conflict("image %q is used by %s; delete those VMs first", name, strings.Join(used, ", "))
 	}
-	if err := d.store.DeleteImage(r.Context(), name); err != nil {
-		writeError(w, err)
-		return
+	if err := m.store.DeleteImage(ctx, name); err != nil {
+		return err
 	}
-	if err := d.storage.RemoveImage(im.Path); err != nil {
-		d.log.Warn("remove image file", "path", im.Path, "err", err)
+	if err := m.storage.RemoveImage(im.Path); err != nil {
+		m.log.Warn("remove image file", "path", im.Path, "err", err)
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"deleted": name})
-}
-
-func (d *Daemon) handleBuildImage(w http.ResponseWriter, r *http.Request) {
-	streamImageJob(w, r, d.buildImage)
-}
-
-// streamImageJob decodes a request body of type T and streams the progress
-// and result of job (an image build or save, at most 30 minutes).
-func streamImageJob[T any](w http.ResponseWriter, r *http.Request, job func(context.Context, T, api.Reporter) (*api.Image, error)) {
-	var req T
-	if err := decode(r, &req); err != nil {
-		writeError(w, err)
-		return
-	}
-	stream(w, func(rep api.Reporter) (any, error) {
-		ctx, cancel := context.WithTimeout(r.Context(), 30*time.Minute)
-		defer cancel()
-		return job(ctx, req, rep)
-	})
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/bundle"
+	"github.com/bangerdev/banger/internal/hostfacts"
 	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/preflight"
 )
@@ -27,27 +28,27 @@ func (d *Daemon) preflightStart(kernel, baseImage string, nat bool) error {
 		}))
 	}
 	if nat {
-		needs = append(needs, d.natNeeds()...)
+		needs = append(needs, natNeeds(d.host)...)
 	}
 	return model.Precondition(d.host.Checker().Check("vm start", needs...))
 }
 
 // natNeeds: root, a firewall backend banger can drive (nftables through
 // netlink, else iptables), a writable ip_forward sysctl and a default route.
-func (d *Daemon) natNeeds() []preflight.Need {
+func natNeeds(host hostfacts.Host) []preflight.Need {
 	return []preflight.Need{
 		preflight.NetPrivilege("change firewall rules and enable IP forwarding"),
 		preflight.Func("nat", func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			return d.host.NATUsable(ctx)
+			return host.NATUsable(ctx)
 		}),
 	}
 }
 
 // preflightNAT checks what NAT needs.
 func (d *Daemon) preflightNAT() error {
-	return model.Precondition(d.host.Checker().Check("nat", d.natNeeds()...))
+	return model.Precondition(d.host.Checker().Check("nat", natNeeds(d.host)...))
 }
 
 // preflightResize checks what growing a work disk needs.

@@ -5,46 +5,43 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
-	"runtime"
-	"time"
 
 	"github.com/bangerdev/banger/internal/api"
 	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/store"
-	"github.com/bangerdev/banger/internal/version"
 )
 
-func (d *Daemon) routes() http.Handler {
+// routes maps every /v1/ route to its handler.
+func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/status", d.handleStatus)
-	mux.HandleFunc("POST /v1/shutdown", d.handleShutdown)
-	mux.HandleFunc("GET /v1/doctor", d.handleDoctor)
+	mux.HandleFunc("GET /v1/status", s.handleStatus)
+	mux.HandleFunc("POST /v1/shutdown", s.handleShutdown)
+	mux.HandleFunc("GET /v1/doctor", s.handleDoctor)
 
-	mux.HandleFunc("GET /v1/vms", d.handleListVMs)
-	mux.HandleFunc("POST /v1/vms", d.handleCreateVM)
-	mux.HandleFunc("GET /v1/vms/{name}", d.handleGetVM)
-	mux.HandleFunc("PATCH /v1/vms/{name}", d.handleSetVM)
-	mux.HandleFunc("DELETE /v1/vms/{name}", d.handleDeleteVM)
-	mux.HandleFunc("POST /v1/vms/{name}/start", d.handleStartVM)
-	mux.HandleFunc("POST /v1/vms/{name}/stop", d.handleStopVM)
-	mux.HandleFunc("POST /v1/vms/{name}/restart", d.handleRestartVM)
-	mux.HandleFunc("POST /v1/vms/{name}/kill", d.handleKillVM)
-	mux.HandleFunc("POST /v1/vms/{name}/suspend", d.handleSuspendVM)
-	mux.HandleFunc("POST /v1/vms/{name}/clone", d.handleCloneVM)
-	mux.HandleFunc("GET /v1/vms/{name}/snapshots", d.handleListSnapshots)
-	mux.HandleFunc("POST /v1/vms/{name}/snapshots", d.handleCreateSnapshot)
-	mux.HandleFunc("DELETE /v1/vms/{name}/snapshots/{snap}", d.handleDeleteSnapshot)
-	mux.HandleFunc("POST /v1/vms/{name}/snapshots/{snap}/restore", d.handleRestoreSnapshot)
-	mux.HandleFunc("GET /v1/vms/{name}/stats", d.handleStats)
-	mux.HandleFunc("GET /v1/vms/{name}/ssh", d.handleSSHTarget)
-	mux.HandleFunc("GET /v1/vms/{name}/logs", d.handleLogs)
+	mux.HandleFunc("GET /v1/vms", s.handleListVMs)
+	mux.HandleFunc("POST /v1/vms", s.handleCreateVM)
+	mux.HandleFunc("GET /v1/vms/{name}", s.handleGetVM)
+	mux.HandleFunc("PATCH /v1/vms/{name}", s.handleSetVM)
+	mux.HandleFunc("DELETE /v1/vms/{name}", s.handleDeleteVM)
+	mux.HandleFunc("POST /v1/vms/{name}/start", s.handleStartVM)
+	mux.HandleFunc("POST /v1/vms/{name}/stop", s.handleStopVM)
+	mux.HandleFunc("POST /v1/vms/{name}/restart", s.handleRestartVM)
+	mux.HandleFunc("POST /v1/vms/{name}/kill", s.handleKillVM)
+	mux.HandleFunc("POST /v1/vms/{name}/suspend", s.handleSuspendVM)
+	mux.HandleFunc("POST /v1/vms/{name}/clone", s.handleCloneVM)
+	mux.HandleFunc("GET /v1/vms/{name}/snapshots", s.handleListSnapshots)
+	mux.HandleFunc("POST /v1/vms/{name}/snapshots", s.handleCreateSnapshot)
+	mux.HandleFunc("DELETE /v1/vms/{name}/snapshots/{snap}", s.handleDeleteSnapshot)
+	mux.HandleFunc("POST /v1/vms/{name}/snapshots/{snap}/restore", s.handleRestoreSnapshot)
+	mux.HandleFunc("GET /v1/vms/{name}/stats", s.handleStats)
+	mux.HandleFunc("GET /v1/vms/{name}/ssh", s.handleSSHTarget)
+	mux.HandleFunc("GET /v1/vms/{name}/logs", s.handleLogs)
 
-	mux.HandleFunc("GET /v1/images", d.handleListImages)
-	mux.HandleFunc("GET /v1/images/{name}", d.handleGetImage)
-	mux.HandleFunc("DELETE /v1/images/{name}", d.handleDeleteImage)
-	mux.HandleFunc("POST /v1/images", d.handleBuildImage)
-	mux.HandleFunc("POST /v1/images/save", d.handleSaveImage)
+	mux.HandleFunc("GET /v1/images", s.handleListImages)
+	mux.HandleFunc("GET /v1/images/{name}", s.handleGetImage)
+	mux.HandleFunc("DELETE /v1/images/{name}", s.handleDeleteImage)
+	mux.HandleFunc("POST /v1/images", s.handleBuildImage)
+	mux.HandleFunc("POST /v1/images/save", s.handleSaveImage)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, model.NotFound("bangerd has no route %s %s; is banger newer than bangerd? run 'banger daemon stop'", r.Method, r.URL.Path))
@@ -56,6 +53,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// reply answers with v, or with err and its status.
+func reply(w http.ResponseWriter, v any, err error) {
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 func writeError(w http.ResponseWriter, err error) {
@@ -117,28 +123,4 @@ func stream(w http.ResponseWriter, op func(rep api.Reporter) (any, error)) {
 	}
 	b, _ := json.Marshal(res)
 	sw.Send(api.Event{Kind: api.EventResult, Result: b})
-}
-
-func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
-	counts := map[string]int{}
-	vms, err := d.store.ListVMs(r.Context())
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	for _, v := range vms {
-		counts[string(v.State)]++
-	}
-	up := time.Since(d.started).Round(time.Second)
-	writeJSON(w, http.StatusOK, api.DaemonStatus{
-		PID: os.Getpid(), Version: version.Version, APIVersion: version.APIVersion,
-		StartedAt: d.started, Uptime: up.String(), Socket: d.layout.SocketPath,
-		StateDir: d.layout.StateDir, RuntimeDir: d.opts.RuntimeDir,
-		VMM: d.driver, VMMReason: d.driverWhy, VMCounts: counts, Goroutines: runtime.NumGoroutine(),
-	})
-}
-
-func (d *Daemon) handleShutdown(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "stopping"})
-	go d.requestShutdown()
 }

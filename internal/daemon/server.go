@@ -17,9 +17,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/bangerdev/banger/internal/api"
-	"github.com/bangerdev/banger/internal/version"
 )
 
 // listen takes the daemon lock and binds the socket, replacing a stale
@@ -92,7 +89,7 @@ func (e *AlreadyRunningError) Error() string {
 // serve runs the HTTP server until ctx ends or Shutdown is requested.
 func (d *Daemon) serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
-		Handler:           d.withCommon(d.routes()),
+		Handler:           d.http.withCommon(d.http.routes()),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
@@ -109,17 +106,4 @@ func (d *Daemon) serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
-}
-
-// withCommon adds the version header and request logging.
-func (d *Daemon) withCommon(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(api.VersionHeader, version.Version)
-		if cv := r.Header.Get(api.VersionHeader); cv != "" && cv != version.Version {
-			d.log.Debug("client version differs", "client", cv, "daemon", version.Version)
-		}
-		start := time.Now()
-		h.ServeHTTP(w, r)
-		d.log.Debug("request", "method", r.Method, "path", r.URL.Path, "took", time.Since(start))
-	})
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -18,23 +17,20 @@ import (
 // clockTicks is USER_HZ, fixed at 100 on Linux for /proc accounting.
 const clockTicks = 100
 
-func (d *Daemon) handleStats(w http.ResponseWriter, r *http.Request) {
-	v, err := d.getVM(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
+// stats measures v on the host (VMM process, files, tap) and, while it
+// runs, inside the guest over SSH.
+func (o *observer) stats(ctx context.Context, v *model.VM) api.VMStats {
 	st := api.VMStats{Name: v.Name, State: string(v.State)}
-	st.Host.WorkDiskSize, st.Host.WorkDiskAlloc, _ = d.storage.ImageInfo(v.WorkDisk)
-	_, st.Host.OverlayAlloc, _ = d.storage.ImageInfo(v.OverlayPath)
+	st.Host.WorkDiskSize, st.Host.WorkDiskAlloc, _ = o.storage.ImageInfo(v.WorkDisk)
+	_, st.Host.OverlayAlloc, _ = o.storage.ImageInfo(v.OverlayPath)
 	st.Host.StateAlloc = dirAllocated(stateDir(v))
 	if h, ok := v.Process(); ok && v.State == model.Running {
 		procStats(h.PID, &st.Host)
 		st.Host.NetRxBytes = readInt(fmt.Sprintf("/sys/class/net/%s/statistics/tx_bytes", v.Tap)) // tap tx = guest rx
 		st.Host.NetTxBytes = readInt(fmt.Sprintf("/sys/class/net/%s/statistics/rx_bytes", v.Tap))
-		ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
-		out, err := d.sshRun(ctx, v, "cat /proc/uptime /proc/loadavg; grep -E '^(MemTotal|MemAvailable):' /proc/meminfo; df -B1 --output=size,used / /root | tail -n 2")
+		out, err := o.guest(ctx, v, "cat /proc/uptime /proc/loadavg; grep -E '^(MemTotal|MemAvailable):' /proc/meminfo; df -B1 --output=size,used / /root | tail -n 2")
 		if err != nil {
 			st.GuestError = "guest figures unavailable: " + err.Error()
 		} else if g, err := parseGuestStats(out); err != nil {
@@ -43,7 +39,7 @@ func (d *Daemon) handleStats(w http.ResponseWriter, r *http.Request) {
 			st.Guest = g
 		}
 	}
-	writeJSON(w, http.StatusOK, st)
+	return st
 }
 
 // procStats fills CPU, RSS and disk I/O of a process from /proc.

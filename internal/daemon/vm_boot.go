@@ -110,7 +110,7 @@ func (d *Daemon) startVM(ctx context.Context, name string, wait, cold bool, rep 
 		}
 		return nil, err
 	}
-	out := d.toAPI(v)
+	out := vmToAPI(v)
 	return &out, nil
 }
 

@@ -40,7 +40,7 @@ func (d *Daemon) cloneVM(ctx context.Context, srcName string, req api.CloneReque
 	if err := d.nameFree(ctx, req.Name); err != nil {
 		return nil, err
 	}
-	img, err := d.loadImage(ctx, src.Image)
+	img, err := loadImage(ctx, d.store, src.Image)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (d *Daemon) cloneVM(ctx context.Context, srcName string, req api.CloneReque
 	if err := run.Run(ctx, append(clone, b.steps()...)...); err != nil {
 		return nil, err
 	}
-	out := d.toAPI(v)
+	out := vmToAPI(v)
 	return &out, nil
 }
 

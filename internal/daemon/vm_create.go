@@ -85,7 +85,7 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 	if err := d.nameFree(ctx, req.Name); err != nil {
 		return nil, err
 	}
-	img, err := d.loadImage(ctx, req.Image)
+	img, err := loadImage(ctx, d.store, req.Image)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 	if err := run.Run(ctx, append(create, b.steps()...)...); err != nil {
 		return nil, err
 	}
-	out := d.toAPI(v)
+	out := vmToAPI(v)
 	return &out, nil
 }
 

@@ -131,6 +131,6 @@ func (d *Daemon) setVM(ctx context.Context, name string, req api.SetVMRequest) (
 	if err := d.store.UpdateVM(ctx, v); err != nil {
 		return nil, err
 	}
-	out := d.toAPI(v)
+	out := vmToAPI(v)
 	return &out, nil
 }

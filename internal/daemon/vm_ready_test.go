@@ -90,7 +90,7 @@ func TestCreateRecordsBootTimings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := td.toAPI(v).BootTimings; got == nil || !reflect.DeepEqual(got, vm.BootTimings) {
+	if got := vmToAPI(v).BootTimings; got == nil || !reflect.DeepEqual(got, vm.BootTimings) {
 		t.Fatalf("stored timings = %+v, answered %+v", got, vm.BootTimings)
 	}
 }

@@ -238,7 +238,7 @@ func (d *Daemon) restoreSnapshot(ctx context.Context, name, snap string, force b
 	if err := d.store.UpdateVM(ctx, v); err != nil {
 		return nil, err
 	}
-	out := d.toAPI(v)
+	out := vmToAPI(v)
 	return &out, nil
 }
 

@@ -30,7 +30,7 @@ func (d *Daemon) stopVM(ctx context.Context, name string, rep api.Reporter) (*ap
 	if err := d.powerOff(ctx, v, rep); err != nil {
 		return nil, err
 	}
-	out := d.toAPI(v)
+	out := vmToAPI(v)
 	return &out, nil
 }
 
@@ -161,7 +161,7 @@ func (d *Daemon) killVM(ctx context.Context, name, sigName string) (*api.VM, err
 			}
 		}
 	}
-	out := d.toAPI(v)
+	out := vmToAPI(v)
 	return &out, nil
 }
 

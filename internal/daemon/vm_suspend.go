@@ -68,7 +68,7 @@ func (d *Daemon) suspendVM(ctx context.Context, name string, resumeOnStart bool,
 	if err := d.store.UpdateVM(ctx, v); err != nil {
 		return nil, err
 	}
-	out := d.toAPI(v)
+	out := vmToAPI(v)
 	return &out, nil
 }
 
@@ -193,7 +193,7 @@ func (d *Daemon) resumeVM(ctx context.Context, v *model.VM, wait bool, run *step
 		return nil, err
 	}
 	rep.Logf("resumed in %s", time.Since(start).Round(100*time.Millisecond))
-	out := d.toAPI(v)
+	out := vmToAPI(v)
 	return &out, nil
 }
 
