@@ -14,6 +14,14 @@ root=$PWD
 # shellcheck disable=SC2016 # the substitutions are perl code, not shell
 mutants=(
   'store-updatevm-swap|internal/store/vms.go|s/^(\s+)v\.Image, v\.State, v\.VCPUs, v\.MemoryMiB,/$1v.Image, v.State, v.MemoryMiB, v.VCPUs,/m|./internal/store|'
+  'store-snapshot-args-swapped|internal/store/snapshots.go|s/(snapshotColumns\+` FROM snapshots WHERE )vm_name = \? AND name = \?/$1name = ? AND vm_name = ?/|./internal/store|TestSnapshotQueriesOverSeveralRecords'
+  'store-snapshot-delete-or|internal/store/snapshots.go|s/DELETE FROM snapshots WHERE vm_name = \? AND name = \?/DELETE FROM snapshots WHERE vm_name = ? OR name = ?/|./internal/store|TestSnapshotQueriesOverSeveralRecords'
+  'store-snapshots-by-name|internal/store/snapshots.go|s/ORDER BY created_at, name/ORDER BY name, created_at/|./internal/store|TestSnapshotQueriesOverSeveralRecords'
+  'store-vms-using-image-column|internal/store/images.go|s/SELECT name FROM vms WHERE image = \?/SELECT image FROM vms WHERE image = ?/|./internal/store|TestVMQueriesOverSeveralRecords'
+  'store-vms-using-base-image|internal/store/images.go|s/FROM vms WHERE image = \?/FROM vms WHERE base_image = ?/|./internal/store|TestVMQueriesOverSeveralRecords'
+  'store-getvm-inner-join|internal/store/vms.go|s/(SELECT `\+vmColumns\+` FROM vms v )LEFT JOIN(.*WHERE v\.name = \?)/$1JOIN$2/|./internal/store|TestVMQueriesOverSeveralRecords'
+  'store-listvms-by-created|internal/store/vms.go|s/ORDER BY v\.name/ORDER BY v.created_at/|./internal/store|TestVMQueriesOverSeveralRecords'
+  'store-snapshot-list-any-vm|internal/store/snapshots.go|s/FROM snapshots WHERE vm_name = \? ORDER BY/FROM snapshots WHERE vm_name = ? OR memory ORDER BY/|./internal/store|TestSnapshotQueriesOverSeveralRecords'
   'delete-keeps-nat|internal/daemon/resources.go|s/return d\.removeNAT\(ctx, v\.Name\)/return nil/|./internal/daemon|'
   'stop-always-kills|internal/daemon/vm_stop.go|s/if !d\.gracefulStop\(ctx, v, drv, h, rep\) \{/if true {/|./internal/daemon|Stop'
   'resume-deletes-mapped-state|internal/daemon/vm_suspend.go|s/if !vmm\.StateTraitsOf\(drv\)\.MappedAfterLoad \{/if true {/|./internal/daemon|TestMappedState'
