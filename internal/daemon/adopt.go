@@ -22,7 +22,7 @@ func (d *Daemon) adopt(ctx context.Context) {
 		d.log.Error("list VMs for adoption", "err", err)
 		return
 	}
-	d.ensureFirewallBase(ctx)
+	d.res.ensureFirewallBase(ctx)
 	d.reapInterruptedStarts(ctx, vms)
 	var wantNAT []nat.Rule
 	for _, v := range vms {
@@ -51,7 +51,7 @@ func (d *Daemon) adopt(ctx context.Context) {
 		}
 		d.log.Info("re-adopting running VM", "vm", v.Name, "pid", h.PID)
 		a := &attachment{v: v, adopt: true, wantNAT: &wantNAT}
-		d.reattach(ctx, a)
+		d.res.reattach(ctx, a)
 	}
 	if d.fw != nil {
 		if len(wantNAT) > 0 {
@@ -111,7 +111,7 @@ func (d *Daemon) reapInterruptedStarts(ctx context.Context, vms []*model.VM) {
 			}
 		}
 		if len(holders[path]) > 0 || (v.Tap != "" && slices.Contains(ports, v.Tap)) {
-			d.detachResources(ctx, v)
+			d.res.detachResources(ctx, v)
 		}
 	}
 }

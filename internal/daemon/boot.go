@@ -52,7 +52,7 @@ func (b *boot) steps() []steps.Step {
 	d := b.d
 	resources := func(afterVMM bool) []steps.Step {
 		var out []steps.Step
-		for _, res := range d.runtimeResources() {
+		for _, res := range d.res.runtimeResources() {
 			if res.afterVMM != afterVMM {
 				continue
 			}
@@ -75,7 +75,7 @@ func (b *boot) steps() []steps.Step {
 			b.v.State, b.v.Handle = model.Stopped, nil
 			return d.store.UpdateVM(context.Background(), b.v)
 		}},
-		steps.Step{Name: "pin", Do: func(context.Context) error { return d.pinHostKey(b.v) }},
+		steps.Step{Name: "pin", Do: func(context.Context) error { return d.guests.pinHostKey(b.v) }},
 	)
 	out = append(out, resources(true)...)
 	if b.wait {
@@ -133,9 +133,9 @@ func (b *boot) waitReady(ctx context.Context) error {
 		// and sets its clock (a second connection would double the cost,
 		// which after a restore is TCG retranslating sshd).
 		b.ready, b.signal = time.Now(), signalResume
-		err = d.syncGuestClock(ctx, v, b.rep)
+		err = d.guests.syncGuestClock(ctx, v, b.rep)
 	} else {
-		b.ready, b.signal, err = d.waitGuestReady(ctx, v)
+		b.ready, b.signal, err = d.guests.waitGuestReady(ctx, v)
 	}
 	if err != nil {
 		tail := consoleTail(v.ConsoleLog(), 15)

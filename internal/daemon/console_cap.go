@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 )
 
 // Console log cap: a guest that prints endlessly must not fill the host's
@@ -18,11 +17,6 @@ const (
 	consoleLogCap  = 8 << 20
 	consoleLogKeep = 1 << 20
 )
-
-// consoleLogOf is the console log of the VM named name.
-func (d *Daemon) consoleLogOf(name string) string {
-	return filepath.Join(d.layout.VMsDir, name, "console.log")
-}
 
 // capConsoleLog cuts the file at path to its last keep bytes when it holds
 // more than limit, and reports whether it did.

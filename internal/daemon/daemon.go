@@ -86,8 +86,7 @@ type Daemon struct {
 	locksMu sync.Mutex
 	locks   map[string]*nameLock
 
-	monitorsMu sync.Mutex
-	monitors   map[string]context.CancelFunc
+	monitors *monitors
 
 	// resumeWG tracks the background resumption of recorded VMs.
 	resumeWG sync.WaitGroup
@@ -97,6 +96,8 @@ type Daemon struct {
 	images *images
 	obs    *observer
 	http   *server
+	guests *guests
+	res    *resources
 }
 
 // New prepares a daemon; Run starts it.
@@ -120,12 +121,13 @@ func New(opts Options) (*Daemon, error) {
 		shutdown: make(chan struct{}),
 		subnet:   subnet.Masked(),
 		locks:    map[string]*nameLock{},
-		monitors: map[string]context.CancelFunc{},
 		net:      opts.Net,
 		fw:       opts.Firewall,
 		storage:  opts.Storage,
 		host:     opts.Host,
 	}
+	d.monitors = &monitors{vmsDir: d.layout.VMsDir, log: log, onExit: d.vmExited, running: map[string]context.CancelFunc{},
+		driver: func(name string) (vmm.Driver, bool) { drv, ok := d.drivers[name]; return drv, ok }}
 	if os.Geteuid() != 0 && opts.Net == nil && opts.Firewall == nil {
 		d.useNetworkHelper()
 	}
@@ -174,7 +176,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.log.Info("bangerd listening", "socket", d.layout.SocketPath, "pid", os.Getpid(), "vmm", d.driver, "state", d.layout.StateDir)
 	err = d.serve(ctx, ln)
 	d.resumeWG.Wait()
-	d.stopMonitors()
+	d.monitors.stopAll()
 	d.log.Info("bangerd stopped; running VMs keep running")
 	return err
 }
@@ -183,10 +185,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 // subsystems, each with what it needs.
 func (d *Daemon) assemble() {
 	kernel := bootKernel(d.bundle, d.driver)
-	d.images = &images{store: d.store, storage: d.storage, facts: d.host, log: d.log, vms: d,
+	d.guests = &guests{keyPath: d.cfg.SSHKeyPath, log: d.log}
+	d.res = &resources{net: d.net, fw: d.fw, fwErr: d.fwErr, facts: d.host, storage: d.storage, publisher: d.publisher,
+		monitors: d.monitors, bridge: d.cfg.BridgeName, subnet: d.subnet, log: d.log}
+	d.images = &images{store: d.store, storage: d.storage, facts: d.host, log: d.log, vms: d, guests: d.guests,
 		dir: d.layout.ImagesDir, stateDir: d.layout.StateDir, customizeScript: d.cfg.CustomizeScript,
 		bundle: d.bundle, bundleErr: d.bundleErr, kernel: kernel}
-	d.obs = &observer{store: d.store, storage: d.storage, facts: d.host, guest: d.sshRun,
+	d.obs = &observer{store: d.store, storage: d.storage, facts: d.host, guest: d.guests.sshRun,
 		layout: d.layout, runtimeDir: d.opts.RuntimeDir, started: d.started,
 		vmm:    vmmChoice{name: d.driver, why: d.driverWhy, err: d.driverErr},
 		bundle: d.bundle, bundleErr: d.bundleErr, kernel: kernel, fw: d.fw, fwErr: d.fwErr,

@@ -108,7 +108,7 @@ func newTestDaemonSeeded(t *testing.T, kind storage.Kind, seed func(td *testDaem
 	if err := d.images.registerBundleImage(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { d.stopMonitors(); st.Close() })
+	t.Cleanup(func() { d.monitors.stopAll(); st.Close() })
 	td.Daemon = d
 	return td
 }
@@ -214,7 +214,7 @@ func TestAdoptMarksDeadVMsStopped(t *testing.T) {
 	if _, err := td.create(t, "ghost", false); err != nil {
 		t.Fatal(err)
 	}
-	td.stopMonitors()
+	td.monitors.stopAll()
 	v, _ := td.store.GetVM(context.Background(), "ghost")
 	h, _ := v.Process()
 	td.vmm.Crash(h)

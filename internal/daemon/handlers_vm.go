@@ -152,7 +152,7 @@ func (s *server) handleSSHTarget(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	t := s.vms.sshTarget(v)
+	t := s.vms.guests.sshTarget(v)
 	writeJSON(w, http.StatusOK, api.SSHTarget{
 		Name: v.Name, IP: v.IP, User: t.User, KeyPath: t.KeyPath,
 		KnownHosts: t.KnownHosts, HostKey: v.HostKeyPub, State: string(v.State),

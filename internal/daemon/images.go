@@ -12,7 +12,6 @@ import (
 	"github.com/bangerdev/banger/internal/bundle"
 	"github.com/bangerdev/banger/internal/hostfacts"
 	"github.com/bangerdev/banger/internal/model"
-	"github.com/bangerdev/banger/internal/sshkeys"
 	"github.com/bangerdev/banger/internal/storage"
 	"github.com/bangerdev/banger/internal/store"
 )
@@ -34,6 +33,7 @@ type images struct {
 	facts   hostfacts.Host
 	log     *slog.Logger
 	vms     builderVMs
+	guests  *guests
 	// dir holds built and saved images; stateDir stages customize.sh.
 	dir, stateDir   string
 	customizeScript string
@@ -53,7 +53,6 @@ type builderVMs interface {
 	loadVM(ctx context.Context, name string) (*model.VM, error)
 	powerOff(ctx context.Context, v *model.VM, rep api.Reporter) error
 	preflightStart(kernel, baseImage string, nat bool) error
-	sshTarget(v *model.VM) sshkeys.Target
 }
 
 // registerBundleImage (re)registers the bundle's default rootfs as the

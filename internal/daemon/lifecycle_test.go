@@ -62,7 +62,7 @@ func TestOverlayActivatedForEveryBootAndReleasedOnEveryStop(t *testing.T) {
 	if _, err := td.startVM(ctx, "dm-otter", false, false, api.NopReporter{}); err != nil {
 		t.Fatal(err)
 	}
-	td.stopMonitors()
+	td.monitors.stopAll()
 	v, _ = td.store.GetVM(ctx, "dm-otter")
 	h, _ = v.Process()
 	td.vmm.Crash(h)

@@ -48,9 +48,9 @@ func TestReliabilityCreateDeleteCyclesLeakNothing(t *testing.T) {
 		td.locksMu.Lock()
 		locks = len(td.locks)
 		td.locksMu.Unlock()
-		td.monitorsMu.Lock()
-		monitors = len(td.monitors)
-		td.monitorsMu.Unlock()
+		td.monitors.mu.Lock()
+		monitors = len(td.monitors.running)
+		td.monitors.mu.Unlock()
 		return openFDs(t), settledGoroutines(0), len(ports), len(rs), locks, monitors
 	}
 	// One warm-up cycle opens what is opened once (SQLite connections, key).

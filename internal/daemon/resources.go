@@ -3,12 +3,32 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
 
+	"github.com/bangerdev/banger/internal/dns"
+	"github.com/bangerdev/banger/internal/hostfacts"
 	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/nat"
+	"github.com/bangerdev/banger/internal/network"
 	"github.com/bangerdev/banger/internal/storage"
 )
+
+// resources attaches and detaches the host resources of running VMs (tap
+// and bridge, firewall rules, activated overlay, DNS record, monitor),
+// holding the subsystems they live in and nothing else.
+type resources struct {
+	net       network.Manager
+	fw        nat.Firewall
+	fwErr     error
+	facts     hostfacts.Host
+	storage   storage.Manager
+	publisher dns.Publisher
+	monitors  *monitors
+	bridge    string
+	subnet    netip.Prefix
+	log       *slog.Logger
+}
 
 // hostResource is one kind of host resource a running VM holds besides its
 // VMM process. runtimeResources below is the only list of them: boot and
@@ -44,25 +64,25 @@ type attachment struct {
 // rules, its activated system overlay (a dm-snapshot device; nothing for
 // file overlays), its DNS record and the monitor that notices its VMM
 // exiting.
-func (d *Daemon) runtimeResources() []hostResource {
+func (rs *resources) runtimeResources() []hostResource {
 	return []hostResource{
-		{name: "tap", attach: d.attachTap, detach: func(ctx context.Context, v *model.VM) error {
-			return d.net.DeleteTap(ctx, v.Tap)
+		{name: "tap", attach: rs.attachTap, detach: func(ctx context.Context, v *model.VM) error {
+			return rs.net.DeleteTap(ctx, v.Tap)
 		}},
-		{name: "nat", attach: d.attachNAT, detach: func(ctx context.Context, v *model.VM) error {
-			return d.removeNAT(ctx, v.Name)
+		{name: "nat", attach: rs.attachNAT, detach: func(ctx context.Context, v *model.VM) error {
+			return rs.removeNAT(ctx, v.Name)
 		}},
-		{name: "overlay", attach: d.attachOverlay, detach: func(ctx context.Context, v *model.VM) error {
+		{name: "overlay", attach: rs.attachOverlay, detach: func(ctx context.Context, v *model.VM) error {
 			if v.OverlayPath == "" {
 				return nil
 			}
-			return d.storage.DeactivateOverlay(ctx, overlayOf(v))
+			return rs.storage.DeactivateOverlay(ctx, overlayOf(v))
 		}},
 		{name: "dns", afterVMM: true, attach: func(_ context.Context, a *attachment) error {
-			d.publishDNS(a.v)
+			rs.publishDNS(a.v)
 			return nil
 		}, detach: func(_ context.Context, v *model.VM) error {
-			d.unpublishDNS(v)
+			rs.unpublishDNS(v)
 			return nil
 		}},
 		{name: "monitor", afterVMM: true, attach: func(_ context.Context, a *attachment) error {
@@ -70,10 +90,10 @@ func (d *Daemon) runtimeResources() []hostResource {
 			if !ok {
 				return fmt.Errorf("no VMM handle recorded")
 			}
-			d.startMonitor(a.v.Name, h)
+			rs.monitors.start(a.v.Name, h)
 			return nil
 		}, detach: func(_ context.Context, v *model.VM) error {
-			d.stopMonitor(v.Name)
+			rs.monitors.stop(v.Name)
 			return nil
 		}},
 	}
@@ -83,10 +103,10 @@ func (d *Daemon) runtimeResources() []hostResource {
 // running while no daemon watched it (adoption). What fails is logged, not
 // undone: the VM runs, and the rest is still restored. Boots attach the
 // same list as steps (boot.steps), each with its detach as undo.
-func (d *Daemon) reattach(ctx context.Context, a *attachment) {
-	for _, res := range d.runtimeResources() {
+func (rs *resources) reattach(ctx context.Context, a *attachment) {
+	for _, res := range rs.runtimeResources() {
 		if err := res.attach(ctx, a); err != nil {
-			d.log.Warn("restore "+res.name, "vm", a.v.Name, "err", err)
+			rs.log.Warn("restore "+res.name, "vm", a.v.Name, "err", err)
 		}
 	}
 }
@@ -94,37 +114,37 @@ func (d *Daemon) reattach(ctx context.Context, a *attachment) {
 // detachResources releases every runtime resource of v, last attached
 // first. Failures are logged and the rest still released; the VM's disks
 // are never touched.
-func (d *Daemon) detachResources(ctx context.Context, v *model.VM) {
-	all := d.runtimeResources()
+func (rs *resources) detachResources(ctx context.Context, v *model.VM) {
+	all := rs.runtimeResources()
 	for i := len(all) - 1; i >= 0; i-- {
 		if err := all[i].detach(ctx, v); err != nil {
-			d.log.Warn("release "+all[i].name, "vm", v.Name, "err", err)
+			rs.log.Warn("release "+all[i].name, "vm", v.Name, "err", err)
 		}
 	}
 }
 
-func (d *Daemon) attachTap(ctx context.Context, a *attachment) error {
-	if err := d.net.EnsureBridge(ctx, d.cfg.BridgeName, d.subnet); err != nil {
-		return fmt.Errorf("bridge %s: %w", d.cfg.BridgeName, err)
+func (rs *resources) attachTap(ctx context.Context, a *attachment) error {
+	if err := rs.net.EnsureBridge(ctx, rs.bridge, rs.subnet); err != nil {
+		return fmt.Errorf("bridge %s: %w", rs.bridge, err)
 	}
-	d.ensureFirewallBase(ctx)
+	rs.ensureFirewallBase(ctx)
 	if !a.adopt {
 		a.v.Tap = ownTapName(a.v.Tap)
 	}
-	if err := d.net.CreateTap(ctx, a.v.Tap, d.cfg.BridgeName); err != nil {
+	if err := rs.net.CreateTap(ctx, a.v.Tap, rs.bridge); err != nil {
 		return fmt.Errorf("tap %s: %w", a.v.Tap, err)
 	}
 	return nil
 }
 
-func (d *Daemon) attachNAT(ctx context.Context, a *attachment) error {
+func (rs *resources) attachNAT(ctx context.Context, a *attachment) error {
 	if !a.v.NAT {
 		return nil
 	}
 	if !a.adopt {
-		return d.addNAT(ctx, a.v)
+		return rs.addNAT(ctx, a.v)
 	}
-	rule, err := d.natRule(a.v)
+	rule, err := rs.natRule(a.v)
 	if err != nil {
 		return err
 	}
@@ -132,11 +152,11 @@ func (d *Daemon) attachNAT(ctx context.Context, a *attachment) error {
 	return nil
 }
 
-func (d *Daemon) attachOverlay(ctx context.Context, a *attachment) error {
+func (rs *resources) attachOverlay(ctx context.Context, a *attachment) error {
 	if a.v.OverlayPath == "" {
 		return fmt.Errorf("no system overlay recorded; delete the VM and create it again")
 	}
-	ov, err := d.storage.ActivateOverlay(ctx, overlayOf(a.v))
+	ov, err := rs.storage.ActivateOverlay(ctx, overlayOf(a.v))
 	if err != nil {
 		return err
 	}
@@ -145,8 +165,8 @@ func (d *Daemon) attachOverlay(ctx context.Context, a *attachment) error {
 }
 
 // natRule is v's NAT rule out of the host's default-route interface.
-func (d *Daemon) natRule(v *model.VM) (nat.Rule, error) {
-	out, err := d.host.DefaultRouteInterface()
+func (rs *resources) natRule(v *model.VM) (nat.Rule, error) {
+	out, err := rs.facts.DefaultRouteInterface()
 	if err != nil {
 		return nat.Rule{}, fmt.Errorf("find the host's default route: %w; NAT needs one", err)
 	}

@@ -32,7 +32,7 @@ type fakeGuest struct {
 
 func (g *fakeGuest) install(t *testing.T, td *testDaemon, obey bool) {
 	old := guestCommand
-	guestCommand = func(d *Daemon, ctx context.Context, v *model.VM, cmd string) ([]byte, error) {
+	guestCommand = func(_ *guests, ctx context.Context, v *model.VM, cmd string) ([]byte, error) {
 		g.mu.Lock()
 		g.cmds = append(g.cmds, cmd)
 		g.mu.Unlock()
@@ -245,7 +245,7 @@ func TestAdoptionResyncsNAT(t *testing.T) {
 	if err := td.store.UpdateVM(ctx, h); err != nil {
 		t.Fatal(err)
 	}
-	td.stopMonitors()
+	td.monitors.stopAll()
 	_ = td.fw.RemoveVM(ctx, "calm-otter")
 	_ = td.fw.AddVM(ctx, nat.Rule{Name: "ghost", IP: netip.MustParseAddr("172.31.0.99"), Tap: "bgtghost"})
 	_ = td.net.DeleteTap(ctx, a.Tap)
@@ -286,7 +286,7 @@ func TestAdoptionRemovesHalfCreatedVM(t *testing.T) {
 	if err := td.buildWorkDisk(ctx, v); err != nil {
 		t.Fatal(err)
 	}
-	td.stopMonitors()
+	td.monitors.stopAll()
 
 	td.adopt(ctx)
 
@@ -321,7 +321,7 @@ func TestAdoptionReapsAnInterruptedStart(t *testing.T) {
 	if _, err := td.stopVM(ctx, "cut-otter", api.NopReporter{}); err != nil {
 		t.Fatal(err)
 	}
-	td.stopMonitors()
+	td.monitors.stopAll()
 	v, _ := td.store.GetVM(ctx, "cut-otter")
 	if err := td.net.CreateTap(ctx, v.Tap, td.cfg.BridgeName); err != nil {
 		t.Fatal(err)

@@ -73,12 +73,12 @@ func (d *Daemon) initSubsystems(ctx context.Context) {
 
 // ensureFirewallBase creates banger's table and chains (isolating non-NAT
 // VMs from the outside) when a firewall is usable.
-func (d *Daemon) ensureFirewallBase(ctx context.Context) {
-	if d.fw == nil {
+func (rs *resources) ensureFirewallBase(ctx context.Context) {
+	if rs.fw == nil {
 		return
 	}
-	if err := d.fw.EnsureBase(ctx, d.cfg.BridgeName, d.subnet); err != nil {
-		d.log.Warn("firewall base rules", "err", err)
+	if err := rs.fw.EnsureBase(ctx, rs.bridge, rs.subnet); err != nil {
+		rs.log.Warn("firewall base rules", "err", err)
 	}
 }
 

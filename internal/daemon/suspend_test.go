@@ -214,13 +214,13 @@ func TestAdoptKeepsAStateSavedJustBeforeACrash(t *testing.T) {
 	if _, err := td.create(t, "lucky", false); err != nil {
 		t.Fatal(err)
 	}
-	td.stopMonitors()
+	td.monitors.stopAll()
 	v, _ := td.store.GetVM(ctx, "lucky")
 	_, h := td.fakeVM(t, "lucky")
 	if _, err := td.saveState(ctx, v, td.vmm, h, stateDir(v)); err != nil {
 		t.Fatal(err)
 	}
-	td.stopMonitors()
+	td.monitors.stopAll()
 	td.adopt(ctx)
 	v, _ = td.store.GetVM(ctx, "lucky")
 	if v.State != api.StateSuspended || v.SavedState == nil {

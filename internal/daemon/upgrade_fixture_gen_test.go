@@ -33,7 +33,7 @@ func TestWriteUpgradeFixture(t *testing.T) {
 	td := newTestDaemon(t)
 	write := func() {
 		// Closing the store folds its WAL into the database file.
-		td.stopMonitors()
+		td.monitors.stopAll()
 		if err := td.store.Close(); err != nil {
 			t.Fatal(err)
 		}

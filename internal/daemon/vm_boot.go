@@ -115,26 +115,26 @@ func (d *Daemon) startVM(ctx context.Context, name string, wait, cold bool, rep 
 }
 
 // addNAT adds v's NAT rule out of the host's default-route interface.
-func (d *Daemon) addNAT(ctx context.Context, v *model.VM) error {
-	if d.fw == nil {
-		return fmt.Errorf("no usable firewall: %v", d.fwErr)
+func (rs *resources) addNAT(ctx context.Context, v *model.VM) error {
+	if rs.fw == nil {
+		return fmt.Errorf("no usable firewall: %v", rs.fwErr)
 	}
-	rule, err := d.natRule(v)
+	rule, err := rs.natRule(v)
 	if err != nil {
 		return err
 	}
-	if err := d.host.EnableForwarding(); err != nil {
+	if err := rs.facts.EnableForwarding(); err != nil {
 		return err
 	}
-	if err := d.fw.EnsureBase(ctx, d.cfg.BridgeName, d.subnet); err != nil {
+	if err := rs.fw.EnsureBase(ctx, rs.bridge, rs.subnet); err != nil {
 		return err
 	}
-	return d.fw.AddVM(ctx, rule)
+	return rs.fw.AddVM(ctx, rule)
 }
 
-func (d *Daemon) removeNAT(ctx context.Context, name string) error {
-	if d.fw == nil {
+func (rs *resources) removeNAT(ctx context.Context, name string) error {
+	if rs.fw == nil {
 		return nil
 	}
-	return d.fw.RemoveVM(ctx, name)
+	return rs.fw.RemoveVM(ctx, name)
 }

@@ -30,7 +30,7 @@ func (d *Daemon) deleteVM(ctx context.Context, name string, force bool) error {
 	if v.State == model.Running {
 		h, ok := v.Process()
 		if drv, derr := d.driverFor(v); ok && derr == nil && drv.Alive(h) {
-			d.stopMonitor(name)
+			d.monitors.stop(name)
 			_ = drv.Kill(h, 9)
 			if !waitExit(drv, h, 10*time.Second) {
 				return fmt.Errorf("delete %s: VMM process %d survived SIGKILL; check it with ps", name, h.PID)
@@ -51,7 +51,7 @@ func (d *Daemon) deleteVM(ctx context.Context, name string, force bool) error {
 	if err := os.RemoveAll(v.Dir); err != nil {
 		return fmt.Errorf("delete %s: remove %s: %w", name, v.Dir, err)
 	}
-	d.unpinHostKey(v)
+	d.guests.unpinHostKey(v)
 	return d.store.DeleteVM(ctx, name)
 }
 
@@ -119,10 +119,10 @@ func (d *Daemon) setVM(ctx context.Context, name string, req api.SetVMRequest) (
 				if err := d.preflightNAT(); err != nil {
 					return nil, err
 				}
-				if err := d.addNAT(ctx, v); err != nil {
+				if err := d.res.addNAT(ctx, v); err != nil {
 					return nil, fmt.Errorf("enable nat for %s: %w", name, err)
 				}
-			} else if err := d.removeNAT(ctx, name); err != nil {
+			} else if err := d.res.removeNAT(ctx, name); err != nil {
 				return nil, fmt.Errorf("disable nat for %s: %w", name, err)
 			}
 		}

@@ -60,7 +60,7 @@ const (
 // check starts the moment sshd is up and only one handshake is ever in
 // flight (a second one would halve the guest's CPU for each). The probe is
 // what counts: the line alone never makes a VM ready.
-func (d *Daemon) waitGuestReady(ctx context.Context, v *model.VM) (time.Time, string, error) {
+func (g *guests) waitGuestReady(ctx context.Context, v *model.VM) (time.Time, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, sshReadyTimeout)
 	defer cancel()
 	kick := make(chan struct{})
@@ -71,7 +71,7 @@ func (d *Daemon) waitGuestReady(ctx context.Context, v *model.VM) (time.Time, st
 			close(kick)
 		}
 	}()
-	err := sshkeys.WaitReady(ctx, d.sshTarget(v), kick)
+	err := sshkeys.WaitReady(ctx, g.sshTarget(v), kick)
 	if at := seen.Load(); at != nil {
 		return *at, signalConsole, err
 	}

@@ -68,14 +68,14 @@ func (d *Daemon) createSnapshot(ctx context.Context, name string, req api.Snapsh
 		// consistent.
 		if !req.NoWait {
 			sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-			_, _ = d.sshRun(sctx, v, "sync")
+			_, _ = d.guests.sshRun(sctx, v, "sync")
 			cancel()
 		}
 		st, err := d.saveState(ctx, v, drv, h, stateDir(v))
 		if err != nil {
 			return nil, err
 		}
-		d.detachResources(ctx, v)
+		d.res.detachResources(ctx, v)
 		v.State, v.Handle, v.SavedState = model.Suspended, nil, &st
 		if err := d.store.UpdateVM(ctx, v); err != nil {
 			return nil, err

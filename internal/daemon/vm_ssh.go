@@ -4,19 +4,28 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
 
 	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/sshkeys"
 )
 
-// knownHostsPath is banger's own known_hosts, next to the user's key.
-func (d *Daemon) knownHostsPath() string {
-	return sshkeys.KnownHostsFor(d.cfg.SSHKeyPath)
+// guests reaches the guests of VMs over SSH with the user's key, checking
+// the host keys banger pinned: targets, pinning, commands, readiness and
+// the clock of a resumed guest.
+type guests struct {
+	keyPath string
+	log     *slog.Logger
 }
 
-func (d *Daemon) sshTarget(v *model.VM) sshkeys.Target {
-	return sshkeys.Target{Addr: v.IP, User: "root", KeyPath: d.cfg.SSHKeyPath, HostKey: v.HostKeyPub, KnownHosts: d.knownHostsPath()}
+// knownHostsPath is banger's own known_hosts, next to the user's key.
+func (g *guests) knownHostsPath() string {
+	return sshkeys.KnownHostsFor(g.keyPath)
+}
+
+func (g *guests) sshTarget(v *model.VM) sshkeys.Target {
+	return sshkeys.Target{Addr: v.IP, User: "root", KeyPath: g.keyPath, HostKey: v.HostKeyPub, KnownHosts: g.knownHostsPath()}
 }
 
 func vmHosts(v *model.VM) []string {
@@ -24,26 +33,26 @@ func vmHosts(v *model.VM) []string {
 }
 
 // pinHostKey records the VM's host key under its name, DNS name and IP.
-func (d *Daemon) pinHostKey(v *model.VM) error {
+func (g *guests) pinHostKey(v *model.VM) error {
 	if v.HostKeyPub == "" {
 		return nil
 	}
-	if err := (sshkeys.KnownHosts{Path: d.knownHostsPath()}).Pin(vmHosts(v), v.HostKeyPub); err != nil {
+	if err := (sshkeys.KnownHosts{Path: g.knownHostsPath()}).Pin(vmHosts(v), v.HostKeyPub); err != nil {
 		return fmt.Errorf("pin host key of %s: %w", v.Name, err)
 	}
 	return nil
 }
 
-func (d *Daemon) unpinHostKey(v *model.VM) {
-	if err := (sshkeys.KnownHosts{Path: d.knownHostsPath()}).Unpin(vmHosts(v)); err != nil {
-		d.log.Warn("unpin host key", "vm", v.Name, "err", err)
+func (g *guests) unpinHostKey(v *model.VM) {
+	if err := (sshkeys.KnownHosts{Path: g.knownHostsPath()}).Unpin(vmHosts(v)); err != nil {
+		g.log.Warn("unpin host key", "vm", v.Name, "err", err)
 	}
 }
 
 // sshRun runs cmd in the guest and returns its stdout.
-func (d *Daemon) sshRun(ctx context.Context, v *model.VM, cmd string) ([]byte, error) {
+func (g *guests) sshRun(ctx context.Context, v *model.VM, cmd string) ([]byte, error) {
 	var out, errb bytes.Buffer
-	code, err := sshkeys.Exec(ctx, d.sshTarget(v), cmd, nil, &out, &errb)
+	code, err := sshkeys.Exec(ctx, g.sshTarget(v), cmd, nil, &out, &errb)
 	if err != nil {
 		return out.Bytes(), err
 	}
@@ -54,24 +63,24 @@ func (d *Daemon) sshRun(ctx context.Context, v *model.VM, cmd string) ([]byte, e
 }
 
 // publishDNS makes <name>.vm resolve to the VM's address.
-func (d *Daemon) publishDNS(v *model.VM) {
-	if d.publisher == nil {
+func (rs *resources) publishDNS(v *model.VM) {
+	if rs.publisher == nil {
 		return
 	}
 	ip, err := netip.ParseAddr(v.IP)
 	if err != nil {
 		return
 	}
-	if err := d.publisher.Publish(v.Name, ip); err != nil {
-		d.log.Warn("publish dns", "vm", v.Name, "err", err)
+	if err := rs.publisher.Publish(v.Name, ip); err != nil {
+		rs.log.Warn("publish dns", "vm", v.Name, "err", err)
 	}
 }
 
-func (d *Daemon) unpublishDNS(v *model.VM) {
-	if d.publisher == nil {
+func (rs *resources) unpublishDNS(v *model.VM) {
+	if rs.publisher == nil {
 		return
 	}
-	if err := d.publisher.Unpublish(v.Name); err != nil {
-		d.log.Warn("unpublish dns", "vm", v.Name, "err", err)
+	if err := rs.publisher.Unpublish(v.Name); err != nil {
+		rs.log.Warn("unpublish dns", "vm", v.Name, "err", err)
 	}
 }

@@ -42,7 +42,7 @@ func (d *Daemon) powerOff(ctx context.Context, v *model.VM, rep api.Reporter) er
 	h, ok := v.Process()
 	drv, derr := d.driverFor(v)
 	if ok && derr == nil && drv.Alive(h) {
-		d.stopMonitor(v.Name)
+		d.monitors.stop(v.Name)
 		if !d.gracefulStop(ctx, v, drv, h, rep) {
 			rep.Logf("guest did not power off within %s; killing the VMM", d.cfg.StopTimeout)
 			_ = drv.Kill(h, syscall.SIGKILL)
@@ -81,7 +81,7 @@ func stopGrace(v *model.VM, now time.Time) time.Duration {
 
 // guestCommand runs a shell command in v's guest for the stop fallback;
 // unit tests replace it to play a guest without SSH.
-var guestCommand = (*Daemon).sshRun
+var guestCommand = (*guests).sshRun
 
 // gracefulStop asks the guest to power off and reports whether the VMM
 // exited within stop_timeout.
@@ -104,7 +104,7 @@ func (d *Daemon) gracefulStop(ctx context.Context, v *model.VM, drv vmm.Driver, 
 			go func() {
 				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
-				_, _ = guestCommand(d, sctx, v, vmm.GuestStopCommand(drv))
+				_, _ = guestCommand(d.guests, sctx, v, vmm.GuestStopCommand(drv))
 			}()
 		}
 		if waitExit(drv, h, 250*time.Millisecond) {
@@ -119,7 +119,7 @@ func (d *Daemon) gracefulStop(ctx context.Context, v *model.VM, drv vmm.Driver, 
 // mapped, and records it as stopped (with reason as last error when
 // non-empty). Its disks are kept.
 func (d *Daemon) markStopped(ctx context.Context, v *model.VM, reason string) error {
-	d.detachResources(ctx, v)
+	d.res.detachResources(ctx, v)
 	if v.SavedState == nil {
 		// What is left in the state directory is a spent state the VMM
 		// kept mapped (see resumeVM); the VMM is gone now.
@@ -186,62 +186,18 @@ func parseSignal(s string) (syscall.Signal, error) {
 	return 0, model.Invalid("unknown signal %q: use KILL, TERM, INT, HUP, QUIT, USR1, USR2, STOP, CONT or a number", s)
 }
 
-// startMonitor watches a running VM's process; when it exits on its own
-// (guest poweroff, VMM crash, external kill) the VM is marked stopped and
-// its host resources released.
-func (d *Daemon) startMonitor(name string, h vmm.Handle) {
-	ctx, cancel := context.WithCancel(context.Background())
-	d.monitorsMu.Lock()
-	if old, ok := d.monitors[name]; ok {
-		old()
+// vmExited is the monitors' answer to a VMM that exited on its own (guest
+// poweroff, VMM crash, external kill): the VM is marked stopped and its
+// host resources released, unless the monitor was stopped meanwhile (by
+// an operation that ended the VMM itself).
+func (d *Daemon) vmExited(ctx context.Context, name string, h vmm.Handle) {
+	unlock := d.vmLock(name)
+	defer unlock()
+	if ctx.Err() != nil {
+		return
 	}
-	d.monitors[name] = cancel
-	d.monitorsMu.Unlock()
-	go func() {
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			drv, ok := d.drivers[h.Driver]
-			if !ok || drv.Alive(h) {
-				if cut, err := capConsoleLog(d.consoleLogOf(name), consoleLogCap, consoleLogKeep); err != nil {
-					d.log.Warn("console log", "vm", name, "err", err)
-				} else if cut {
-					d.log.Info("console log capped", "vm", name, "cap_bytes", consoleLogCap)
-				}
-				continue
-			}
-			unlock := d.vmLock(name)
-			if ctx.Err() == nil {
-				if v, err := d.store.GetVM(context.Background(), name); err == nil && v.State == model.Running {
-					d.log.Info("vm process exited; marking it stopped", "vm", name, "pid", h.PID)
-					_ = d.markStopped(context.Background(), v, "")
-				}
-			}
-			unlock()
-			return
-		}
-	}()
-}
-
-func (d *Daemon) stopMonitor(name string) {
-	d.monitorsMu.Lock()
-	defer d.monitorsMu.Unlock()
-	if c, ok := d.monitors[name]; ok {
-		c()
-		delete(d.monitors, name)
-	}
-}
-
-func (d *Daemon) stopMonitors() {
-	d.monitorsMu.Lock()
-	defer d.monitorsMu.Unlock()
-	for n, c := range d.monitors {
-		c()
-		delete(d.monitors, n)
+	if v, err := d.store.GetVM(context.Background(), name); err == nil && v.State == model.Running {
+		d.log.Info("vm process exited; marking it stopped", "vm", name, "pid", h.PID)
+		_ = d.markStopped(context.Background(), v, "")
 	}
 }

@@ -63,7 +63,7 @@ func (d *Daemon) suspendVM(ctx context.Context, name string, resumeOnStart bool,
 		return nil, err
 	}
 	rep.Logf("saved %s of state in %s", units.HumanSize(st.Size), time.Since(start).Round(100*time.Millisecond))
-	d.detachResources(ctx, v)
+	d.res.detachResources(ctx, v)
 	v.State, v.Handle, v.SavedState, v.ResumeOnStart, v.LastError = model.Suspended, nil, &st, resumeOnStart, ""
 	if err := d.store.UpdateVM(ctx, v); err != nil {
 		return nil, err
@@ -96,10 +96,10 @@ func (d *Daemon) saveState(ctx context.Context, v *model.VM, drv vmm.Driver, h v
 	if err := os.Remove(filepath.Join(dir, stateMetaName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return model.SavedState{}, fmt.Errorf("suspend %s: clear old state: %w", v.Name, err)
 	}
-	d.stopMonitor(v.Name)
+	d.monitors.stop(v.Name)
 	if err := drv.Suspend(ctx, h, dir); err != nil {
 		if drv.Alive(h) {
-			d.startMonitor(v.Name, h)
+			d.monitors.start(v.Name, h)
 		}
 		return model.SavedState{}, fmt.Errorf("suspend %s: %w; the VM keeps running", v.Name, err)
 	}
@@ -206,11 +206,11 @@ func (d *Daemon) resumeVM(ctx context.Context, v *model.VM, wait bool, run *step
 // TCG) does not count. Connection failures are retried until
 // sshReadyTimeout (a host key mismatch fails at once); a clock that cannot
 // be set is reported and the VM is ready anyway.
-func (d *Daemon) syncGuestClock(ctx context.Context, v *model.VM, rep api.Reporter) error {
+func (g *guests) syncGuestClock(ctx context.Context, v *model.VM, rep api.Reporter) error {
 	ctx, cancel := context.WithTimeout(ctx, sshReadyTimeout)
 	defer cancel()
 	for {
-		code, stderr, err := d.setGuestClock(ctx, v)
+		code, stderr, err := g.setGuestClock(ctx, v)
 		var he *sshkeys.HostKeyError
 		switch {
 		case err == nil && code != 0:
@@ -230,12 +230,12 @@ func (d *Daemon) syncGuestClock(ctx context.Context, v *model.VM, rep api.Report
 }
 
 // setGuestClock makes one SSH login that sets the guest clock.
-func (d *Daemon) setGuestClock(ctx context.Context, v *model.VM) (int, string, error) {
+func (g *guests) setGuestClock(ctx context.Context, v *model.VM) (int, string, error) {
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	feed := &clockFeeder{w: pw}
 	var errb bytes.Buffer
-	code, err := sshkeys.Exec(ctx, d.sshTarget(v), `echo ready; read t; date -u -s "@$t" >/dev/null`, pr, feed, &errb)
+	code, err := sshkeys.Exec(ctx, g.sshTarget(v), `echo ready; read t; date -u -s "@$t" >/dev/null`, pr, feed, &errb)
 	return code, string(bytes.TrimSpace(errb.Bytes())), err
 }
 
@@ -286,7 +286,7 @@ func (d *Daemon) adoptSavedState(ctx context.Context, v *model.VM) bool {
 	if json.Unmarshal(b, &st) != nil || st.SavedAt.Before(v.StartedAt) {
 		return false
 	}
-	d.detachResources(ctx, v)
+	d.res.detachResources(ctx, v)
 	v.State, v.Handle, v.SavedState = model.Suspended, nil, &st
 	if err := d.store.UpdateVM(ctx, v); err != nil {
 		d.log.Error("record suspended", "vm", v.Name, "err", err)
