@@ -133,3 +133,31 @@ func TestNewHostKey(t *testing.T) {
 		t.Errorf("fingerprint %q %v", fp, err)
 	}
 }
+
+// TestEnsureUserKeyPermissionVariants: a private key any other account can
+// read or write (group or other bits, each on its own) is refused with the
+// chmod to run; one only its owner can read is accepted, read-only too.
+func TestEnsureUserKeyPermissionVariants(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "id")
+	pub, err := EnsureUserKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []os.FileMode{0o640, 0o604, 0o620, 0o602, 0o610, 0o601, 0o660, 0o644} {
+		if err := os.Chmod(path, m); err != nil {
+			t.Fatal(err)
+		}
+		_, err := EnsureUserKey(path)
+		if err == nil || !strings.Contains(err.Error(), "run chmod 600 "+path) {
+			t.Errorf("mode %04o: error = %v, want a refusal naming chmod 600", m, err)
+		}
+	}
+	for _, m := range []os.FileMode{0o600, 0o400, 0o700} {
+		if err := os.Chmod(path, m); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := EnsureUserKey(path); err != nil || got != pub {
+			t.Errorf("mode %04o: %q, %v; want the key accepted", m, got, err)
+		}
+	}
+}
