@@ -66,7 +66,7 @@ func TestFakeAndSync(t *testing.T) {
 }
 
 func TestDetectAndCheck(t *testing.T) {
-	testenv.RequireRoot(t, "talks to netfilter")
+	testenv.RequireRootQuick(t, "talks to netfilter")
 	fw, why, err := Detect(context.Background())
 	if err != nil {
 		t.Fatal(err)

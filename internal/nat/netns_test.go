@@ -17,7 +17,7 @@ import (
 // The calling thread is left in its original namespace.
 func newNetns(t *testing.T) netns.NsHandle {
 	t.Helper()
-	testenv.RequireRoot(t, "creates network namespaces")
+	testenv.RequireRootQuick(t, "creates network namespaces")
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	orig, err := netns.Get()

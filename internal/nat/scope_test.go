@@ -22,7 +22,7 @@ func TestScopeFor(t *testing.T) {
 }
 
 func TestDetectForAppliesScope(t *testing.T) {
-	testenv.RequireRoot(t, "talks to netfilter")
+	testenv.RequireRootQuick(t, "talks to netfilter")
 	fw, _, err := DetectFor(context.Background(), "bgtscope0")
 	if err != nil {
 		t.Skipf("no firewall backend here: %v", err)

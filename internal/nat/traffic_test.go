@@ -100,33 +100,42 @@ func dial(t *testing.T, ns netns.NsHandle, addr string) string {
 	return seen
 }
 
-func TestTrafficNftables(t *testing.T) {
-	testTraffic(t, func(l *lab) (Firewall, func(func())) {
-		return NewNftablesInNetNS(int(l.host)), func(f func()) { f() }
-	})
+// labFirewall makes the Firewall under test for a lab's host namespace and
+// returns it with the way to run its calls there.
+type labFirewall func(t *testing.T, l *lab) (Firewall, func(func()))
+
+// nftablesLab talks netlink into the host namespace from here.
+func nftablesLab(t *testing.T, l *lab) (Firewall, func(func())) {
+	return NewNftablesInNetNS(int(l.host)), func(f func()) { f() }
 }
 
-func TestTrafficIptables(t *testing.T) {
+// iptablesLab runs the iptables commands from inside the host namespace.
+func iptablesLab(t *testing.T, l *lab) (Firewall, func(func())) {
 	if !execx.Have("iptables") {
 		t.Skip("iptables not installed")
 	}
-	testTraffic(t, func(l *lab) (Firewall, func(func())) {
-		return NewIptables(), func(f func()) { inNetns(t, l.host, f) }
-	})
+	return NewIptables(), func(f func()) { inNetns(t, l.host, f) }
 }
 
-func testTraffic(t *testing.T, mk func(*lab) (Firewall, func(func()))) {
-	l := newLab(t)
-	fw, in := mk(l)
-	ctx := context.Background()
-	do := func(what string, f func() error) {
-		t.Helper()
-		var err error
-		in(func() { err = f() })
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
+// doIn runs the firewall call f through in, failing t with what on error.
+func doIn(t *testing.T, in func(func()), what string, f func() error) {
+	t.Helper()
+	var err error
+	in(func() { err = f() })
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
 	}
+}
+
+func TestTrafficNftables(t *testing.T) { testTraffic(t, nftablesLab) }
+
+func TestTrafficIptables(t *testing.T) { testTraffic(t, iptablesLab) }
+
+func testTraffic(t *testing.T, mk labFirewall) {
+	l := newLab(t)
+	fw, in := mk(t, l)
+	ctx := context.Background()
+	do := func(what string, f func() error) { t.Helper(); doIn(t, in, what, f) }
 	const out = "198.18.0.2:7000"
 	listen(t, l.outside, out)
 	listen(t, l.vm2, "10.213.0.3:7000")

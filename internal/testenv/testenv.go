@@ -1,7 +1,9 @@
 // Package testenv holds the checks tests share to decide whether they can
-// run on this host. `go test -short` (make test-short) must boot no VM and
-// need no root: every test that does either calls SkipShort or
-// RequireRoot first, so the skip says why in one line.
+// run on this host. `go test -short` (make test-short) must boot no VM:
+// every test that boots one, or needs root for something slow or
+// host-wide, calls SkipShort or RequireRoot first, so the skip says why in
+// one line. Quick root tests (private network namespaces) call
+// RequireRootQuick and run under -short as root, as in CI.
 package testenv
 
 import (
@@ -23,6 +25,18 @@ func SkipShort(t testing.TB, what string) {
 func RequireRoot(t testing.TB, why string) {
 	t.Helper()
 	SkipShort(t, "needs root: "+why)
+	if os.Geteuid() != 0 {
+		t.Skipf("needs root: %s", why)
+	}
+}
+
+// RequireRootQuick skips t only when the process is not root: for tests
+// that need root but belong in the quick suite (`go test -short` as root,
+// as CI runs), because they run in a few seconds and touch only private
+// network namespaces or state they remove (real nftables and iptables in
+// a namespace, the traffic lab). why says what needs root.
+func RequireRootQuick(t testing.TB, why string) {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skipf("needs root: %s", why)
 	}
