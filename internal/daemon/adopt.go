@@ -16,7 +16,7 @@ import (
 // restored); VMs whose process died (crash, host reboot) are marked stopped
 // with their disks kept; half-created VMs are removed; NAT rules of VMs that
 // no longer need them are dropped.
-func (d *Daemon) adopt(ctx context.Context) {
+func (d *vms) adopt(ctx context.Context) {
 	vms, err := d.store.ListVMs(ctx)
 	if err != nil {
 		d.log.Error("list VMs for adoption", "err", err)
@@ -53,13 +53,13 @@ func (d *Daemon) adopt(ctx context.Context) {
 		a := &attachment{v: v, adopt: true, wantNAT: &wantNAT}
 		d.res.reattach(ctx, a)
 	}
-	if d.fw != nil {
+	if d.res.fw != nil {
 		if len(wantNAT) > 0 {
 			if err := d.host.EnableForwarding(); err != nil {
 				d.log.Warn("enable forwarding", "err", err)
 			}
 		}
-		if err := d.fw.Sync(ctx, wantNAT); err != nil {
+		if err := d.res.fw.Sync(ctx, wantNAT); err != nil {
 			d.log.Warn("sync nat rules", "err", err)
 		}
 	}
@@ -80,7 +80,7 @@ func (d *Daemon) adopt(ctx context.Context) {
 // the disks are kept, as after a crash). Such VMs, and VMs not running whose
 // tap is still on the bridge (a crash before the VMM started), get their
 // host resources (tap, NAT, DNS, overlay) released.
-func (d *Daemon) reapInterruptedStarts(ctx context.Context, vms []*model.VM) {
+func (d *vms) reapInterruptedStarts(ctx context.Context, vms []*model.VM) {
 	byLog := map[string]*model.VM{}
 	var logs []string
 	for _, v := range vms {
@@ -94,7 +94,7 @@ func (d *Daemon) reapInterruptedStarts(ctx context.Context, vms []*model.VM) {
 		return
 	}
 	holders := detach.HoldersOf(logs...)
-	ports, err := d.net.Ports(ctx, d.cfg.BridgeName)
+	ports, err := d.res.net.Ports(ctx, d.cfg.BridgeName)
 	if err != nil {
 		d.log.Debug("list bridge ports", "bridge", d.cfg.BridgeName, "err", err)
 	}

@@ -20,7 +20,7 @@ import (
 // list, so one runner numbers, undoes and times the whole operation. A
 // failed boot leaves the VM stopped with nothing attached.
 type boot struct {
-	d   *Daemon
+	d   *vms
 	v   *model.VM
 	run *steps.Runner
 	rep api.Reporter
@@ -37,7 +37,7 @@ type boot struct {
 
 // newBoot prepares a boot of v reported to rep and timed by run; v may be
 // filled in by steps that run before the boot's.
-func (d *Daemon) newBoot(v *model.VM, run *steps.Runner, rep api.Reporter, wait bool, incoming string) (*boot, error) {
+func (d *vms) newBoot(v *model.VM, run *steps.Runner, rep api.Reporter, wait bool, incoming string) (*boot, error) {
 	drv, err := d.driverNamed(d.driver)
 	if err != nil {
 		return nil, err

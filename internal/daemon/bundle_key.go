@@ -11,7 +11,7 @@ const bundleKeyName = "id_ed25519"
 
 // adoptBundleKey installs the bundle's id_ed25519 as the user key when the
 // config opts in (ssh_key_from_bundle) and the user has none yet.
-func (d *Daemon) adoptBundleKey() error {
+func (d *vms) adoptBundleKey() error {
 	if !d.cfg.SSHKeyFromBundle || d.bundle == nil {
 		return nil
 	}

@@ -79,20 +79,12 @@ type Daemon struct {
 	dnsServer *dns.Server
 	publisher dns.Publisher
 
-	// reserveMu makes choosing a free address and recording it one step,
-	// so concurrent creates never pick the same one.
-	reserveMu sync.Mutex
-
-	locksMu sync.Mutex
-	locks   map[string]*nameLock
-
 	monitors *monitors
 
-	// resumeWG tracks the background resumption of recorded VMs.
-	resumeWG sync.WaitGroup
-
-	// The parts beside the VM lifecycle (this type), built by assemble
-	// once the subsystems are up: images, the observer and the HTTP edge.
+	// The parts, built by assemble once the subsystems are up, each with
+	// what it needs: the VM lifecycle, images, the observer, the HTTP edge,
+	// SSH to guests and the runtime resources of VMs.
+	vms    *vms
 	images *images
 	obs    *observer
 	http   *server
@@ -120,13 +112,12 @@ func New(opts Options) (*Daemon, error) {
 		log:      log,
 		shutdown: make(chan struct{}),
 		subnet:   subnet.Masked(),
-		locks:    map[string]*nameLock{},
 		net:      opts.Net,
 		fw:       opts.Firewall,
 		storage:  opts.Storage,
 		host:     opts.Host,
 	}
-	d.monitors = &monitors{vmsDir: d.layout.VMsDir, log: log, onExit: d.vmExited, running: map[string]context.CancelFunc{},
+	d.monitors = &monitors{vmsDir: d.layout.VMsDir, log: log, onExit: func(ctx context.Context, name string, h vmm.Handle) { d.vms.vmExited(ctx, name, h) }, running: map[string]context.CancelFunc{},
 		driver: func(name string) (vmm.Driver, bool) { drv, ok := d.drivers[name]; return drv, ok }}
 	if os.Geteuid() != 0 && opts.Net == nil && opts.Firewall == nil {
 		d.useNetworkHelper()
@@ -171,24 +162,27 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.images.registerBundleImage(ctx); err != nil {
 		d.log.Warn("default image not registered", "err", err)
 	}
-	d.adopt(ctx)
+	d.vms.adopt(ctx)
 
 	d.log.Info("bangerd listening", "socket", d.layout.SocketPath, "pid", os.Getpid(), "vmm", d.driver, "state", d.layout.StateDir)
 	err = d.serve(ctx, ln)
-	d.resumeWG.Wait()
+	d.vms.resumeWG.Wait()
 	d.monitors.stopAll()
 	d.log.Info("bangerd stopped; running VMs keep running")
 	return err
 }
 
-// assemble builds the images, the observer and the HTTP edge from the
-// subsystems, each with what it needs.
+// assemble builds the parts from the subsystems, each with what it needs.
 func (d *Daemon) assemble() {
 	kernel := bootKernel(d.bundle, d.driver)
 	d.guests = &guests{keyPath: d.cfg.SSHKeyPath, log: d.log}
 	d.res = &resources{net: d.net, fw: d.fw, fwErr: d.fwErr, facts: d.host, storage: d.storage, publisher: d.publisher,
 		monitors: d.monitors, bridge: d.cfg.BridgeName, subnet: d.subnet, log: d.log}
-	d.images = &images{store: d.store, storage: d.storage, facts: d.host, log: d.log, vms: d, guests: d.guests,
+	chk := &checks{host: d.host, driver: d.driver, driverErr: d.driverErr}
+	d.vms = &vms{checks: chk, store: d.store, cfg: d.cfg, layout: d.layout, log: d.log, subnet: d.subnet, storage: d.storage,
+		host: d.host, guests: d.guests, res: d.res, monitors: d.monitors, drivers: d.drivers, driver: d.driver,
+		driverErr: d.driverErr, namegen: d.namegen, bundle: d.bundle, locks: map[string]*nameLock{}}
+	d.images = &images{store: d.store, storage: d.storage, facts: d.host, log: d.log, vms: d.vms, guests: d.guests, checks: chk,
 		dir: d.layout.ImagesDir, stateDir: d.layout.StateDir, customizeScript: d.cfg.CustomizeScript,
 		bundle: d.bundle, bundleErr: d.bundleErr, kernel: kernel}
 	d.obs = &observer{store: d.store, storage: d.storage, facts: d.host, guest: d.guests.sshRun,
@@ -196,39 +190,10 @@ func (d *Daemon) assemble() {
 		vmm:    vmmChoice{name: d.driver, why: d.driverWhy, err: d.driverErr},
 		bundle: d.bundle, bundleErr: d.bundleErr, kernel: kernel, fw: d.fw, fwErr: d.fwErr,
 		dnsMode: d.cfg.DNS, publisher: d.publisher, gateway: network.Gateway(d.subnet)}
-	d.http = &server{vms: d, images: d.images, obs: d.obs, log: d.log, shutdown: d.requestShutdown}
+	d.http = &server{vms: d.vms, images: d.images, obs: d.obs, log: d.log, shutdown: d.requestShutdown}
 }
 
 // requestShutdown makes Run return; VMs are left running.
 func (d *Daemon) requestShutdown() {
 	d.stopOnce.Do(func() { close(d.shutdown) })
-}
-
-// nameLock is the lock of one VM name and how many callers hold or wait
-// for it; the entry is dropped when that reaches zero, so names that come
-// and go do not accumulate.
-type nameLock struct {
-	mu    sync.Mutex
-	users int
-}
-
-// vmLock serialises operations on one VM name.
-func (d *Daemon) vmLock(name string) func() {
-	d.locksMu.Lock()
-	l, ok := d.locks[name]
-	if !ok {
-		l = &nameLock{}
-		d.locks[name] = l
-	}
-	l.users++
-	d.locksMu.Unlock()
-	l.mu.Lock()
-	return func() {
-		l.mu.Unlock()
-		d.locksMu.Lock()
-		if l.users--; l.users == 0 {
-			delete(d.locks, name)
-		}
-		d.locksMu.Unlock()
-	}
 }

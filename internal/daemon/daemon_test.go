@@ -28,7 +28,8 @@ import (
 // and VMM, but real SQLite and real keys, not serving HTTP. It touches no
 // host resource and needs no root.
 type testDaemon struct {
-	*Daemon
+	*vms
+	daemon  *Daemon
 	net     *network.Fake
 	fw      *nat.Fake
 	vmm     *vmmfake.Driver
@@ -109,7 +110,7 @@ func newTestDaemonSeeded(t *testing.T, kind storage.Kind, seed func(td *testDaem
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.monitors.stopAll(); st.Close() })
-	td.Daemon = d
+	td.vms, td.daemon = d.vms, d
 	return td
 }
 

@@ -14,7 +14,7 @@ import (
 // lifecycle (vms), the images or the observer, and answers with the result
 // or the error, whose status errorStatus alone decides.
 type server struct {
-	vms      *Daemon
+	vms      *vms
 	images   *images
 	obs      *observer
 	log      *slog.Logger

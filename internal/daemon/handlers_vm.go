@@ -46,7 +46,7 @@ func (s *server) getVM(r *http.Request) (*model.VM, error) {
 }
 
 // loadVM loads a VM record; a missing one is a 404 that says what to do.
-func (d *Daemon) loadVM(ctx context.Context, name string) (*model.VM, error) {
+func (d *vms) loadVM(ctx context.Context, name string) (*model.VM, error) {
 	v, err := d.store.GetVM(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, model.NoSuchVM(name)

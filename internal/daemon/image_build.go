@@ -52,7 +52,7 @@ func (m *images) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 	if err := model.Precondition(m.facts.Checker().Check("image build", needs...)); err != nil {
 		return nil, err
 	}
-	if err := m.vms.preflightStart(baseImg.Kernel, baseImg.Path, true); err != nil {
+	if err := m.checks.preflightStart(baseImg.Kernel, baseImg.Path, true); err != nil {
 		return nil, err
 	}
 

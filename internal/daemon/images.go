@@ -34,6 +34,7 @@ type images struct {
 	log     *slog.Logger
 	vms     builderVMs
 	guests  *guests
+	checks  *checks
 	// dir holds built and saved images; stateDir stages customize.sh.
 	dir, stateDir   string
 	customizeScript string
@@ -52,7 +53,6 @@ type builderVMs interface {
 	vmLock(name string) func()
 	loadVM(ctx context.Context, name string) (*model.VM, error)
 	powerOff(ctx context.Context, v *model.VM, rep api.Reporter) error
-	preflightStart(kernel, baseImage string, nat bool) error
 }
 
 // registerBundleImage (re)registers the bundle's default rootfs as the

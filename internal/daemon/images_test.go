@@ -14,7 +14,7 @@ import (
 func TestBaseImageRegistration(t *testing.T) {
 	td := newTestDaemon(t)
 	ctx := context.Background()
-	if got := td.images.buildBase(ctx); got != DefaultImageName {
+	if got := td.daemon.images.buildBase(ctx); got != DefaultImageName {
 		t.Fatalf("bundle without a base rootfs: build base = %q, want default", got)
 	}
 	base := filepath.Join(td.bundle.Dir, "base.ext4")
@@ -22,19 +22,19 @@ func TestBaseImageRegistration(t *testing.T) {
 		t.Fatal(err)
 	}
 	td.bundle.BaseRootfs, td.bundle.BaseRootfsFallback = base, false
-	if err := td.images.registerBundleImage(ctx); err != nil {
+	if err := td.daemon.images.registerBundleImage(ctx); err != nil {
 		t.Fatal(err)
 	}
 	im, err := td.store.GetImage(ctx, BaseImageName)
 	if err != nil || !im.Builtin || im.Path != base {
 		t.Fatalf("base image = %+v, %v; want builtin at %s", im, err, base)
 	}
-	if got := td.images.buildBase(ctx); got != BaseImageName {
+	if got := td.daemon.images.buildBase(ctx); got != BaseImageName {
 		t.Fatalf("build base = %q, want base", got)
 	}
 	// The bundle loses its base: the record goes.
 	td.bundle.BaseRootfs, td.bundle.BaseRootfsFallback = td.bundle.Rootfs, true
-	if err := td.images.registerBundleImage(ctx); err != nil {
+	if err := td.daemon.images.registerBundleImage(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := td.store.GetImage(ctx, BaseImageName); err == nil {
@@ -46,7 +46,7 @@ func TestBaseImageRegistration(t *testing.T) {
 		t.Fatal(err)
 	}
 	td.bundle.BaseRootfs, td.bundle.BaseRootfsFallback = base, false
-	if err := td.images.registerBundleImage(ctx); err != nil {
+	if err := td.daemon.images.registerBundleImage(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if im, _ := td.store.GetImage(ctx, BaseImageName); im == nil || im.Path != "/x/mine.ext4" || im.Builtin {
@@ -61,11 +61,11 @@ func TestSaveImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	req := api.SaveImageRequest{VM: "calm-otter", Name: "otter-img"}
-	if _, err := td.images.saveImage(ctx, req, api.NopReporter{}); err == nil || !strings.Contains(err.Error(), "--stop") {
+	if _, err := td.daemon.images.saveImage(ctx, req, api.NopReporter{}); err == nil || !strings.Contains(err.Error(), "--stop") {
 		t.Fatalf("save of a running VM: %v", err)
 	}
 	req.Stop = true
-	im, err := td.images.saveImage(ctx, req, api.NopReporter{})
+	im, err := td.daemon.images.saveImage(ctx, req, api.NopReporter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,10 +75,10 @@ func TestSaveImage(t *testing.T) {
 	if v, _ := td.store.GetVM(ctx, "calm-otter"); v.State != api.StateStopped {
 		t.Errorf("VM after save --stop is %s, want stopped", v.State)
 	}
-	if _, err := td.images.saveImage(ctx, req, api.NopReporter{}); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if _, err := td.daemon.images.saveImage(ctx, req, api.NopReporter{}); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("second save with the same name: %v", err)
 	}
-	if _, err := td.images.saveImage(ctx, api.SaveImageRequest{VM: "nope", Name: "x"}, api.NopReporter{}); err == nil || !strings.Contains(err.Error(), "nope") {
+	if _, err := td.daemon.images.saveImage(ctx, api.SaveImageRequest{VM: "nope", Name: "x"}, api.NopReporter{}); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Fatalf("save of an unknown VM: %v", err)
 	}
 	// A VM can boot from the saved image.

@@ -12,8 +12,17 @@ import (
 
 const bundleHint = "build a bundle with 'make runtime-bundle-local' or fetch one with 'make runtime-bundle'"
 
+// checks are the preflights of VM operations: each names what is missing
+// and how to get it, before anything changes (a precondition error).
+type checks struct {
+	host hostfacts.Host
+	// driver is the selected VMM, or driverErr why none is usable.
+	driver    string
+	driverErr error
+}
+
 // preflightStart checks what booting a VM needs before anything changes.
-func (d *Daemon) preflightStart(kernel, baseImage string, nat bool) error {
+func (d *checks) preflightStart(kernel, baseImage string, nat bool) error {
 	if d.driverErr != nil {
 		return model.Precondition(d.driverErr)
 	}
@@ -47,11 +56,11 @@ func natNeeds(host hostfacts.Host) []preflight.Need {
 }
 
 // preflightNAT checks what NAT needs.
-func (d *Daemon) preflightNAT() error {
+func (d *checks) preflightNAT() error {
 	return model.Precondition(d.host.Checker().Check("nat", natNeeds(d.host)...))
 }
 
 // preflightResize checks what growing a work disk needs.
-func (d *Daemon) preflightResize() error {
+func (d *checks) preflightResize() error {
 	return model.Precondition(d.host.Checker().Check("work-disk resize", preflight.ForDiskResize()...))
 }

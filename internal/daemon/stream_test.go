@@ -21,7 +21,7 @@ func serveTest(t *testing.T, td *testDaemon) *client.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: td.http.withCommon(td.http.routes())}
+	srv := &http.Server{Handler: td.daemon.http.withCommon(td.daemon.http.routes())}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	return client.New(sock)
@@ -84,7 +84,7 @@ func TestStreamedUserErrorAfterProgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: td.http.withCommon(mux)}
+	srv := &http.Server{Handler: td.daemon.http.withCommon(mux)}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 	var steps int

@@ -150,7 +150,7 @@ func (d *Daemon) closeSubsystems() {
 
 // driverFor returns the driver that runs v (the one in its VMM handle) or
 // will boot it.
-func (d *Daemon) driverFor(v *model.VM) (vmm.Driver, error) {
+func (d *vms) driverFor(v *model.VM) (vmm.Driver, error) {
 	name := v.Driver
 	if v.State != model.Running || name == "" {
 		name = d.driver
@@ -163,7 +163,7 @@ func (d *Daemon) driverFor(v *model.VM) (vmm.Driver, error) {
 
 // driverNamed returns the driver called name; when it is missing, the
 // reason no VMM is usable is a precondition error.
-func (d *Daemon) driverNamed(name string) (vmm.Driver, error) {
+func (d *vms) driverNamed(name string) (vmm.Driver, error) {
 	drv, ok := d.drivers[name]
 	if !ok {
 		if d.driverErr != nil {

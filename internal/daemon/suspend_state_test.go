@@ -24,7 +24,7 @@ func (td *testDaemon) statsOf(t *testing.T, name string) api.VMStats {
 	r := httptest.NewRequest("GET", "/v1/vms/"+name+"/stats", nil).WithContext(ctx)
 	r.SetPathValue("name", name)
 	w := httptest.NewRecorder()
-	td.http.handleStats(w, r)
+	td.daemon.http.handleStats(w, r)
 	var st api.VMStats
 	if err := json.Unmarshal(w.Body.Bytes(), &st); err != nil {
 		t.Fatalf("stats of %s: %v: %s", name, err, w.Body.String())

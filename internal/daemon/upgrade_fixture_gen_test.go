@@ -49,16 +49,16 @@ func TestWriteUpgradeFixture(t *testing.T) {
 				t.Errorf("%v: %v: %s", args, err, b)
 			}
 		}
-		root := filepath.Dir(td.opts.RuntimeDir)
+		root := filepath.Dir(td.daemon.opts.RuntimeDir)
 		rel, _ := filepath.Rel(root, state)
 		if err := os.WriteFile(filepath.Join(out, "root.txt"), []byte(root+"\n"+rel+"\n"), 0o644); err != nil {
 			t.Error(err)
 		}
 	}
 	ctx := context.Background()
-	root := filepath.Dir(td.opts.RuntimeDir)
+	root := filepath.Dir(td.daemon.opts.RuntimeDir)
 	tools := &store.Image{Name: "tools", Path: filepath.Join(td.layout.ImagesDir, "tools.ext4"),
-		Kernel: filepath.Join(td.opts.RuntimeDir, "bzImage"), Packages: []string{"jq", "curl"}, Size: 64 << 10, CreatedAt: time.Now()}
+		Kernel: filepath.Join(td.daemon.opts.RuntimeDir, "bzImage"), Packages: []string{"jq", "curl"}, Size: 64 << 10, CreatedAt: time.Now()}
 	if err := os.MkdirAll(td.layout.ImagesDir, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -19,14 +19,14 @@ const sshReadyTimeout = 5 * time.Minute
 
 // kernelCmdline is the per-VM part of the kernel command line (see
 // docs/guest-contract.md).
-func (d *Daemon) kernelCmdline(v *model.VM) string {
+func (d *vms) kernelCmdline(v *model.VM) string {
 	gw := network.Gateway(d.subnet)
 	return fmt.Sprintf("banger.name=%s banger.ip=%s/%d banger.gw=%s banger.dns=%s",
 		v.Name, v.IP, d.subnet.Bits(), gw, gw)
 }
 
 // spec builds the VMM spec for v.
-func (d *Daemon) spec(v *model.VM) vmm.Spec {
+func (d *vms) spec(v *model.VM) vmm.Spec {
 	kernel := v.Kernel
 	return vmm.Spec{
 		Name: v.Name, Dir: v.Dir, Kernel: kernel, Initrd: v.Initrd, Cmdline: d.kernelCmdline(v),
@@ -74,7 +74,7 @@ func consoleTail(path string, n int) string {
 
 // startVM boots a stopped VM or resumes a suspended one (cold: discard the
 // saved state and boot).
-func (d *Daemon) startVM(ctx context.Context, name string, wait, cold bool, rep api.Reporter) (*api.VM, error) {
+func (d *vms) startVM(ctx context.Context, name string, wait, cold bool, rep api.Reporter) (*api.VM, error) {
 	run := steps.New(rep)
 	unlock := d.vmLock(name)
 	defer unlock()
@@ -94,7 +94,7 @@ func (d *Daemon) startVM(ctx context.Context, name string, wait, cold bool, rep 
 		}
 		rep.Logf("discarded the saved state of %s; booting it afresh", name)
 	}
-	if err := d.preflightStart(v.Kernel, v.BaseImage, v.NAT); err != nil {
+	if err := d.checks.preflightStart(v.Kernel, v.BaseImage, v.NAT); err != nil {
 		return nil, err
 	}
 	b, err := d.newBoot(v, run, rep, wait, "")

@@ -16,7 +16,7 @@ import (
 // (pinned anew). The clone is cold-booted; the source's saved state is not
 // copied, and a suspended source's disks are copied as a crash would have
 // left them (ext4's journal makes them consistent at boot).
-func (d *Daemon) cloneVM(ctx context.Context, srcName string, req api.CloneRequest, rep api.Reporter) (*api.VM, error) {
+func (d *vms) cloneVM(ctx context.Context, srcName string, req api.CloneRequest, rep api.Reporter) (*api.VM, error) {
 	run := steps.New(rep)
 	name, err := d.newVMName(ctx, req.Name)
 	if err != nil {
@@ -44,7 +44,7 @@ func (d *Daemon) cloneVM(ctx context.Context, srcName string, req api.CloneReque
 	if err != nil {
 		return nil, err
 	}
-	if err := d.preflightStart(src.Kernel, src.BaseImage, req.NAT); err != nil {
+	if err := d.checks.preflightStart(src.Kernel, src.BaseImage, req.NAT); err != nil {
 		return nil, err
 	}
 
@@ -92,7 +92,7 @@ func (d *Daemon) cloneVM(ctx context.Context, srcName string, req api.CloneReque
 
 // newIdentity writes a fresh SSH host key (and the user's key) into v's
 // copied work disk.
-func (d *Daemon) newIdentity(ctx context.Context, v *model.VM) error {
+func (d *vms) newIdentity(ctx context.Context, v *model.VM) error {
 	userPub, err := sshkeys.EnsureUserKey(d.cfg.SSHKeyPath)
 	if err != nil {
 		return err

@@ -58,7 +58,7 @@ func validateResources(vcpus, memMiB int, disk int64) error {
 // createVM validates the request, builds the VM's disks and identity, and
 // boots it, as one list of steps. Any failure removes everything this call
 // created.
-func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.Reporter) (*api.VM, error) {
+func (d *vms) createVM(ctx context.Context, req api.CreateVMRequest, rep api.Reporter) (*api.VM, error) {
 	run := steps.New(rep)
 	name, err := d.newVMName(ctx, req.Name)
 	if err != nil {
@@ -89,7 +89,7 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 	if err != nil {
 		return nil, err
 	}
-	if err := d.preflightStart(img.Kernel, img.Path, req.NAT); err != nil {
+	if err := d.checks.preflightStart(img.Kernel, img.Path, req.NAT); err != nil {
 		return nil, err
 	}
 	v := &model.VM{}
@@ -133,7 +133,7 @@ func (d *Daemon) createVM(ctx context.Context, req api.CreateVMRequest, rep api.
 // reserveStep reserves the VM's name, address, MAC and tap into v (see
 // reserveVM); its undo deletes the record and everything in the VM's
 // directory.
-func (d *Daemon) reserveStep(v *model.VM, req api.CreateVMRequest, img *store.Image) steps.Step {
+func (d *vms) reserveStep(v *model.VM, req api.CreateVMRequest, img *store.Image) steps.Step {
 	return steps.Step{Name: "reserve", Label: steps.Fixed("reserving name and address"),
 		Do: func(ctx context.Context) error {
 			r, err := d.reserveVM(ctx, req, img)
@@ -151,7 +151,7 @@ func (d *Daemon) reserveStep(v *model.VM, req api.CreateVMRequest, img *store.Im
 
 // reserveVM allocates the address, MAC and tap and inserts the record in
 // state "creating", so concurrent creates cannot take the same ones.
-func (d *Daemon) reserveVM(ctx context.Context, req api.CreateVMRequest, img *store.Image) (*model.VM, error) {
+func (d *vms) reserveVM(ctx context.Context, req api.CreateVMRequest, img *store.Image) (*model.VM, error) {
 	d.reserveMu.Lock()
 	defer d.reserveMu.Unlock()
 	used, err := d.store.UsedAddresses(ctx)
@@ -193,7 +193,7 @@ func (d *Daemon) reserveVM(ctx context.Context, req api.CreateVMRequest, img *st
 
 // buildWorkDisk stages the identity (user key, VM host key) and makes the
 // ext4 work disk from it without mounting anything.
-func (d *Daemon) buildWorkDisk(ctx context.Context, v *model.VM) error {
+func (d *vms) buildWorkDisk(ctx context.Context, v *model.VM) error {
 	if err := d.adoptBundleKey(); err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func overlayFile(k storage.Kind) string {
 }
 
 // nameFree refuses a name another VM has (409) with the next step.
-func (d *Daemon) nameFree(ctx context.Context, name string) error {
+func (d *vms) nameFree(ctx context.Context, name string) error {
 	if _, err := d.store.GetVM(ctx, name); err == nil {
 		return model.Conflict("a VM named %q already exists; pick another name or delete it with 'banger vm delete %s'", name, name)
 	}
@@ -233,7 +233,7 @@ func (d *Daemon) nameFree(ctx context.Context, name string) error {
 
 // newVMName returns name after checking it, or a generated free name when
 // name is empty; an invalid name is a 400.
-func (d *Daemon) newVMName(ctx context.Context, name string) (string, error) {
+func (d *vms) newVMName(ctx context.Context, name string) (string, error) {
 	if name == "" {
 		return d.generateName(ctx)
 	}
@@ -243,7 +243,7 @@ func (d *Daemon) newVMName(ctx context.Context, name string) (string, error) {
 	return name, nil
 }
 
-func (d *Daemon) generateName(ctx context.Context) (string, error) {
+func (d *vms) generateName(ctx context.Context) (string, error) {
 	vms, err := d.store.ListVMs(ctx)
 	if err != nil {
 		return "", err

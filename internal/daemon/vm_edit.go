@@ -13,7 +13,7 @@ import (
 
 // deleteVM removes a VM and everything that belongs to it; a running VM is
 // refused unless force, in which case it is killed first.
-func (d *Daemon) deleteVM(ctx context.Context, name string, force bool) error {
+func (d *vms) deleteVM(ctx context.Context, name string, force bool) error {
 	unlock := d.vmLock(name)
 	defer unlock()
 	v, err := d.loadVM(ctx, name)
@@ -56,7 +56,7 @@ func (d *Daemon) deleteVM(ctx context.Context, name string, force bool) error {
 }
 
 // setVM changes resources (only while stopped) and NAT (any time).
-func (d *Daemon) setVM(ctx context.Context, name string, req api.SetVMRequest) (*api.VM, error) {
+func (d *vms) setVM(ctx context.Context, name string, req api.SetVMRequest) (*api.VM, error) {
 	unlock := d.vmLock(name)
 	defer unlock()
 	v, err := d.loadVM(ctx, name)
@@ -99,7 +99,7 @@ func (d *Daemon) setVM(ctx context.Context, name string, req api.SetVMRequest) (
 			units.FormatSize(v.DiskSize), units.FormatSize(disk), units.FormatSize(v.DiskSize))
 	}
 	if disk > v.DiskSize {
-		if err := d.preflightResize(); err != nil {
+		if err := d.checks.preflightResize(); err != nil {
 			return nil, err
 		}
 		if err := d.storage.GrowWorkDisk(ctx, v.WorkDisk, disk); err != nil {
@@ -116,7 +116,7 @@ func (d *Daemon) setVM(ctx context.Context, name string, req api.SetVMRequest) (
 	if req.NAT != nil && *req.NAT != v.NAT {
 		if running {
 			if *req.NAT {
-				if err := d.preflightNAT(); err != nil {
+				if err := d.checks.preflightNAT(); err != nil {
 					return nil, err
 				}
 				if err := d.res.addNAT(ctx, v); err != nil {

@@ -36,7 +36,7 @@ func snapshotAPI(s *store.Snapshot) api.Snapshot {
 // createSnapshot copies v's disks (and with req.Memory its running state)
 // into <vm dir>/snapshots/<name>. A running VM is suspended for the copy
 // and resumed afterwards, so disks and memory are of one instant.
-func (d *Daemon) createSnapshot(ctx context.Context, name string, req api.SnapshotRequest, rep api.Reporter) (*api.Snapshot, error) {
+func (d *vms) createSnapshot(ctx context.Context, name string, req api.SnapshotRequest, rep api.Reporter) (*api.Snapshot, error) {
 	unlock := d.vmLock(name)
 	defer unlock()
 	v, err := d.loadVM(ctx, name)
@@ -102,7 +102,7 @@ func (d *Daemon) createSnapshot(ctx context.Context, name string, req api.Snapsh
 }
 
 // copyIntoSnapshot copies a stopped or suspended VM's disks (and state).
-func (d *Daemon) copyIntoSnapshot(ctx context.Context, v *model.VM, req api.SnapshotRequest) (*store.Snapshot, error) {
+func (d *vms) copyIntoSnapshot(ctx context.Context, v *model.VM, req api.SnapshotRequest) (*store.Snapshot, error) {
 	dir := filepath.Join(snapshotsDir(v), req.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("snapshot %s: %w", v.Name, err)
@@ -173,7 +173,7 @@ func linkFiles(src, dst string) error {
 // restoreSnapshot puts a snapshot's disks back in place of v's (and its
 // saved state: the VM is then suspended at the snapshot's instant). A
 // running VM is refused unless force, which stops it first.
-func (d *Daemon) restoreSnapshot(ctx context.Context, name, snap string, force bool, rep api.Reporter) (*api.VM, error) {
+func (d *vms) restoreSnapshot(ctx context.Context, name, snap string, force bool, rep api.Reporter) (*api.VM, error) {
 	unlock := d.vmLock(name)
 	defer unlock()
 	v, err := d.loadVM(ctx, name)
@@ -242,7 +242,7 @@ func (d *Daemon) restoreSnapshot(ctx context.Context, name, snap string, force b
 	return &out, nil
 }
 
-func (d *Daemon) loadSnapshot(ctx context.Context, vm, snap string) (*store.Snapshot, error) {
+func (d *vms) loadSnapshot(ctx context.Context, vm, snap string) (*store.Snapshot, error) {
 	sn, err := d.store.GetSnapshot(ctx, vm, snap)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, model.NoSuchSnapshot(vm, snap)
@@ -251,7 +251,7 @@ func (d *Daemon) loadSnapshot(ctx context.Context, vm, snap string) (*store.Snap
 }
 
 // listSnapshots returns vm's snapshots, oldest first.
-func (d *Daemon) listSnapshots(ctx context.Context, name string) ([]api.Snapshot, error) {
+func (d *vms) listSnapshots(ctx context.Context, name string) ([]api.Snapshot, error) {
 	if _, err := d.loadVM(ctx, name); err != nil {
 		return nil, err
 	}
@@ -267,7 +267,7 @@ func (d *Daemon) listSnapshots(ctx context.Context, name string) ([]api.Snapshot
 }
 
 // deleteSnapshot removes a snapshot's files and record.
-func (d *Daemon) deleteSnapshot(ctx context.Context, name, snap string) error {
+func (d *vms) deleteSnapshot(ctx context.Context, name, snap string) error {
 	unlock := d.vmLock(name)
 	defer unlock()
 	if _, err := d.loadVM(ctx, name); err != nil {

@@ -16,7 +16,7 @@ import (
 // stopVM powers v off: ask the guest (ACPI / Ctrl-Alt-Del), then SSH
 // poweroff, then kill after stop_timeout. Host resources are released and
 // the disks kept.
-func (d *Daemon) stopVM(ctx context.Context, name string, rep api.Reporter) (*api.VM, error) {
+func (d *vms) stopVM(ctx context.Context, name string, rep api.Reporter) (*api.VM, error) {
 	unlock := d.vmLock(name)
 	defer unlock()
 	v, err := d.loadVM(ctx, name)
@@ -38,7 +38,7 @@ func (d *Daemon) stopVM(ctx context.Context, name string, rep api.Reporter) (*ap
 // button (re-pressed every few seconds: a press before the guest listens is
 // lost), the driver's guest stop command (poweroff; reboot for firecracker) over SSH after a short grace, and SIGKILL at
 // stop_timeout.
-func (d *Daemon) powerOff(ctx context.Context, v *model.VM, rep api.Reporter) error {
+func (d *vms) powerOff(ctx context.Context, v *model.VM, rep api.Reporter) error {
 	h, ok := v.Process()
 	drv, derr := d.driverFor(v)
 	if ok && derr == nil && drv.Alive(h) {
@@ -85,7 +85,7 @@ var guestCommand = (*guests).sshRun
 
 // gracefulStop asks the guest to power off and reports whether the VMM
 // exited within stop_timeout.
-func (d *Daemon) gracefulStop(ctx context.Context, v *model.VM, drv vmm.Driver, h vmm.Handle, rep api.Reporter) bool {
+func (d *vms) gracefulStop(ctx context.Context, v *model.VM, drv vmm.Driver, h vmm.Handle, rep api.Reporter) bool {
 	start := time.Now()
 	deadline := start.Add(d.cfg.StopTimeout)
 	grace := stopGrace(v, start)
@@ -118,7 +118,7 @@ func (d *Daemon) gracefulStop(ctx context.Context, v *model.VM, drv vmm.Driver, 
 // (tap, NAT, overlay device, DNS, monitor) and the spent state its VMM
 // mapped, and records it as stopped (with reason as last error when
 // non-empty). Its disks are kept.
-func (d *Daemon) markStopped(ctx context.Context, v *model.VM, reason string) error {
+func (d *vms) markStopped(ctx context.Context, v *model.VM, reason string) error {
 	d.res.detachResources(ctx, v)
 	if v.SavedState == nil {
 		// What is left in the state directory is a spent state the VMM
@@ -133,7 +133,7 @@ func (d *Daemon) markStopped(ctx context.Context, v *model.VM, reason string) er
 }
 
 // killVM sends a signal to the VMM process.
-func (d *Daemon) killVM(ctx context.Context, name, sigName string) (*api.VM, error) {
+func (d *vms) killVM(ctx context.Context, name, sigName string) (*api.VM, error) {
 	sig, err := parseSignal(sigName)
 	if err != nil {
 		return nil, err
@@ -190,7 +190,7 @@ func parseSignal(s string) (syscall.Signal, error) {
 // poweroff, VMM crash, external kill): the VM is marked stopped and its
 // host resources released, unless the monitor was stopped meanwhile (by
 // an operation that ended the VMM itself).
-func (d *Daemon) vmExited(ctx context.Context, name string, h vmm.Handle) {
+func (d *vms) vmExited(ctx context.Context, name string, h vmm.Handle) {
 	unlock := d.vmLock(name)
 	defer unlock()
 	if ctx.Err() != nil {

@@ -42,7 +42,7 @@ func writeStateMeta(st model.SavedState) error {
 // suspendVM saves a running VM's memory and device state into its
 // directory, ends its VMM process and releases its host resources. With
 // resumeOnStart the VM is recorded for resumption at the next daemon start.
-func (d *Daemon) suspendVM(ctx context.Context, name string, resumeOnStart bool, rep api.Reporter) (*api.VM, error) {
+func (d *vms) suspendVM(ctx context.Context, name string, resumeOnStart bool, rep api.Reporter) (*api.VM, error) {
 	unlock := d.vmLock(name)
 	defer unlock()
 	v, err := d.loadVM(ctx, name)
@@ -73,7 +73,7 @@ func (d *Daemon) suspendVM(ctx context.Context, name string, resumeOnStart bool,
 }
 
 // liveVMM returns the driver and handle of v's running VMM process.
-func (d *Daemon) liveVMM(v *model.VM) (vmm.Driver, vmm.Handle, error) {
+func (d *vms) liveVMM(v *model.VM) (vmm.Driver, vmm.Handle, error) {
 	h, ok := v.Process()
 	drv, derr := d.driverFor(v)
 	if !ok || derr != nil || !drv.Alive(h) {
@@ -85,7 +85,7 @@ func (d *Daemon) liveVMM(v *model.VM) (vmm.Driver, vmm.Handle, error) {
 // saveState has drv write v's state into dir (replacing what was there)
 // and describes it. The VMM process is gone afterwards; on failure it keeps
 // running and its monitor is restored.
-func (d *Daemon) saveState(ctx context.Context, v *model.VM, drv vmm.Driver, h vmm.Handle, dir string) (model.SavedState, error) {
+func (d *vms) saveState(ctx context.Context, v *model.VM, drv vmm.Driver, h vmm.Handle, dir string) (model.SavedState, error) {
 	ver, err := drv.Version(ctx)
 	if err != nil {
 		return model.SavedState{}, fmt.Errorf("suspend %s: %w", v.Name, err)
@@ -113,7 +113,7 @@ func (d *Daemon) saveState(ctx context.Context, v *model.VM, drv vmm.Driver, h v
 }
 
 // stateMismatch says why st cannot be loaded into v with drv, or "".
-func (d *Daemon) stateMismatch(ctx context.Context, v *model.VM, drv vmm.Driver, st model.SavedState) string {
+func (d *vms) stateMismatch(ctx context.Context, v *model.VM, drv vmm.Driver, st model.SavedState) string {
 	if st.Driver != drv.Name() {
 		return fmt.Sprintf("it was written by %s but %s now runs on %s", st.Driver, v.Name, drv.Name())
 	}
@@ -151,7 +151,7 @@ func (d *Daemon) stateMismatch(ctx context.Context, v *model.VM, drv vmm.Driver,
 // sets the guest clock. A state that cannot be loaded is reported and kept;
 // only 'vm start --cold' discards it. run times the resume from the
 // request.
-func (d *Daemon) resumeVM(ctx context.Context, v *model.VM, wait bool, run *steps.Runner, rep api.Reporter) (*api.VM, error) {
+func (d *vms) resumeVM(ctx context.Context, v *model.VM, wait bool, run *steps.Runner, rep api.Reporter) (*api.VM, error) {
 	st := v.SavedState
 	if st == nil {
 		return nil, model.Conflict("%s is suspended but its saved state is not recorded; boot it with 'banger vm start --cold %s'", v.Name, v.Name)
@@ -163,7 +163,7 @@ func (d *Daemon) resumeVM(ctx context.Context, v *model.VM, wait bool, run *step
 	if why := d.stateMismatch(ctx, v, drv, *st); why != "" {
 		return nil, model.Conflict("the saved state of %s cannot be loaded: %s; run 'banger vm start --cold %s' to discard it and boot afresh (running programs are lost, disks are kept)", v.Name, why, v.Name)
 	}
-	if err := d.preflightStart(v.Kernel, v.BaseImage, v.NAT); err != nil {
+	if err := d.checks.preflightStart(v.Kernel, v.BaseImage, v.NAT); err != nil {
 		return nil, err
 	}
 	b, err := d.newBoot(v, run, rep, wait, st.Dir)
@@ -261,7 +261,7 @@ func (f *clockFeeder) Write(p []byte) (int, error) {
 }
 
 // discardState deletes a suspended VM's saved state and records it stopped.
-func (d *Daemon) discardState(ctx context.Context, v *model.VM) error {
+func (d *vms) discardState(ctx context.Context, v *model.VM) error {
 	dir := stateDir(v)
 	if st := v.SavedState; st != nil {
 		dir = st.Dir
@@ -277,7 +277,7 @@ func (d *Daemon) discardState(ctx context.Context, v *model.VM) error {
 // process is gone: when a complete saved state newer than its start is in
 // its directory (the daemon died between saving and recording), the VM is
 // suspended, not stopped.
-func (d *Daemon) adoptSavedState(ctx context.Context, v *model.VM) bool {
+func (d *vms) adoptSavedState(ctx context.Context, v *model.VM) bool {
 	b, err := os.ReadFile(filepath.Join(stateDir(v), stateMetaName))
 	if err != nil {
 		return false
@@ -300,7 +300,7 @@ func (d *Daemon) adoptSavedState(ctx context.Context, v *model.VM) bool {
 // --all' recorded (with wait: each up to SSH and clock correction). With
 // resume_on_start set it runs in the background after adoption; failures
 // are logged and leave the VM suspended.
-func (d *Daemon) resumeRecorded(ctx context.Context, vms []*model.VM, wait bool) {
+func (d *vms) resumeRecorded(ctx context.Context, vms []*model.VM, wait bool) {
 	for _, v := range vms {
 		if !v.ResumeOnStart || v.State != model.Suspended {
 			continue
@@ -314,7 +314,7 @@ func (d *Daemon) resumeRecorded(ctx context.Context, vms []*model.VM, wait bool)
 
 // removeSpentState deletes the files of a state that was loaded and is no
 // longer needed.
-func removeSpentState(d *Daemon, v *model.VM, dir string) {
+func removeSpentState(d *vms, v *model.VM, dir string) {
 	if err := os.RemoveAll(dir); err != nil {
 		d.log.Warn("remove spent state", "vm", v.Name, "err", err)
 	}
