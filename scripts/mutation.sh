@@ -42,6 +42,8 @@ mutants=(
   'ipt-replies-any-state|internal/nat/iptables.go|s/"--ctstate", "RELATED,ESTABLISHED"/"--ctstate", "NEW,RELATED,ESTABLISHED"/|./internal/nat|TestInboundForwardDroppedIptables'
   'default-route-highest-metric|internal/network/route.go|s/r\.Priority < best/r.Priority > best/|./internal/nat|TestDefaultRouteLowestMetric'
   'default-route-any-prefix|internal/network/route.go|s/ones, _ := r\.Dst\.Mask\.Size\(\); ones != 0/ones, _ := r.Dst.Mask.Size(); ones > 1/|./internal/nat|TestDefaultRouteLowestMetric'
+  'console-cap-drops-marker-length|internal/daemon/console_cap.go|s/f\.Truncate\(int64\(len\(cut\)\)\)/f.Truncate(int64(len(tail)))/|./internal/daemon|TestCapConsoleLog'
+  'console-cap-partial-line|internal/daemon/console_cap.go|s/tail = tail\[i\+1:\]/tail = tail[i:]/|./internal/daemon|TestCapConsoleLog'
   'delete-keeps-nat|internal/daemon/resources.go|s/return rs\.removeNAT\(ctx, v\.Name\)/return nil/|./internal/daemon|'
   'stop-always-kills|internal/daemon/vm_stop.go|s/if !d\.gracefulStop\(ctx, v, drv, h, rep\) \{/if true {/|./internal/daemon|Stop'
   'resume-deletes-mapped-state|internal/daemon/vm_suspend.go|s/if !vmm\.StateTraitsOf\(drv\)\.MappedAfterLoad \{/if true {/|./internal/daemon|TestMappedState'

@@ -19,13 +19,19 @@ const (
 )
 
 // capConsoleLog cuts the file at path to its last keep bytes when it holds
-// more than limit, and reports whether it did.
+// more than limit, and reports whether it did. The file is cut in place,
+// not replaced by a renamed copy: the VMM keeps its descriptor open and
+// would go on writing into a replaced, unlinked file. For readers the cut
+// is never an empty file: the marker and the kept tail are first written
+// over the start of the file (shorter than what is there), and only then
+// is the file truncated to their length, so a reader sees the old content,
+// the new start followed by old bytes, or the cut file, never nothing.
 func capConsoleLog(path string, limit, keep int64) (bool, error) {
 	fi, err := os.Stat(path)
-	if err != nil || fi.Size() <= limit {
+	if err != nil || fi.Size() <= limit || keep >= limit {
 		return false, nil
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return false, fmt.Errorf("cap console log: %w", err)
 	}
@@ -39,12 +45,13 @@ func capConsoleLog(path string, limit, keep int64) (bool, error) {
 	if i := bytes.IndexByte(tail, '\n'); i >= 0 {
 		tail = tail[i+1:]
 	}
-	if err := f.Truncate(0); err != nil {
-		return false, fmt.Errorf("cap console log: truncate %s: %w", path, err)
-	}
 	marker := fmt.Sprintf("[banger: console log passed %d MiB; older output dropped]\n", limit>>20)
-	if _, err := f.Write(append([]byte(marker), tail...)); err != nil {
+	cut := append([]byte(marker), tail...)
+	if _, err := f.WriteAt(cut, 0); err != nil {
 		return true, fmt.Errorf("cap console log: write %s: %w", path, err)
+	}
+	if err := f.Truncate(int64(len(cut))); err != nil {
+		return true, fmt.Errorf("cap console log: truncate %s: %w", path, err)
 	}
 	return true, nil
 }

@@ -138,8 +138,8 @@ func TestConsoleLogIsCapped(t *testing.T) {
 	}
 	_, _ = f.Write([]byte("newest line\n"))
 	f.Close()
-	// The cap truncates the file and then writes the kept tail: a read
-	// between the two sees it empty, so wait for the finished cut.
+	// Wait for the monitor's next tick to cut the file (the cut itself
+	// never shows an empty file: TestCapConsoleLogNeverEmptyAndInPlace).
 	deadline := time.Now().Add(3 * time.Second)
 	for {
 		b, _ := os.ReadFile(vm.Files.ConsoleLog)
