@@ -44,6 +44,8 @@ mutants=(
   'default-route-any-prefix|internal/network/route.go|s/ones, _ := r\.Dst\.Mask\.Size\(\); ones != 0/ones, _ := r.Dst.Mask.Size(); ones > 1/|./internal/nat|TestDefaultRouteLowestMetric'
   'console-cap-drops-marker-length|internal/daemon/console_cap.go|s/f\.Truncate\(int64\(len\(cut\)\)\)/f.Truncate(int64(len(tail)))/|./internal/daemon|TestCapConsoleLog'
   'console-cap-partial-line|internal/daemon/console_cap.go|s/tail = tail\[i\+1:\]/tail = tail[i:]/|./internal/daemon|TestCapConsoleLog'
+  'testsum-no-rerun|internal/tools/testsum/rerun.go|s/\tif s\.run == nil \{/\tif true {/|./internal/tools/testsum|TestPanicDoesNotHideTheRest'
+  'testsum-skips-subtests|internal/tools/testsum/main.go|s/if e\.Test != "" && !strings\.Contains\(e\.Test, "\/"\) && /if e.Test != "" \&\& /|./internal/tools/testsum|TestPanicDoesNotHideTheRest'
   'delete-keeps-nat|internal/daemon/resources.go|s/return rs\.removeNAT\(ctx, v\.Name\)/return nil/|./internal/daemon|'
   'stop-always-kills|internal/daemon/vm_stop.go|s/if !d\.gracefulStop\(ctx, v, drv, h, rep\) \{/if true {/|./internal/daemon|Stop'
   'resume-deletes-mapped-state|internal/daemon/vm_suspend.go|s/if !vmm\.StateTraitsOf\(drv\)\.MappedAfterLoad \{/if true {/|./internal/daemon|TestMappedState'

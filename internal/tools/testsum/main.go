@@ -11,6 +11,10 @@
 // name or path.Match pattern per line ("TestX", "TestY/*"); text after '#'
 // is a comment. Skips whose reason starts with "-short: " (internal/testenv
 // under go test -short) are always expected. When anything failed, the last line is go test's "FAIL".
+//
+// Given the go test arguments after "--", a package whose test binary a
+// panic killed is run again without the tests that already ended, so the
+// tests after the panicking one still report (see rerun.go).
 // The exit status is 1 when a test or package failed or a skip was not
 // expected, else 0.
 package main
@@ -39,10 +43,15 @@ func main() {
 		}
 	}
 	s := newSummary(os.Stdout)
+	if flag.NArg() > 0 {
+		// The go test arguments after "--": rerun a package a panic stopped.
+		s.args, s.run = flag.Args(), execRunner
+	}
 	if err := s.read(os.Stdin); err != nil {
 		fmt.Fprintln(os.Stderr, "testsum:", err)
 		os.Exit(2)
 	}
+	s.rerunCrashed()
 	os.Exit(s.finish(patterns, *strict))
 }
 
@@ -70,10 +79,18 @@ type summary struct {
 	// passed and failedTests count top-level tests (subtests are part
 	// of their parent) for the closing count line.
 	passed, failedTests int
+	// crashed maps a package to the top-level tests that panicked in it;
+	// ended to every top-level test that ended (for the rerun's -skip).
+	crashed map[string][]string
+	ended   map[string]map[string]bool
+	// args are the go test arguments and run starts go test: set, a
+	// package stopped by a panic runs again without the ended tests.
+	args []string
+	run  runner
 }
 
 func newSummary(w io.Writer) *summary {
-	return &summary{w: w, bufs: map[string][]string{}}
+	return &summary{w: w, bufs: map[string][]string{}, crashed: map[string][]string{}, ended: map[string]map[string]bool{}}
 }
 
 // read consumes the event stream; lines that are not JSON are printed as
@@ -94,6 +111,12 @@ func (s *summary) read(r io.Reader) error {
 
 func (s *summary) handle(e event) {
 	key := e.Package + "\x00" + e.Test
+	if e.Test != "" && !strings.Contains(e.Test, "/") && (e.Action == "pass" || e.Action == "fail" || e.Action == "skip") {
+		if s.ended[e.Package] == nil {
+			s.ended[e.Package] = map[string]bool{}
+		}
+		s.ended[e.Package][e.Test] = true
+	}
 	switch {
 	case e.Action == "build-output":
 		fmt.Fprint(s.w, e.Output)
@@ -111,6 +134,7 @@ func (s *summary) handle(e event) {
 		s.flushOpen(e.Package)
 	case e.Test == "":
 	case e.Action == "output":
+		s.noteCrash(e)
 		s.bufs[key] = append(s.bufs[key], e.Output)
 	case e.Action == "fail":
 		if !strings.Contains(e.Test, "/") {
