@@ -14,6 +14,8 @@ root=$PWD
 # shellcheck disable=SC2016 # the substitutions are perl code, not shell
 mutants=(
   'store-updatevm-swap|internal/store/vms.go|s/^(\s+)v\.Image, v\.State, v\.VCPUs, v\.MemoryMiB,/$1v.Image, v.State, v.MemoryMiB, v.VCPUs,/m|./internal/store|'
+  'logs-follow-no-rewind-after-cut|internal/daemon/console_cap.go|s/err == nil && cur\.Size\(\) < pos \{/err == nil \&\& cur.Size() > pos {/|./internal/daemon|TestLogsFollowAfterCutAndRestart'
+  'logs-follow-keeps-replaced-file|internal/daemon/console_cap.go|s/err == nil && !os\.SameFile\(cur, now\) \{/err == nil \&\& os.SameFile(cur, now) {/|./internal/daemon|TestLogsFollowAfterCutAndRestart'
   'store-snapshot-args-swapped|internal/store/snapshots.go|s/(snapshotColumns\+` FROM snapshots WHERE )vm_name = \? AND name = \?/$1name = ? AND vm_name = ?/|./internal/store|TestSnapshotQueriesOverSeveralRecords'
   'store-snapshot-delete-or|internal/store/snapshots.go|s/DELETE FROM snapshots WHERE vm_name = \? AND name = \?/DELETE FROM snapshots WHERE vm_name = ? OR name = ?/|./internal/store|TestSnapshotQueriesOverSeveralRecords'
   'store-snapshots-by-name|internal/store/snapshots.go|s/ORDER BY created_at, name/ORDER BY name, created_at/|./internal/store|TestSnapshotQueriesOverSeveralRecords'

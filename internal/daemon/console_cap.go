@@ -55,3 +55,26 @@ func capConsoleLog(path string, limit, keep int64) (bool, error) {
 	}
 	return true, nil
 }
+
+// followConsole returns the file a follower of the console log at path
+// (`vm logs -f`), having read f to its end, reads next: f rewound to the
+// start when the cap cut the file below what was read (the marker line
+// says so), the file now at path when a start replaced it, else f. A file
+// it replaces is closed.
+func followConsole(f *os.File, path string) *os.File {
+	cur, err := f.Stat()
+	if err != nil {
+		return f
+	}
+	if now, err := os.Stat(path); err == nil && !os.SameFile(cur, now) {
+		if nf, err := os.Open(path); err == nil {
+			f.Close()
+			return nf
+		}
+		return f
+	}
+	if pos, err := f.Seek(0, io.SeekCurrent); err == nil && cur.Size() < pos {
+		_, _ = f.Seek(0, io.SeekStart)
+	}
+	return f
+}

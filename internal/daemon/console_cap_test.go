@@ -2,11 +2,14 @@ package daemon
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestCapConsoleLogNeverEmptyAndInPlace: a reader polling the console log
@@ -73,4 +76,82 @@ func TestCapConsoleLogNeverEmptyAndInPlace(t *testing.T) {
 	if cut, err := capConsoleLog(path, limit, keep); cut || err != nil {
 		t.Fatalf("short log: cut %v, %v", cut, err)
 	}
+}
+
+// TestLogsFollowAfterCutAndRestart: `vm logs -f` keeps showing new console
+// output after the cap cut the file below what it had read (it starts again
+// at the marker) and after a start replaced the file.
+func TestLogsFollowAfterCutAndRestart(t *testing.T) {
+	td := newTestDaemon(t)
+	c := serveTest(t, td)
+	vm, err := td.create(t, "chatty", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := vm.Files.ConsoleLog
+	line := strings.Repeat("x", 99) + "\n"
+	if err := os.WriteFile(path, []byte(strings.Repeat(line, 20<<10)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rc, err := c.Logs(ctx, "chatty", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var mu sync.Mutex
+	var got bytes.Buffer
+	go func() {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := rc.Read(buf)
+			mu.Lock()
+			got.Write(buf[:n])
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	waitFor := func(what string, ok func(b []byte) bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			mu.Lock()
+			done := ok(got.Bytes())
+			n := got.Len()
+			mu.Unlock()
+			if done {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("vm logs -f: %s did not arrive (%d bytes read)", what, n)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("the whole log", func(b []byte) bool { return len(b) == 20<<10*len(line) })
+
+	if cut, err := capConsoleLog(path, 1<<20, 64<<10); err != nil || !cut {
+		t.Fatalf("cap: %v, %v", cut, err)
+	}
+	app, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = app.WriteString("after the cut\n")
+	app.Close()
+	waitFor("output after the cut", func(b []byte) bool {
+		return bytes.Contains(b, []byte("[banger: console log passed 1 MiB")) && bytes.HasSuffix(b, []byte("after the cut\n"))
+	})
+
+	// A start removes the log and the VMM writes a new one.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("second boot\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("output of the next boot", func(b []byte) bool { return bytes.HasSuffix(b, []byte("after the cut\nsecond boot\n")) })
 }

@@ -175,7 +175,7 @@ func (s *server) handleLogs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	defer f.Close()
+	defer func() { f.Close() }()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)
@@ -195,6 +195,7 @@ func (s *server) handleLogs(w http.ResponseWriter, r *http.Request) {
 		if !follow {
 			return
 		}
+		f = followConsole(f, v.ConsoleLog())
 		if flusher != nil {
 			flusher.Flush()
 		}
