@@ -10,6 +10,7 @@ import (
 
 	"github.com/bangerdev/banger/internal/api"
 	"github.com/bangerdev/banger/internal/units"
+	"github.com/bangerdev/banger/scripts"
 )
 
 func newImageCmd(e *Env) *cobra.Command {
@@ -164,7 +165,7 @@ SSH, power it off and save its root disk as a new read-only image.`,
 	f := cmd.Flags()
 	f.StringVar(&o.Name, "name", "", "name of the new image")
 	f.StringVar(&o.Base, "base", "", "image to start from (default: the bundle's plain base image \"base\", else \"default\")")
-	f.BoolVar(&o.Docker, "docker", false, "install Docker Engine (docker.io, containerd, runc, iptables, apparmor; socket-activated)")
+	f.BoolVar(&o.Docker, "docker", false, "install Docker Engine ("+strings.Join(scripts.DockerPackages, ", ")+"; socket-activated)")
 	f.StringArrayVar(&o.Packages, "package", nil, "apt package to install (repeatable)")
 	f.StringVar(&o.Size, "size", "", "grow the saved image's filesystem to SIZE (room for later installs)")
 	return cmd

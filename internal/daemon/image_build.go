@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -17,9 +16,8 @@ import (
 	"github.com/bangerdev/banger/internal/steps"
 	"github.com/bangerdev/banger/internal/store"
 	"github.com/bangerdev/banger/internal/units"
+	"github.com/bangerdev/banger/scripts"
 )
-
-var aptName = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]*$`)
 
 // buildImage makes a new image the way a user would by hand, with no host
 // mounts: boot a throwaway VM of the base image (the bundle's plain base
@@ -33,7 +31,7 @@ func (m *images) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 	}
 	pkgs := append([]string(nil), req.Packages...)
 	for _, p := range pkgs {
-		if !aptName.MatchString(p) {
+		if !scripts.PackageName.MatchString(p) {
 			return nil, model.Invalid("invalid package name %q: use Debian package names like docker.io or ripgrep", p)
 		}
 	}
@@ -82,7 +80,7 @@ func (m *images) buildImage(ctx context.Context, req api.BuildImageRequest, rep 
 	}()
 	installed := pkgs
 	if req.Docker {
-		installed = append(append([]string(nil), pkgs...), dockerPackages...)
+		installed = append(append([]string(nil), pkgs...), scripts.DockerPackages...)
 	}
 	var im *store.Image
 	err = steps.New(rep).Run(ctx,

@@ -14,10 +14,6 @@ import (
 	"github.com/bangerdev/banger/scripts"
 )
 
-// dockerPackages are what customize.sh --docker installs (packages.sh
-// BANGER_DOCKER_PACKAGES; keep the two in step), recorded in the built image's package list.
-var dockerPackages = []string{"docker.io", "containerd", "runc", "iptables", "apparmor"}
-
 // provisionScript returns the root script that provisions a builder VM:
 // `customize.sh --print` with the packages (and --docker). It runs the
 // bundle's customize.sh (bundle.json helpers.customize) so a bundle's recipe
