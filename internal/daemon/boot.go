@@ -33,6 +33,9 @@ type boot struct {
 	// the SSH check passed.
 	ready, verified time.Time
 	signal          string
+	// started is the VMM process startVMM started, for killVMM: the record
+	// step's undo, which runs first, clears v.Handle.
+	started *vmm.Handle
 }
 
 // newBoot prepares a boot of v reported to rep and timed by run; v may be
@@ -102,17 +105,17 @@ func (b *boot) startVMM(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("start %s: %s: %w", v.Name, b.drv.Name(), err)
 	}
-	v.Handle = &h
+	v.Handle, b.started = &h, &h
 	return nil
 }
 
 // killVMM undoes startVMM.
 func (b *boot) killVMM() error {
-	if h, ok := b.v.Process(); ok {
-		_ = b.drv.Kill(h, 9)
-		waitExit(b.drv, h, 5*time.Second)
+	if h := b.started; h != nil {
+		_ = b.drv.Kill(*h, 9)
+		waitExit(b.drv, *h, 5*time.Second)
 	}
-	b.v.Handle = nil
+	b.v.Handle, b.started = nil, nil
 	return nil
 }
 

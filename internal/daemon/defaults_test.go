@@ -52,4 +52,20 @@ func TestConfigDefaultsReachTheVM(t *testing.T) {
 		t.Fatalf("create at the bounds (32 vcpus, 128 MiB): %v", err)
 	}
 	check(vm, 32, 128, 2*units.GiB, 5*units.GiB)
+
+	// One resource named at a time: the others still get their defaults.
+	for i, req := range []api.CreateVMRequest{{VCPUs: 3}, {MemoryMiB: 640}, {DiskSize: 4 * units.GiB}} {
+		req.Name, req.NoWait = []string{"cpus", "mem", "disk"}[i], true
+		vm, err := td.createVM(ctx, req, api.NopReporter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := [3]int64{1, 384, 3 * units.GiB}
+		for j, set := range []int64{int64(req.VCPUs), int64(req.MemoryMiB), req.DiskSize} {
+			if set != 0 {
+				want[j] = set
+			}
+		}
+		check(vm, int(want[0]), int(want[1]), want[2], 5*units.GiB)
+	}
 }
