@@ -223,3 +223,46 @@ func TestDefaultRouteLowestMetric(t *testing.T) {
 		t.Errorf("with 0.0.0.0/1 via bgtupa metric 1: %q, want bgtupb", got)
 	}
 }
+
+func TestRemoveVMLeavesOthersNftables(t *testing.T) { testRemoveLeavesOthers(t, nftablesLab) }
+
+func TestRemoveVMLeavesOthersIptables(t *testing.T) { testRemoveLeavesOthers(t, iptablesLab) }
+
+// testRemoveLeavesOthers: two NAT VMs whose names share a prefix ("web",
+// "web2"); removing one removes its rules only: the other still reaches
+// the outside masqueraded, in traffic and in List.
+func testRemoveLeavesOthers(t *testing.T, mk labFirewall) {
+	l := newLab(t)
+	fw, in := mk(t, l)
+	ctx := context.Background()
+	do := func(what string, f func() error) { t.Helper(); doIn(t, in, what, f) }
+	const out = "198.18.0.2:7000"
+	listen(t, l.outside, out)
+	do("EnsureBase", func() error { return fw.EnsureBase(ctx, "bgtbr0", testSubnet) })
+	t.Cleanup(func() { in(func() { _ = fw.Teardown(ctx) }) })
+	do("AddVM web", func() error {
+		return fw.AddVM(ctx, Rule{Name: "web", IP: mustRule("", "10.213.0.2", "").IP, Tap: "bgtvm1", OutIface: "up0"})
+	})
+	do("AddVM web2", func() error {
+		return fw.AddVM(ctx, Rule{Name: "web2", IP: mustRule("", "10.213.0.3", "").IP, Tap: "bgtvm2", OutIface: "up0"})
+	})
+	got := ""
+	for i := 0; i < 10 && got == ""; i++ {
+		got = dial(t, l.vm2, out)
+	}
+	if got != "198.18.0.1" {
+		t.Fatalf("web2 before the removal: outside saw %q, want 198.18.0.1", got)
+	}
+	do("RemoveVM web", func() error { return fw.RemoveVM(ctx, "web") })
+	if got := dial(t, l.vm2, out); got != "198.18.0.1" {
+		t.Errorf("removing web cut web2 off: outside saw %q", got)
+	}
+	if got := dial(t, l.vm1, out); got != "" {
+		t.Errorf("web still reaches the outside after its removal (seen as %q)", got)
+	}
+	var rules []Rule
+	do("List", func() (err error) { rules, err = fw.List(ctx); return err })
+	if len(rules) != 1 || rules[0].Name != "web2" {
+		t.Errorf("rules after removing web: %+v, want web2's only", rules)
+	}
+}
