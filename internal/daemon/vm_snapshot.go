@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -16,15 +15,6 @@ import (
 	"github.com/bangerdev/banger/internal/steps"
 	"github.com/bangerdev/banger/internal/store"
 )
-
-// snapshotMeta is what a snapshot's files are, persisted as store.Snapshot.Meta.
-type snapshotMeta struct {
-	// Overlay and WorkDisk are the copied disks inside the snapshot dir.
-	Overlay  string `json:"overlay"`
-	WorkDisk string `json:"work_disk"`
-	// State describes the saved running state (with --memory).
-	State *model.SavedState `json:"state,omitempty"`
-}
 
 func snapshotsDir(v *model.VM) string { return filepath.Join(v.Dir, "snapshots") }
 
@@ -110,7 +100,7 @@ func (d *vms) copyIntoSnapshot(ctx context.Context, v *model.VM, req api.Snapsho
 	r := revert.New()
 	defer r.Fail()
 	r.Add("remove snapshot dir", func() error { return os.RemoveAll(dir) })
-	meta := snapshotMeta{Overlay: filepath.Join(dir, filepath.Base(v.OverlayPath)), WorkDisk: filepath.Join(dir, filepath.Base(v.WorkDisk))}
+	meta := model.SnapshotFiles{Overlay: filepath.Join(dir, filepath.Base(v.OverlayPath)), WorkDisk: filepath.Join(dir, filepath.Base(v.WorkDisk))}
 	method, err := d.storage.CopyDisk(ctx, v.OverlayPath, meta.Overlay, false)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot %s: system overlay: %w", v.Name, err)
@@ -139,9 +129,8 @@ func (d *vms) copyIntoSnapshot(ctx context.Context, v *model.VM, req api.Snapsho
 		meta.State = &st
 		alloc += dirAllocated(stDir)
 	}
-	mb, _ := json.Marshal(meta)
 	sn := &store.Snapshot{VM: v.Name, Name: req.Name, Dir: dir, Memory: req.Memory, Method: method,
-		Allocated: alloc, Meta: string(mb), CreatedAt: time.Now()}
+		Allocated: alloc, Files: meta, CreatedAt: time.Now()}
 	if err := d.store.InsertSnapshot(ctx, sn); err != nil {
 		return nil, err
 	}
@@ -184,9 +173,9 @@ func (d *vms) restoreSnapshot(ctx context.Context, name, snap string, force bool
 	if err != nil {
 		return nil, err
 	}
-	var meta snapshotMeta
-	if err := json.Unmarshal([]byte(sn.Meta), &meta); err != nil {
-		return nil, fmt.Errorf("snapshot %s of %s is unreadable: %w; delete it", snap, name, err)
+	meta := sn.Files
+	if meta.Overlay == "" || meta.WorkDisk == "" {
+		return nil, fmt.Errorf("snapshot %s of %s is unreadable: its files are not recorded; delete it", snap, name)
 	}
 	op := model.OpRestore
 	if force {
@@ -277,13 +266,10 @@ func (d *vms) deleteSnapshot(ctx context.Context, name, snap string) error {
 	if err != nil {
 		return err
 	}
-	var meta snapshotMeta
-	if json.Unmarshal([]byte(sn.Meta), &meta) == nil {
-		for _, p := range []string{meta.Overlay, meta.WorkDisk} {
-			if p != "" {
-				if err := d.storage.RemoveImage(p); err != nil {
-					return fmt.Errorf("delete snapshot %s of %s: %w", snap, name, err)
-				}
+	for _, p := range []string{sn.Files.Overlay, sn.Files.WorkDisk} {
+		if p != "" {
+			if err := d.storage.RemoveImage(p); err != nil {
+				return fmt.Errorf("delete snapshot %s of %s: %w", snap, name, err)
 			}
 		}
 	}

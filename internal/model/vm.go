@@ -100,3 +100,11 @@ type BootTimings struct {
 	HostSteps   map[string]int64 `json:"host_steps,omitempty"`
 	VMMStartMS  int64            `json:"vmm_start_ms,omitempty"`
 }
+
+// SnapshotFiles are the files of one snapshot: copies of the VM's disks
+// and, for a snapshot with memory, its saved running state.
+type SnapshotFiles struct {
+	Overlay  string      `json:"overlay"`
+	WorkDisk string      `json:"work_disk"`
+	State    *SavedState `json:"state,omitempty"`
+}

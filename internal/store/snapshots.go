@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/bangerdev/banger/internal/model"
 )
 
 // Snapshot is the record of one point-in-time copy of a VM's disks (and,
@@ -22,8 +24,9 @@ type Snapshot struct {
 	Method string
 	// Allocated is the host space the snapshot's files take, in bytes.
 	Allocated int64
-	// Meta is the daemon's JSON description of the copied files.
-	Meta      string
+	// Files are the snapshot's disk copies and saved state (a JSON column;
+	// an unreadable one reads as no files).
+	Files     model.SnapshotFiles
 	CreatedAt time.Time
 }
 
@@ -31,9 +34,12 @@ const snapshotColumns = `vm_name, name, dir, memory, method, allocated, meta, cr
 
 func scanSnapshot(row interface{ Scan(...any) error }) (*Snapshot, error) {
 	var s Snapshot
-	var created string
-	if err := row.Scan(&s.VM, &s.Name, &s.Dir, &s.Memory, &s.Method, &s.Allocated, &s.Meta, &created); err != nil {
+	var created, files string
+	if err := row.Scan(&s.VM, &s.Name, &s.Dir, &s.Memory, &s.Method, &s.Allocated, &files, &created); err != nil {
 		return nil, err
+	}
+	if f := decodeJSON[model.SnapshotFiles](files, nil); f != nil {
+		s.Files = *f
 	}
 	s.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
 	return &s, nil
@@ -42,7 +48,7 @@ func scanSnapshot(row interface{ Scan(...any) error }) (*Snapshot, error) {
 // InsertSnapshot adds a snapshot; ErrExists when the VM has one of that name.
 func (s *Store) InsertSnapshot(ctx context.Context, sn *Snapshot) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO snapshots (`+snapshotColumns+`) VALUES (?,?,?,?,?,?,?,?)`,
-		sn.VM, sn.Name, sn.Dir, sn.Memory, sn.Method, sn.Allocated, sn.Meta, fmtTime(sn.CreatedAt))
+		sn.VM, sn.Name, sn.Dir, sn.Memory, sn.Method, sn.Allocated, encodeJSON(&sn.Files), fmtTime(sn.CreatedAt))
 	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
 		return fmt.Errorf("snapshot %q of %s: %w", sn.Name, sn.VM, ErrExists)
 	}
