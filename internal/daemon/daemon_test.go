@@ -115,7 +115,12 @@ func newTestDaemonSeeded(t *testing.T, kind storage.Kind, seed func(td *testDaem
 }
 
 func (td *testDaemon) create(t *testing.T, name string, nat bool) (*api.VM, error) {
-	return td.createVM(context.Background(), api.CreateVMRequest{Name: name, NAT: nat, NoWait: true, DiskSize: 1 << 30}, api.NopReporter{})
+	v, err := td.createVM(context.Background(), api.CreateVMRequest{Name: name, NAT: nat, NoWait: true, DiskSize: 1 << 30}, api.NopReporter{})
+	if err != nil {
+		return nil, err
+	}
+	out := vmToAPI(v)
+	return &out, nil
 }
 
 func TestCreateAndDeleteLeaveNothing(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/units"
 )
 
@@ -19,7 +20,7 @@ func TestConfigDefaultsReachTheVM(t *testing.T) {
 	td.cfg.DefaultVCPUs, td.cfg.DefaultMemoryMiB = 1, 384
 	td.cfg.DefaultDiskSize, td.cfg.SystemDiskSize = 3*units.GiB, 5*units.GiB
 
-	check := func(vm *api.VM, vcpus, mem int, disk, system int64) {
+	check := func(vm *model.VM, vcpus, mem int, disk, system int64) {
 		t.Helper()
 		if vm.VCPUs != vcpus || vm.MemoryMiB != mem || vm.DiskSize != disk {
 			t.Errorf("%s: record has %d vcpus, %d MiB, disk %d; want %d, %d, %d", vm.Name, vm.VCPUs, vm.MemoryMiB, vm.DiskSize, vcpus, mem, disk)
@@ -33,10 +34,10 @@ func TestConfigDefaultsReachTheVM(t *testing.T) {
 		if !ok || fv.Spec.VCPUs != vcpus || fv.Spec.MemoryMiB != mem {
 			t.Errorf("%s: VMM spec has %d vcpus, %d MiB; want %d, %d", vm.Name, fv.Spec.VCPUs, fv.Spec.MemoryMiB, vcpus, mem)
 		}
-		if got := td.disks.WorkDisks[vm.Files.WorkDisk]; got != disk {
+		if got := td.disks.WorkDisks[vm.WorkDisk]; got != disk {
 			t.Errorf("%s: work disk of %d bytes, want %d", vm.Name, got, disk)
 		}
-		if got := td.disks.OverlaySize[vm.Files.Overlay]; got != system {
+		if got := td.disks.OverlaySize[vm.OverlayPath]; got != system {
 			t.Errorf("%s: system overlay of %d bytes, want %d (system_disk_size)", vm.Name, got, system)
 		}
 	}

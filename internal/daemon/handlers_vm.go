@@ -40,6 +40,16 @@ func vmToAPI(v *model.VM) api.VM {
 	return out
 }
 
+// projected is the answer of an operation that returns a VM: its wire
+// form, or the error.
+func projected(v *model.VM, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := vmToAPI(v)
+	return &out, nil
+}
+
 // getVM loads the VM named in the request path.
 func (s *server) getVM(r *http.Request) (*model.VM, error) {
 	return s.vms.loadVM(r.Context(), r.PathValue("name"))
@@ -82,7 +92,7 @@ func (s *server) handleCreateVM(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	stream(w, func(rep api.Reporter) (any, error) { return s.vms.createVM(r.Context(), req, rep) })
+	stream(w, func(rep api.Reporter) (any, error) { return projected(s.vms.createVM(r.Context(), req, rep)) })
 }
 
 func (s *server) handleStartVM(w http.ResponseWriter, r *http.Request) {
@@ -93,13 +103,13 @@ func (s *server) handleStartVM(w http.ResponseWriter, r *http.Request) {
 	}
 	name := r.PathValue("name")
 	stream(w, func(rep api.Reporter) (any, error) {
-		return s.vms.startVM(r.Context(), name, !req.NoWait, req.Cold, rep)
+		return projected(s.vms.startVM(r.Context(), name, !req.NoWait, req.Cold, rep))
 	})
 }
 
 func (s *server) handleStopVM(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	stream(w, func(rep api.Reporter) (any, error) { return s.vms.stopVM(r.Context(), name, rep) })
+	stream(w, func(rep api.Reporter) (any, error) { return projected(s.vms.stopVM(r.Context(), name, rep)) })
 }
 
 func (s *server) handleRestartVM(w http.ResponseWriter, r *http.Request) {
@@ -113,7 +123,7 @@ func (s *server) handleRestartVM(w http.ResponseWriter, r *http.Request) {
 		if _, err := s.vms.stopVM(r.Context(), name, rep); err != nil {
 			return nil, err
 		}
-		return s.vms.startVM(r.Context(), name, !req.NoWait, req.Cold, rep)
+		return projected(s.vms.startVM(r.Context(), name, !req.NoWait, req.Cold, rep))
 	})
 }
 
@@ -123,8 +133,8 @@ func (s *server) handleKillVM(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	vm, err := s.vms.killVM(r.Context(), r.PathValue("name"), req.Signal)
-	reply(w, vm, err)
+	out, err := projected(s.vms.killVM(r.Context(), r.PathValue("name"), req.Signal))
+	reply(w, out, err)
 }
 
 func (s *server) handleDeleteVM(w http.ResponseWriter, r *http.Request) {
@@ -142,8 +152,8 @@ func (s *server) handleSetVM(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	vm, err := s.vms.setVM(r.Context(), r.PathValue("name"), req)
-	reply(w, vm, err)
+	out, err := projected(s.vms.setVM(r.Context(), r.PathValue("name"), req))
+	reply(w, out, err)
 }
 
 func (s *server) handleSSHTarget(w http.ResponseWriter, r *http.Request) {
@@ -214,7 +224,9 @@ func (s *server) handleSuspendVM(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
-	stream(w, func(rep api.Reporter) (any, error) { return s.vms.suspendVM(r.Context(), name, req.ResumeOnStart, rep) })
+	stream(w, func(rep api.Reporter) (any, error) {
+		return projected(s.vms.suspendVM(r.Context(), name, req.ResumeOnStart, rep))
+	})
 }
 
 func (s *server) handleCloneVM(w http.ResponseWriter, r *http.Request) {
@@ -224,7 +236,7 @@ func (s *server) handleCloneVM(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
-	stream(w, func(rep api.Reporter) (any, error) { return s.vms.cloneVM(r.Context(), name, req, rep) })
+	stream(w, func(rep api.Reporter) (any, error) { return projected(s.vms.cloneVM(r.Context(), name, req, rep)) })
 }
 
 func (s *server) handleListSnapshots(w http.ResponseWriter, r *http.Request) {
@@ -250,7 +262,7 @@ func (s *server) handleRestoreSnapshot(w http.ResponseWriter, r *http.Request) {
 	}
 	name, snap := r.PathValue("name"), r.PathValue("snap")
 	stream(w, func(rep api.Reporter) (any, error) {
-		return s.vms.restoreSnapshot(r.Context(), name, snap, req.Force, rep)
+		return projected(s.vms.restoreSnapshot(r.Context(), name, snap, req.Force, rep))
 	})
 }
 

@@ -48,7 +48,7 @@ type images struct {
 // builder VM to create, provision over SSH, power off and delete, and the
 // VM a save flattens.
 type builderVMs interface {
-	createVM(ctx context.Context, req api.CreateVMRequest, rep api.Reporter) (*api.VM, error)
+	createVM(ctx context.Context, req api.CreateVMRequest, rep api.Reporter) (*model.VM, error)
 	deleteVM(ctx context.Context, name string, force bool) error
 	vmLock(name string) func()
 	loadVM(ctx context.Context, name string) (*model.VM, error)

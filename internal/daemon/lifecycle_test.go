@@ -129,8 +129,8 @@ func TestSpecHandedToTheVMM(t *testing.T) {
 		t.Errorf("resources = %d vcpu %d MiB; want 3 and 768", s.VCPUs, s.MemoryMiB)
 	}
 	want := []vmm.Drive{
-		{ID: "rootfs", Path: vm.Files.Overlay, Format: storage.FormatQcow2, Root: true},
-		{ID: "work", Path: vm.Files.WorkDisk, Format: "raw"},
+		{ID: "rootfs", Path: vm.OverlayPath, Format: storage.FormatQcow2, Root: true},
+		{ID: "work", Path: vm.WorkDisk, Format: "raw"},
 	}
 	if len(s.Drives) != 2 || s.Drives[0] != want[0] || s.Drives[1] != want[1] {
 		t.Errorf("drives = %+v; want %+v", s.Drives, want)
@@ -140,8 +140,8 @@ func TestSpecHandedToTheVMM(t *testing.T) {
 			t.Errorf("cmdline %q lacks %q", s.Cmdline, part)
 		}
 	}
-	if s.ConsoleLog != vm.Files.ConsoleLog {
-		t.Errorf("console log = %q; want %q", s.ConsoleLog, vm.Files.ConsoleLog)
+	if s.ConsoleLog != vm.ConsoleLog() {
+		t.Errorf("console log = %q; want %q", s.ConsoleLog, vm.ConsoleLog())
 	}
 }
 

@@ -43,6 +43,18 @@ func TestStreamedErrorsKeepTheirStatus(t *testing.T) {
 	if _, err := create(api.CreateVMRequest{Name: "first"}); err != nil {
 		t.Fatal(err)
 	}
+	// The answer is the VM's wire form (vmToAPI), as a read gives it.
+	got, err := c.GetVM(ctx, "first")
+	if err != nil || got.Name != "first" || got.State != api.StateRunning || got.IP == "" || got.DNSName != "first.vm" || got.Files.WorkDisk == "" {
+		t.Fatalf("GET after create = %+v, %v", got, err)
+	}
+	started, err := c.StopVM(ctx, "first", nil)
+	if err != nil || started.Name != "first" || started.State != api.StateStopped || started.Files.Overlay == "" {
+		t.Fatalf("stop answered %+v, %v; want the stopped VM in its wire form", started, err)
+	}
+	if _, err := c.StartVM(ctx, "first", api.StartRequest{NoWait: true}, nil); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name   string
 		req    api.CreateVMRequest

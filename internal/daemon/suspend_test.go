@@ -53,7 +53,7 @@ func TestSuspendReleasesEverythingAndResumeRestoresIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out.State != api.StateSuspended || out.SavedState == nil || out.SavedState.VMMVersion != "fake-1.0" ||
-		out.SavedState.MemoryMiB != vm.MemoryMiB || out.PID != 0 {
+		out.SavedState.MemoryMiB != vm.MemoryMiB || out.Handle != nil {
 		t.Fatalf("suspended VM = %+v, saved state %+v", out, out.SavedState)
 	}
 	if fv, _ := td.vmm.VM(h); fv.Running || !fv.Suspended {

@@ -74,7 +74,7 @@ func consoleTail(path string, n int) string {
 
 // startVM boots a stopped VM or resumes a suspended one (cold: discard the
 // saved state and boot).
-func (d *vms) startVM(ctx context.Context, name string, wait, cold bool, rep api.Reporter) (*api.VM, error) {
+func (d *vms) startVM(ctx context.Context, name string, wait, cold bool, rep api.Reporter) (*model.VM, error) {
 	run := steps.New(rep)
 	unlock := d.vmLock(name)
 	defer unlock()
@@ -110,8 +110,7 @@ func (d *vms) startVM(ctx context.Context, name string, wait, cold bool, rep api
 		}
 		return nil, err
 	}
-	out := vmToAPI(v)
-	return &out, nil
+	return v, nil
 }
 
 // addNAT adds v's NAT rule out of the host's default-route interface.

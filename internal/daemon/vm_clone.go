@@ -16,7 +16,7 @@ import (
 // (pinned anew). The clone is cold-booted; the source's saved state is not
 // copied, and a suspended source's disks are copied as a crash would have
 // left them (ext4's journal makes them consistent at boot).
-func (d *vms) cloneVM(ctx context.Context, srcName string, req api.CloneRequest, rep api.Reporter) (*api.VM, error) {
+func (d *vms) cloneVM(ctx context.Context, srcName string, req api.CloneRequest, rep api.Reporter) (*model.VM, error) {
 	run := steps.New(rep)
 	name, err := d.newVMName(ctx, req.Name)
 	if err != nil {
@@ -86,8 +86,7 @@ func (d *vms) cloneVM(ctx context.Context, srcName string, req api.CloneRequest,
 	if err := run.Run(ctx, append(clone, b.steps()...)...); err != nil {
 		return nil, err
 	}
-	out := vmToAPI(v)
-	return &out, nil
+	return v, nil
 }
 
 // newIdentity writes a fresh SSH host key (and the user's key) into v's

@@ -58,7 +58,7 @@ func validateResources(vcpus, memMiB int, disk int64) error {
 // createVM validates the request, builds the VM's disks and identity, and
 // boots it, as one list of steps. Any failure removes everything this call
 // created.
-func (d *vms) createVM(ctx context.Context, req api.CreateVMRequest, rep api.Reporter) (*api.VM, error) {
+func (d *vms) createVM(ctx context.Context, req api.CreateVMRequest, rep api.Reporter) (*model.VM, error) {
 	run := steps.New(rep)
 	name, err := d.newVMName(ctx, req.Name)
 	if err != nil {
@@ -126,8 +126,7 @@ func (d *vms) createVM(ctx context.Context, req api.CreateVMRequest, rep api.Rep
 	if err := run.Run(ctx, append(create, b.steps()...)...); err != nil {
 		return nil, err
 	}
-	out := vmToAPI(v)
-	return &out, nil
+	return v, nil
 }
 
 // reserveStep reserves the VM's name, address, MAC and tap into v (see

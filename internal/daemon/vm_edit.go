@@ -56,7 +56,7 @@ func (d *vms) deleteVM(ctx context.Context, name string, force bool) error {
 }
 
 // setVM changes resources (only while stopped) and NAT (any time).
-func (d *vms) setVM(ctx context.Context, name string, req api.SetVMRequest) (*api.VM, error) {
+func (d *vms) setVM(ctx context.Context, name string, req api.SetVMRequest) (*model.VM, error) {
 	unlock := d.vmLock(name)
 	defer unlock()
 	v, err := d.loadVM(ctx, name)
@@ -131,6 +131,5 @@ func (d *vms) setVM(ctx context.Context, name string, req api.SetVMRequest) (*ap
 	if err := d.store.UpdateVM(ctx, v); err != nil {
 		return nil, err
 	}
-	out := vmToAPI(v)
-	return &out, nil
+	return v, nil
 }

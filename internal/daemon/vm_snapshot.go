@@ -162,7 +162,7 @@ func linkFiles(src, dst string) error {
 // restoreSnapshot puts a snapshot's disks back in place of v's (and its
 // saved state: the VM is then suspended at the snapshot's instant). A
 // running VM is refused unless force, which stops it first.
-func (d *vms) restoreSnapshot(ctx context.Context, name, snap string, force bool, rep api.Reporter) (*api.VM, error) {
+func (d *vms) restoreSnapshot(ctx context.Context, name, snap string, force bool, rep api.Reporter) (*model.VM, error) {
 	unlock := d.vmLock(name)
 	defer unlock()
 	v, err := d.loadVM(ctx, name)
@@ -227,8 +227,7 @@ func (d *vms) restoreSnapshot(ctx context.Context, name, snap string, force bool
 	if err := d.store.UpdateVM(ctx, v); err != nil {
 		return nil, err
 	}
-	out := vmToAPI(v)
-	return &out, nil
+	return v, nil
 }
 
 func (d *vms) loadSnapshot(ctx context.Context, vm, snap string) (*store.Snapshot, error) {

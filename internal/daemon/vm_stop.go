@@ -16,7 +16,7 @@ import (
 // stopVM powers v off: ask the guest (ACPI / Ctrl-Alt-Del), then SSH
 // poweroff, then kill after stop_timeout. Host resources are released and
 // the disks kept.
-func (d *vms) stopVM(ctx context.Context, name string, rep api.Reporter) (*api.VM, error) {
+func (d *vms) stopVM(ctx context.Context, name string, rep api.Reporter) (*model.VM, error) {
 	unlock := d.vmLock(name)
 	defer unlock()
 	v, err := d.loadVM(ctx, name)
@@ -30,8 +30,7 @@ func (d *vms) stopVM(ctx context.Context, name string, rep api.Reporter) (*api.V
 	if err := d.powerOff(ctx, v, rep); err != nil {
 		return nil, err
 	}
-	out := vmToAPI(v)
-	return &out, nil
+	return v, nil
 }
 
 // powerOff shuts v down and releases its runtime resources: the power
@@ -133,7 +132,7 @@ func (d *vms) markStopped(ctx context.Context, v *model.VM, reason string) error
 }
 
 // killVM sends a signal to the VMM process.
-func (d *vms) killVM(ctx context.Context, name, sigName string) (*api.VM, error) {
+func (d *vms) killVM(ctx context.Context, name, sigName string) (*model.VM, error) {
 	sig, err := parseSignal(sigName)
 	if err != nil {
 		return nil, err
@@ -161,8 +160,7 @@ func (d *vms) killVM(ctx context.Context, name, sigName string) (*api.VM, error)
 			}
 		}
 	}
-	out := vmToAPI(v)
-	return &out, nil
+	return v, nil
 }
 
 var signalNames = map[string]syscall.Signal{

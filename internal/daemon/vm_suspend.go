@@ -42,7 +42,7 @@ func writeStateMeta(st model.SavedState) error {
 // suspendVM saves a running VM's memory and device state into its
 // directory, ends its VMM process and releases its host resources. With
 // resumeOnStart the VM is recorded for resumption at the next daemon start.
-func (d *vms) suspendVM(ctx context.Context, name string, resumeOnStart bool, rep api.Reporter) (*api.VM, error) {
+func (d *vms) suspendVM(ctx context.Context, name string, resumeOnStart bool, rep api.Reporter) (*model.VM, error) {
 	unlock := d.vmLock(name)
 	defer unlock()
 	v, err := d.loadVM(ctx, name)
@@ -68,8 +68,7 @@ func (d *vms) suspendVM(ctx context.Context, name string, resumeOnStart bool, re
 	if err := d.store.UpdateVM(ctx, v); err != nil {
 		return nil, err
 	}
-	out := vmToAPI(v)
-	return &out, nil
+	return v, nil
 }
 
 // liveVMM returns the driver and handle of v's running VMM process.
@@ -151,7 +150,7 @@ func (d *vms) stateMismatch(ctx context.Context, v *model.VM, drv vmm.Driver, st
 // sets the guest clock. A state that cannot be loaded is reported and kept;
 // only 'vm start --cold' discards it. run times the resume from the
 // request.
-func (d *vms) resumeVM(ctx context.Context, v *model.VM, wait bool, run *steps.Runner, rep api.Reporter) (*api.VM, error) {
+func (d *vms) resumeVM(ctx context.Context, v *model.VM, wait bool, run *steps.Runner, rep api.Reporter) (*model.VM, error) {
 	st := v.SavedState
 	if st == nil {
 		return nil, model.Conflict("%s is suspended but its saved state is not recorded; boot it with 'banger vm start --cold %s'", v.Name, v.Name)
@@ -193,8 +192,7 @@ func (d *vms) resumeVM(ctx context.Context, v *model.VM, wait bool, run *steps.R
 		return nil, err
 	}
 	rep.Logf("resumed in %s", time.Since(start).Round(100*time.Millisecond))
-	out := vmToAPI(v)
-	return &out, nil
+	return v, nil
 }
 
 // syncGuestClock steps a resumed guest's wall clock to the host's and is
