@@ -31,7 +31,7 @@ type Report struct {
 // Probe checks every overlay mechanism for the driver and directory. The
 // order of preference is qcow2 (qemu only), dm-snapshot, reflink, sparse-copy;
 // firecracker needs a raw disk, so qcow2 never qualifies for it.
-func Probe(driver, dir string) Report {
+func (Host) Probe(driver, dir string) Report {
 	all := []Availability{
 		probeQcow2(driver),
 		probeDM(),

@@ -22,7 +22,7 @@ const (
 // With replace, dst may exist and is replaced atomically (the copy is made
 // next to it and renamed over it); without, dst must not exist. On failure
 // no partial copy is left.
-func CopyDisk(ctx context.Context, src, dst string, replace bool) (string, error) {
+func (Host) CopyDisk(ctx context.Context, src, dst string, replace bool) (string, error) {
 	target := dst
 	if replace {
 		target = filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".copy")

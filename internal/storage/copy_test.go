@@ -21,7 +21,7 @@ func TestCopyDisk(t *testing.T) {
 	f.WriteAt([]byte("tail"), 64<<20)
 	f.Close()
 	dst := filepath.Join(dir, "copy.img")
-	method, err := CopyDisk(context.Background(), src, dst, false)
+	method, err := (Host{}).CopyDisk(context.Background(), src, dst, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,14 +33,14 @@ func TestCopyDisk(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Fatal("copy differs from its source")
 	}
-	if _, alloc, _ := ImageInfo(dst); alloc > 1<<20 {
+	if _, alloc, _ := (Host{}).ImageInfo(dst); alloc > 1<<20 {
 		t.Fatalf("copy of a sparse disk allocates %d bytes", alloc)
 	}
-	if _, err := CopyDisk(context.Background(), src, dst, false); err == nil {
+	if _, err := (Host{}).CopyDisk(context.Background(), src, dst, false); err == nil {
 		t.Fatal("copy over an existing file without replace succeeded")
 	}
 	os.WriteFile(src, []byte("new content"), 0o644)
-	if _, err := CopyDisk(context.Background(), src, dst, true); err != nil {
+	if _, err := (Host{}).CopyDisk(context.Background(), src, dst, true); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(dst); string(b) != "new content" {

@@ -57,11 +57,11 @@ func TestDMSnapshotOverlay(t *testing.T) {
 	makeBase(t, base, 64<<20)
 	before := fileHash(t, base)
 	dst := filepath.Join(dir, "root.cow")
-	ov, err := CreateOverlay(testCtx(t), KindDMSnapshot, base, dst, 0)
+	ov, err := (Host{}).CreateOverlay(testCtx(t), KindDMSnapshot, base, dst, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = RemoveOverlay(testCtx(t), ov) })
+	t.Cleanup(func() { _ = (Host{}).RemoveOverlay(testCtx(t), ov) })
 	if ov.Device == "" || ov.DiskPath() != ov.Device {
 		t.Fatalf("overlay = %+v", ov)
 	}
@@ -69,10 +69,10 @@ func TestDMSnapshotOverlay(t *testing.T) {
 	if fileHash(t, base) != before {
 		t.Error("writing the snapshot changed the base")
 	}
-	if err := DeactivateOverlay(testCtx(t), ov); err != nil {
+	if err := (Host{}).DeactivateOverlay(testCtx(t), ov); err != nil {
 		t.Fatal(err)
 	}
-	if ov, err = ActivateOverlay(testCtx(t), ov); err != nil {
+	if ov, err = (Host{}).ActivateOverlay(testCtx(t), ov); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(ov.Device)
@@ -85,7 +85,7 @@ func TestDMSnapshotOverlay(t *testing.T) {
 	if err != nil || b[0] != 0xab {
 		t.Errorf("write lost across deactivate/activate: %x %v", b, err)
 	}
-	if err := RemoveOverlay(testCtx(t), ov); err != nil {
+	if err := (Host{}).RemoveOverlay(testCtx(t), ov); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(ov.Device); err == nil {

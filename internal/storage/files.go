@@ -61,7 +61,7 @@ func withNewline(b []byte) []byte {
 
 // ImageInfo returns the apparent size of a disk image and the bytes it
 // really occupies on the host (sparse files occupy less).
-func ImageInfo(path string) (size, allocated int64, err error) {
+func (Host) ImageInfo(path string) (size, allocated int64, err error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return 0, 0, fmt.Errorf("image info: %w", err)
@@ -75,7 +75,7 @@ func ImageInfo(path string) (size, allocated int64, err error) {
 
 // MakeReadOnly marks a base image read-only (0444) so no VM or tool writes
 // to the shared image by mistake.
-func MakeReadOnly(path string) error {
+func (Host) MakeReadOnly(path string) error {
 	if err := os.Chmod(path, 0o444); err != nil {
 		return fmt.Errorf("make image read-only: %w", err)
 	}
@@ -85,7 +85,7 @@ func MakeReadOnly(path string) error {
 // UpdateIdentity rewrites the identity files of an existing work disk image
 // (stopped VM) in place, without mounting it: the authorized key, and the
 // host key pair when hostKeyPriv is non-nil. Modes are as in StageIdentity.
-func UpdateIdentity(ctx context.Context, image, authorizedKey string, hostKeyPriv, hostKeyPub []byte) error {
+func (Host) UpdateIdentity(ctx context.Context, image, authorizedKey string, hostKeyPriv, hostKeyPub []byte) error {
 	if strings.TrimSpace(authorizedKey) == "" {
 		return fmt.Errorf("update identity in %s: empty authorized key", image)
 	}

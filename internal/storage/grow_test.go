@@ -10,7 +10,7 @@ import (
 func TestGrowOverlayQcow2AndRaw(t *testing.T) {
 	ctx := context.Background()
 	dir, base := qcow2Base(t)
-	ov, err := CreateOverlay(ctx, KindQcow2, base, filepath.Join(dir, "ov.qcow2"), 0)
+	ov, err := (Host{}).CreateOverlay(ctx, KindQcow2, base, filepath.Join(dir, "ov.qcow2"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestGrowOverlayQcow2AndRaw(t *testing.T) {
 		t.Fatalf("qcow2 shrank to %d", n)
 	}
 
-	raw, err := CreateOverlay(ctx, KindSparseCopy, base, filepath.Join(dir, "ov.raw"), 0)
+	raw, err := (Host{}).CreateOverlay(ctx, KindSparseCopy, base, filepath.Join(dir, "ov.raw"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestGrowOverlayQcow2AndRaw(t *testing.T) {
 	if st.Size() != 32<<20 {
 		t.Fatalf("raw overlay size = %d, want 32M", st.Size())
 	}
-	_, alloc, _ := ImageInfo(raw.Path)
+	_, alloc, _ := (Host{}).ImageInfo(raw.Path)
 	if alloc > 2<<20 {
 		t.Fatalf("raw grow allocated %d bytes; it must stay sparse", alloc)
 	}
@@ -51,21 +51,21 @@ func TestGrowOverlayQcow2AndRaw(t *testing.T) {
 func TestCreateOverlayAtSize(t *testing.T) {
 	ctx := context.Background()
 	dir, base := qcow2Base(t)
-	ov, err := CreateOverlay(ctx, KindQcow2, base, filepath.Join(dir, "ov.qcow2"), 64<<20)
+	ov, err := (Host{}).CreateOverlay(ctx, KindQcow2, base, filepath.Join(dir, "ov.qcow2"), 64<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n, err := qcow2VirtualSize(ctx, ov.Path); err != nil || n != 64<<20 {
 		t.Fatalf("qcow2 virtual size = %d, %v; want 64M", n, err)
 	}
-	small, err := CreateOverlay(ctx, KindQcow2, base, filepath.Join(dir, "small.qcow2"), 4096)
+	small, err := (Host{}).CreateOverlay(ctx, KindQcow2, base, filepath.Join(dir, "small.qcow2"), 4096)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := qcow2VirtualSize(ctx, small.Path); n != 1<<20 {
 		t.Fatalf("qcow2 asked smaller than its base has %d bytes, want the base's 1M", n)
 	}
-	raw, err := CreateOverlay(ctx, KindSparseCopy, base, filepath.Join(dir, "ov.raw"), 32<<20)
+	raw, err := (Host{}).CreateOverlay(ctx, KindSparseCopy, base, filepath.Join(dir, "ov.raw"), 32<<20)
 	if err != nil {
 		t.Fatal(err)
 	}

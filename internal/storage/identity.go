@@ -18,10 +18,10 @@ type Identity struct {
 	HostKeyPriv, HostKeyPub []byte
 }
 
-// CreateIdentityDisk creates a work disk of size bytes at path holding id,
+// CreateWorkDisk creates a work disk of size bytes at path holding id,
 // staging the files in a private temporary directory next to path that is
 // removed afterwards. On failure nothing is left behind.
-func CreateIdentityDisk(ctx context.Context, path string, size int64, id Identity) error {
+func (Host) CreateWorkDisk(ctx context.Context, path string, size int64, id Identity) error {
 	stage, err := os.MkdirTemp(filepath.Dir(path), ".stage-")
 	if err != nil {
 		return fmt.Errorf("create work disk %s: staging directory: %w", path, err)
@@ -30,14 +30,14 @@ func CreateIdentityDisk(ctx context.Context, path string, size int64, id Identit
 	if err := StageIdentity(stage, id.AuthorizedKey, id.HostKeyPriv, id.HostKeyPub); err != nil {
 		return err
 	}
-	return CreateWorkDisk(ctx, path, size, stage)
+	return CreateStagedDisk(ctx, path, size, stage)
 }
 
 // FlattenOverlay writes the disk a VM sees through ov (base plus changes)
 // to out as one sparse raw ext4 file, for saving a VM's root disk as an
 // image. A dm-snapshot overlay is activated for the copy and released
 // after. On failure out is removed.
-func FlattenOverlay(ctx context.Context, ov Overlay, out string) (err error) {
+func (Host) FlattenOverlay(ctx context.Context, ov Overlay, out string) (err error) {
 	defer func() {
 		if err != nil {
 			os.Remove(out)
@@ -47,13 +47,13 @@ func FlattenOverlay(ctx context.Context, ov Overlay, out string) (err error) {
 	case ov.Format == FormatQcow2:
 		err = qemuImgConvert(ctx, ov.Path, out)
 	case ov.Kind == KindDMSnapshot:
-		act, aerr := ActivateOverlay(ctx, ov)
+		act, aerr := (Host{}).ActivateOverlay(ctx, ov)
 		if aerr != nil {
 			return aerr
 		}
 		// A block device has no holes to seek; cp detects zero runs.
 		err = execx.Check(ctx, "cp", "--sparse=always", act.DiskPath(), out)
-		if derr := DeactivateOverlay(ctx, act); err == nil {
+		if derr := (Host{}).DeactivateOverlay(ctx, act); err == nil {
 			err = derr
 		}
 	default:
@@ -78,7 +78,7 @@ func cloneOrCopy(ctx context.Context, src, dst string) error {
 
 // RemoveImage deletes a disk image file (an image or a work disk); one
 // already gone is not an error.
-func RemoveImage(path string) error {
+func (Host) RemoveImage(path string) error {
 	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("remove image %s: %w", path, err)
 	}

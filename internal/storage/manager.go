@@ -36,62 +36,8 @@ type Manager interface {
 	CopyDisk(ctx context.Context, src, dst string, replace bool) (string, error)
 }
 
-// Host is the real Manager, operating on host files and tools.
+// Host is the real Manager, operating on host files and tools; its
+// methods are in the files of each concern (overlay.go, workdisk.go, ...).
 type Host struct{}
 
 var _ Manager = Host{}
-
-// Probe calls the package function Probe.
-func (Host) Probe(driver, dir string) Report { return Probe(driver, dir) }
-
-// CreateOverlay calls the package function CreateOverlay.
-func (Host) CreateOverlay(ctx context.Context, kind Kind, base, dst string, size int64) (Overlay, error) {
-	return CreateOverlay(ctx, kind, base, dst, size)
-}
-
-// RemoveOverlay calls the package function RemoveOverlay.
-func (Host) RemoveOverlay(ctx context.Context, ov Overlay) error { return RemoveOverlay(ctx, ov) }
-
-// ActivateOverlay calls the package function ActivateOverlay.
-func (Host) ActivateOverlay(ctx context.Context, ov Overlay) (Overlay, error) {
-	return ActivateOverlay(ctx, ov)
-}
-
-// DeactivateOverlay calls the package function DeactivateOverlay.
-func (Host) DeactivateOverlay(ctx context.Context, ov Overlay) error {
-	return DeactivateOverlay(ctx, ov)
-}
-
-// FlattenOverlay calls the package function FlattenOverlay.
-func (Host) FlattenOverlay(ctx context.Context, ov Overlay, out string) error {
-	return FlattenOverlay(ctx, ov, out)
-}
-
-// CreateWorkDisk calls CreateIdentityDisk.
-func (Host) CreateWorkDisk(ctx context.Context, path string, size int64, id Identity) error {
-	return CreateIdentityDisk(ctx, path, size, id)
-}
-
-// GrowWorkDisk calls the package function GrowWorkDisk.
-func (Host) GrowWorkDisk(ctx context.Context, path string, newSize int64) error {
-	return GrowWorkDisk(ctx, path, newSize)
-}
-
-// UpdateIdentity calls the package function UpdateIdentity.
-func (Host) UpdateIdentity(ctx context.Context, image, authorizedKey string, hostKeyPriv, hostKeyPub []byte) error {
-	return UpdateIdentity(ctx, image, authorizedKey, hostKeyPriv, hostKeyPub)
-}
-
-// ImageInfo calls the package function ImageInfo.
-func (Host) ImageInfo(path string) (int64, int64, error) { return ImageInfo(path) }
-
-// MakeReadOnly calls the package function MakeReadOnly.
-func (Host) MakeReadOnly(path string) error { return MakeReadOnly(path) }
-
-// RemoveImage calls the package function RemoveImage.
-func (Host) RemoveImage(path string) error { return RemoveImage(path) }
-
-// CopyDisk calls the package function CopyDisk.
-func (Host) CopyDisk(ctx context.Context, src, dst string, replace bool) (string, error) {
-	return CopyDisk(ctx, src, dst, replace)
-}

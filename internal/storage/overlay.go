@@ -63,7 +63,7 @@ func (o Overlay) DiskPath() string {
 // mechanism, showing the guest at least size bytes (0 or less than the base:
 // the base's size; see GrowOverlay). dst must not exist. On failure nothing
 // it created is left behind.
-func CreateOverlay(ctx context.Context, kind Kind, base, dst string, size int64) (Overlay, error) {
+func (Host) CreateOverlay(ctx context.Context, kind Kind, base, dst string, size int64) (Overlay, error) {
 	absBase, err := filepath.Abs(base)
 	if err != nil {
 		return Overlay{}, fmt.Errorf("create overlay: resolve base %s: %w", base, err)
@@ -102,7 +102,7 @@ func CreateOverlay(ctx context.Context, kind Kind, base, dst string, size int64)
 	}
 	if kind != KindQcow2 {
 		if err := GrowOverlay(ctx, ov, size); err != nil {
-			_ = RemoveOverlay(ctx, ov)
+			_ = (Host{}).RemoveOverlay(ctx, ov)
 			return Overlay{}, err
 		}
 	}
@@ -112,9 +112,9 @@ func CreateOverlay(ctx context.Context, kind Kind, base, dst string, size int64)
 // RemoveOverlay deletes an overlay: for a dm-snapshot it removes the mapping
 // (its loop devices detach with it) and then the copy-on-write file. Removing
 // an overlay that is already gone is not an error.
-func RemoveOverlay(ctx context.Context, ov Overlay) error {
+func (Host) RemoveOverlay(ctx context.Context, ov Overlay) error {
 	if ov.Kind == KindDMSnapshot {
-		if err := DeactivateOverlay(ctx, ov); err != nil {
+		if err := (Host{}).DeactivateOverlay(ctx, ov); err != nil {
 			return err
 		}
 	}
@@ -130,7 +130,7 @@ func RemoveOverlay(ctx context.Context, ov Overlay) error {
 // ActivateOverlay makes an existing overlay usable after a host reboot or a
 // DeactivateOverlay: for a dm-snapshot it sets up the loop devices and the
 // mapping again when they are missing. File overlays need nothing.
-func ActivateOverlay(ctx context.Context, ov Overlay) (Overlay, error) {
+func (Host) ActivateOverlay(ctx context.Context, ov Overlay) (Overlay, error) {
 	if ov.Kind != KindDMSnapshot {
 		return ov, nil
 	}
@@ -139,7 +139,7 @@ func ActivateOverlay(ctx context.Context, ov Overlay) (Overlay, error) {
 
 // DeactivateOverlay releases host devices held by an overlay (dm-snapshot
 // mapping and loop devices) while keeping its data, e.g. when the VM stops.
-func DeactivateOverlay(ctx context.Context, ov Overlay) error {
+func (Host) DeactivateOverlay(ctx context.Context, ov Overlay) error {
 	if ov.Kind != KindDMSnapshot {
 		return nil
 	}

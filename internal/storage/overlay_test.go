@@ -13,7 +13,7 @@ import (
 
 func allocated(t *testing.T, path string) int64 {
 	t.Helper()
-	_, a, err := ImageInfo(path)
+	_, a, err := (Host{}).ImageInfo(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestQcow2Overlay(t *testing.T) {
 	dir := t.TempDir()
 	base := filepath.Join(dir, "base.ext4")
 	makeBase(t, base, 64<<20)
-	if err := MakeReadOnly(base); err != nil {
+	if err := (Host{}).MakeReadOnly(base); err != nil {
 		t.Fatal(err)
 	}
 	before := fileHash(t, base)
@@ -33,7 +33,7 @@ func TestQcow2Overlay(t *testing.T) {
 	if err := os.Mkdir(filepath.Dir(dst), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ov, err := CreateOverlay(testCtx(t), KindQcow2, base, dst, 0)
+	ov, err := (Host{}).CreateOverlay(testCtx(t), KindQcow2, base, dst, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,13 +62,13 @@ func TestQcow2Overlay(t *testing.T) {
 	if fileHash(t, base) != before {
 		t.Error("writing through the overlay changed the base")
 	}
-	if err := RemoveOverlay(testCtx(t), ov); err != nil {
+	if err := (Host{}).RemoveOverlay(testCtx(t), ov); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(dst); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("overlay still there: %v", err)
 	}
-	if err := RemoveOverlay(testCtx(t), ov); err != nil {
+	if err := (Host{}).RemoveOverlay(testCtx(t), ov); err != nil {
 		t.Errorf("second remove: %v", err)
 	}
 }
@@ -79,7 +79,7 @@ func TestSparseCopyKeepsHoles(t *testing.T) {
 	makeBase(t, base, 64<<20)
 	writeAt(t, base, 40<<20, 0, 1<<20) // allocated zeros become a hole
 	dst := filepath.Join(dir, "root.img")
-	ov, err := CreateOverlay(testCtx(t), KindSparseCopy, base, dst, 0)
+	ov, err := (Host{}).CreateOverlay(testCtx(t), KindSparseCopy, base, dst, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestCreateOverlayFailureCleansUp(t *testing.T) {
 			continue
 		}
 		dst := filepath.Join(dir, string(k)+".img")
-		if _, err := CreateOverlay(ctx, k, base, dst, 0); err == nil {
+		if _, err := (Host{}).CreateOverlay(ctx, k, base, dst, 0); err == nil {
 			t.Errorf("%s: want error with a cancelled context", k)
 		}
 		if _, err := os.Lstat(dst); !errors.Is(err, os.ErrNotExist) {
@@ -122,16 +122,16 @@ func TestCreateOverlayFailureCleansUp(t *testing.T) {
 	// An existing destination is never overwritten.
 	dst := filepath.Join(dir, "taken.img")
 	writeAt(t, dst, 0, 7, 3)
-	if _, err := CreateOverlay(testCtx(t), KindSparseCopy, base, dst, 0); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if _, err := (Host{}).CreateOverlay(testCtx(t), KindSparseCopy, base, dst, 0); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("existing dst: %v", err)
 	}
 	if st, _ := os.Stat(dst); st.Size() != 3 {
 		t.Error("existing file was changed")
 	}
-	if _, err := CreateOverlay(testCtx(t), "zfs", base, filepath.Join(dir, "x"), 0); err == nil {
+	if _, err := (Host{}).CreateOverlay(testCtx(t), "zfs", base, filepath.Join(dir, "x"), 0); err == nil {
 		t.Error("unknown kind accepted")
 	}
-	if _, err := CreateOverlay(testCtx(t), KindSparseCopy, filepath.Join(dir, "nobase"), filepath.Join(dir, "y"), 0); err == nil {
+	if _, err := (Host{}).CreateOverlay(testCtx(t), KindSparseCopy, filepath.Join(dir, "nobase"), filepath.Join(dir, "y"), 0); err == nil {
 		t.Error("missing base accepted")
 	}
 }
@@ -141,16 +141,16 @@ func haveQemuImg() bool { return probeQcow2("qemu").OK }
 func TestChoose(t *testing.T) {
 	dir := t.TempDir()
 	if haveQemuImg() {
-		r := Probe("qemu", dir)
+		r := (Host{}).Probe("qemu", dir)
 		k, why := r.Chosen, r.Reason
 		if k != KindQcow2 || why != "qemu driver: backing file, O(1)" {
 			t.Errorf("qemu: %s (%s)", k, why)
 		}
-		if d := Probe("qemu", dir).Describe(); !strings.HasPrefix(d, "overlay: qcow2 (qemu driver: backing file, O(1))") {
+		if d := (Host{}).Probe("qemu", dir).Describe(); !strings.HasPrefix(d, "overlay: qcow2 (qemu driver: backing file, O(1))") {
 			t.Errorf("Describe = %q", d)
 		}
 	}
-	r := Probe("firecracker", dir)
+	r := (Host{}).Probe("firecracker", dir)
 	if r.Chosen == KindQcow2 || r.Reason == "" {
 		t.Errorf("firecracker: %s (%s)", r.Chosen, r.Reason)
 	}

@@ -74,7 +74,7 @@ func btrfsDir(t *testing.T) string {
 
 func TestReflinkOverlay(t *testing.T) {
 	mnt := btrfsDir(t)
-	r := Probe("firecracker", mnt)
+	r := (Host{}).Probe("firecracker", mnt)
 	var refl Availability
 	for _, a := range r.All {
 		if a.Kind == KindReflink {
@@ -90,12 +90,12 @@ func TestReflinkOverlay(t *testing.T) {
 	base := filepath.Join(mnt, "base.ext4")
 	makeBase(t, base, 32<<20)
 	writeAt(t, base, 1<<20, 0x33, 8<<20) // 8M of real data
-	if err := MakeReadOnly(base); err != nil {
+	if err := (Host{}).MakeReadOnly(base); err != nil {
 		t.Fatal(err)
 	}
 	before := fileHash(t, base)
 	dst := filepath.Join(mnt, "root.img")
-	ov, err := CreateOverlay(testCtx(t), KindReflink, base, dst, 0)
+	ov, err := (Host{}).CreateOverlay(testCtx(t), KindReflink, base, dst, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,12 +111,12 @@ func TestReflinkOverlay(t *testing.T) {
 	if fileHash(t, base) != before {
 		t.Error("writing the clone changed the base")
 	}
-	if err := RemoveOverlay(testCtx(t), ov); err != nil {
+	if err := (Host{}).RemoveOverlay(testCtx(t), ov); err != nil {
 		t.Fatal(err)
 	}
 	// Cloning across filesystems fails with a hint and leaves nothing.
 	other := filepath.Join(t.TempDir(), "root.img")
-	if _, err := CreateOverlay(testCtx(t), KindReflink, base, other, 0); err == nil || !strings.Contains(err.Error(), "sparse-copy") {
+	if _, err := (Host{}).CreateOverlay(testCtx(t), KindReflink, base, other, 0); err == nil || !strings.Contains(err.Error(), "sparse-copy") {
 		t.Errorf("cross-filesystem clone: %v", err)
 	}
 	if _, err := os.Stat(other); err == nil {

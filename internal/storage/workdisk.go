@@ -18,11 +18,11 @@ const WorkLabel = "banger-work"
 
 const e2fsHint = "install e2fsprogs (Debian, Fedora)"
 
-// CreateWorkDisk creates a sparse ext4 work disk of size bytes at path, filled
-// from the stage directory (may be empty for an empty disk) without mounting
-// it. The caller fills stage first (see StageIdentity). path must not exist;
-// on failure it is removed.
-func CreateWorkDisk(ctx context.Context, path string, size int64, stage string) (err error) {
+// CreateStagedDisk creates a sparse ext4 work disk of size bytes at path,
+// filled from the stage directory (may be empty for an empty disk) without
+// mounting it. The caller fills stage first (see StageIdentity). path must
+// not exist; on failure it is removed.
+func CreateStagedDisk(ctx context.Context, path string, size int64, stage string) (err error) {
 	if size <= 0 {
 		return fmt.Errorf("create work disk %s: size %d is not positive", path, size)
 	}
@@ -114,7 +114,7 @@ func (e *ShrinkError) Error() string {
 // Shrinking returns a *ShrinkError and leaves the disk untouched; the same
 // size is a no-op. When resizing fails the original size is restored if the
 // filesystem was not grown.
-func GrowWorkDisk(ctx context.Context, path string, newSize int64) error {
+func (Host) GrowWorkDisk(ctx context.Context, path string, newSize int64) error {
 	st, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("grow work disk: %w", err)

@@ -22,7 +22,7 @@ func newWorkDisk(t *testing.T) (string, string) {
 		t.Fatal(err)
 	}
 	img := filepath.Join(dir, "work.ext4")
-	if err := CreateWorkDisk(testCtx(t), img, 32<<20, stage); err != nil {
+	if err := CreateStagedDisk(testCtx(t), img, 32<<20, stage); err != nil {
 		t.Fatal(err)
 	}
 	return dir, img
@@ -60,7 +60,7 @@ func TestCreateWorkDiskStagesIdentity(t *testing.T) {
 	if st := run(t, "debugfs", "-R", "stat /.ssh/authorized_keys", img); !strings.Contains(st, "User:     0   Group:     0") {
 		t.Errorf("authorized_keys not owned by root:\n%s", st)
 	}
-	size, alloc, err := ImageInfo(img)
+	size, alloc, err := (Host{}).ImageInfo(img)
 	if err != nil || size != 32<<20 || alloc >= size {
 		t.Errorf("ImageInfo = %d, %d, %v: want size 32M and sparse", size, alloc, err)
 	}
@@ -69,21 +69,21 @@ func TestCreateWorkDiskStagesIdentity(t *testing.T) {
 func TestCreateWorkDiskFailureRemovesFile(t *testing.T) {
 	requireTools(t, "mkfs.ext4")
 	img := filepath.Join(t.TempDir(), "work.ext4")
-	err := CreateWorkDisk(testCtx(t), img, 32<<20, filepath.Join(t.TempDir(), "missing-stage"))
+	err := CreateStagedDisk(testCtx(t), img, 32<<20, filepath.Join(t.TempDir(), "missing-stage"))
 	if err == nil {
 		t.Fatal("want error for a missing stage directory")
 	}
 	if _, serr := os.Stat(img); !errors.Is(serr, os.ErrNotExist) {
 		t.Errorf("half-made disk left behind: %v (create error: %v)", serr, err)
 	}
-	if err := CreateWorkDisk(testCtx(t), img, 0, ""); err == nil {
+	if err := CreateStagedDisk(testCtx(t), img, 0, ""); err == nil {
 		t.Error("want error for size 0")
 	}
 }
 
 func TestGrowWorkDisk(t *testing.T) {
 	_, img := newWorkDisk(t)
-	if err := GrowWorkDisk(testCtx(t), img, 64<<20); err != nil {
+	if err := (Host{}).GrowWorkDisk(testCtx(t), img, 64<<20); err != nil {
 		t.Fatal(err)
 	}
 	hdr := parseDumpe2fs(run(t, "dumpe2fs", "-h", img))
@@ -97,7 +97,7 @@ func TestGrowWorkDisk(t *testing.T) {
 		t.Errorf("authorized_keys after grow = %q", got)
 	}
 	// Same size is a no-op.
-	if err := GrowWorkDisk(testCtx(t), img, 64<<20); err != nil {
+	if err := (Host{}).GrowWorkDisk(testCtx(t), img, 64<<20); err != nil {
 		t.Errorf("same size: %v", err)
 	}
 }
@@ -105,7 +105,7 @@ func TestGrowWorkDisk(t *testing.T) {
 func TestShrinkRefused(t *testing.T) {
 	_, img := newWorkDisk(t)
 	before := fileHash(t, img)
-	err := GrowWorkDisk(testCtx(t), img, 16<<20)
+	err := (Host{}).GrowWorkDisk(testCtx(t), img, 16<<20)
 	var se *ShrinkError
 	if !errors.As(err, &se) {
 		t.Fatalf("want *ShrinkError, got %v", err)
@@ -131,7 +131,7 @@ func TestGrowWorkDiskFailureKeepsSize(t *testing.T) {
 	// Not an ext4 image: the check fails before anything changes.
 	img := filepath.Join(t.TempDir(), "junk.img")
 	writeAt(t, img, 0, 0x5a, 1<<20)
-	if err := GrowWorkDisk(testCtx(t), img, 2<<20); err == nil {
+	if err := (Host{}).GrowWorkDisk(testCtx(t), img, 2<<20); err == nil {
 		t.Fatal("want error growing a non-ext4 file")
 	}
 	if st, _ := os.Stat(img); st.Size() != 1<<20 {
@@ -180,7 +180,7 @@ func TestFormatSize(t *testing.T) {
 func TestMakeReadOnly(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "base.ext4")
 	writeAt(t, p, 0, 1, 10)
-	if err := MakeReadOnly(p); err != nil {
+	if err := (Host{}).MakeReadOnly(p); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := os.Stat(p); st.Mode().Perm() != 0o444 {
@@ -191,7 +191,7 @@ func TestMakeReadOnly(t *testing.T) {
 func TestUpdateIdentity(t *testing.T) {
 	_, img := newWorkDisk(t)
 	ctx := testCtx(t)
-	if err := UpdateIdentity(ctx, img, "ssh-ed25519 ROTATED", []byte("NEWPRIV"), []byte("ssh-ed25519 NEWHOST")); err != nil {
+	if err := (Host{}).UpdateIdentity(ctx, img, "ssh-ed25519 ROTATED", []byte("NEWPRIV"), []byte("ssh-ed25519 NEWHOST")); err != nil {
 		t.Fatal(err)
 	}
 	for p, want := range map[string]string{
