@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -77,5 +78,23 @@ func TestFetchReverifiesTheCacheAndFollowsTheManifest(t *testing.T) {
 	res, n = e.fetchOnce(t, mA)
 	if res.UpToDate || res.Downloaded || n != 3 || rootfs() != "rootfs A" {
 		t.Errorf("back to A: %+v, %d requests (want 3: from the cache), rootfs %q", res, n, rootfs())
+	}
+}
+
+// TestFetchTakesAnUppercaseDigest: runtime-bundle.toml may spell the
+// SHA-256 in capitals (as some tools print it); the fetch verifies, stamps
+// the lowercase digest and is a no-op the second time.
+func TestFetchTakesAnUppercaseDigest(t *testing.T) {
+	e := newFetchEnv(t)
+	e.archive = makeTarGz(t, entry{name: "./", typ: tar.TypeDir, mode: 0o755}, reg("vmlinux", elfKernel()), reg("rootfs.ext4", "rootfs"))
+	m := &Manifest{URL: e.serve(t), SHA256: strings.ToUpper(sumOf(e.archive)), BundleMetadata: &Metadata{Kernel: "vmlinux", Rootfs: "rootfs.ext4"}}
+	if res, n := e.fetchOnce(t, m); !res.Downloaded || n != 1 {
+		t.Fatalf("first fetch: %+v, %d requests", res, n)
+	}
+	if stamp, _ := os.ReadFile(filepath.Join(e.target, StampFile)); string(stamp) != sumOf(e.archive)+"\n" {
+		t.Errorf("stamp %q, want the lowercase digest", stamp)
+	}
+	if res, n := e.fetchOnce(t, m); !res.UpToDate || n != 1 {
+		t.Errorf("second fetch: %+v, %d requests; want a no-op", res, n)
 	}
 }

@@ -161,3 +161,27 @@ func TestEnsureUserKeyPermissionVariants(t *testing.T) {
 		}
 	}
 }
+
+// TestEnsureUserKeyRefusesNonFiles: ssh_key_path naming a directory or a
+// device (through a symlink) is refused as not a regular file, before its
+// mode is looked at, and nothing is written there.
+func TestEnsureUserKeyRefusesNonFiles(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "id_null")
+	if err := os.Symlink("/dev/null", link); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(dir, "id_dir")
+	if err := os.Mkdir(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{link, sub} {
+		_, err := EnsureUserKey(p)
+		if err == nil || !strings.Contains(err.Error(), "is not a regular file: point ssh_key_path at a key file") {
+			t.Errorf("%s: error = %v; want 'not a regular file'", p, err)
+		}
+		if _, err := os.Stat(p + ".pub"); !os.IsNotExist(err) {
+			t.Errorf("%s: a .pub was written beside it", p)
+		}
+	}
+}
