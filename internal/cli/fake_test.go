@@ -222,8 +222,14 @@ func (f *fakeBackend) DeleteSnapshot(context.Context, string, string) error { re
 // tree, returning stdout, stderr and the error Main would print.
 func run(t *testing.T, be backend.Backend, args ...string) (string, string, error) {
 	t.Helper()
+	return runWithEnv(t, be, func(string) string { return "" }, args...)
+}
+
+// runWithEnv is run with the process environment getenv.
+func runWithEnv(t *testing.T, be backend.Backend, getenv func(string) string, args ...string) (string, string, error) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	e := &Env{Out: &out, Err: &errb, In: strings.NewReader(""), Getenv: func(string) string { return "" },
+	e := &Env{Out: &out, Err: &errb, In: strings.NewReader(""), Getenv: getenv,
 		Output: "text", Now: func() time.Time { return epoch }}
 	e.Connect = func(context.Context) (backend.Backend, error) {
 		if be == nil {

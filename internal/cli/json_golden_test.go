@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/config"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite testdata/json/*.json from the current output")
@@ -115,6 +116,8 @@ var jsonCommands = map[string][]string{
 	"image-save":          {"image", "save", "web", "--name", "saved"},
 	"daemon-status":       {"daemon", "status"},
 	"doctor":              {"doctor"},
+	"config-show":         {"config", "show"},
+	"version":             {"version"},
 }
 
 // TestJSONOutputGolden: the JSON of every command above is byte for byte
@@ -132,7 +135,15 @@ func TestJSONOutputGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFake()
 			f.stats = statsFixtures()
-			out, stderr, err := run(t, jsonBackend{f}, append(args, "-o", "json")...)
+			home := t.TempDir()
+			getenv := func(k string) string {
+				if k == "HOME" {
+					return home
+				}
+				return ""
+			}
+			out, stderr, err := runWithEnv(t, jsonBackend{f}, getenv, append(args, "-o", "json")...)
+			out = strings.ReplaceAll(out, home, "$HOME")
 			if err != nil {
 				t.Fatalf("banger %s -o json: %v (stderr %q)", strings.Join(args, " "), err, stderr)
 			}
@@ -174,7 +185,7 @@ func TestJSONGoldenShowsEveryField(t *testing.T) {
 		all.Write(b)
 	}
 	for _, v := range []any{api.VM{}, api.VMFiles{}, api.SavedState{}, api.BootTimings{}, api.Snapshot{}, api.VMStats{},
-		api.HostStats{}, api.GuestStats{}, api.Image{}, api.DaemonStatus{}, api.DoctorCheck{}} {
+		api.HostStats{}, api.GuestStats{}, api.Image{}, api.DaemonStatus{}, api.DoctorCheck{}, config.Row{}} {
 		rt := reflect.TypeOf(v)
 		for i := 0; i < rt.NumField(); i++ {
 			tag := strings.Split(rt.Field(i).Tag.Get("json"), ",")[0]
