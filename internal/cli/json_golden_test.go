@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/api"
+	"github.com/bangerdev/banger/internal/bundle"
 	"github.com/bangerdev/banger/internal/config"
 )
 
@@ -43,6 +44,23 @@ func statsFixtures() map[string]api.VMStats {
 				RootSize: 2 << 30, RootUsed: 1 << 30, WorkSize: 8 << 30, WorkUsed: 512 << 20}},
 		"db": {Name: "db", State: api.StateRunning, GuestError: "ssh: connection refused"},
 	}
+}
+
+// goldenBundle writes a small runtime bundle (metadata, kernel, rootfs)
+// for `bundle show`.
+func goldenBundle(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"bundle.json": `{"version":1,"kernel":"bzImage","rootfs":"rootfs.ext4"}`,
+		"bzImage":     "kernel bytes",
+		"rootfs.ext4": "rootfs bytes",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 // jsonBackend is the output tests' fake with every read and action
@@ -118,6 +136,7 @@ var jsonCommands = map[string][]string{
 	"doctor":              {"doctor"},
 	"config-show":         {"config", "show"},
 	"version":             {"version"},
+	"bundle-show":         {"bundle", "show", "--dir", "$BUNDLE"},
 }
 
 // TestJSONOutputGolden: the JSON of every command above is byte for byte
@@ -142,8 +161,13 @@ func TestJSONOutputGolden(t *testing.T) {
 				}
 				return ""
 			}
-			out, stderr, err := runWithEnv(t, jsonBackend{f}, getenv, append(args, "-o", "json")...)
-			out = strings.ReplaceAll(out, home, "$HOME")
+			bundleDir := goldenBundle(t)
+			args = append(append([]string(nil), args...), "-o", "json")
+			for i, a := range args {
+				args[i] = strings.ReplaceAll(a, "$BUNDLE", bundleDir)
+			}
+			out, stderr, err := runWithEnv(t, jsonBackend{f}, getenv, args...)
+			out = strings.ReplaceAll(strings.ReplaceAll(out, bundleDir, "$BUNDLE"), home, "$HOME")
 			if err != nil {
 				t.Fatalf("banger %s -o json: %v (stderr %q)", strings.Join(args, " "), err, stderr)
 			}
@@ -185,7 +209,7 @@ func TestJSONGoldenShowsEveryField(t *testing.T) {
 		all.Write(b)
 	}
 	for _, v := range []any{api.VM{}, api.VMFiles{}, api.SavedState{}, api.BootTimings{}, api.Snapshot{}, api.VMStats{},
-		api.HostStats{}, api.GuestStats{}, api.Image{}, api.DaemonStatus{}, api.DoctorCheck{}, config.Row{}} {
+		api.HostStats{}, api.GuestStats{}, api.Image{}, api.DaemonStatus{}, api.DoctorCheck{}, config.Row{}, bundle.FileInfo{}} {
 		rt := reflect.TypeOf(v)
 		for i := 0; i < rt.NumField(); i++ {
 			tag := strings.Split(rt.Field(i).Tag.Get("json"), ",")[0]
