@@ -6,6 +6,8 @@
 # the working tree; the real tree is never modified. Exits non-zero when a
 # mutant survives or no longer applies.
 #   MUTANTS="name ..."   run only these mutants
+#   --check              only check that every mutant still applies (no
+#                        build, no tests; seconds): run it after a rebase
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -104,6 +106,21 @@ mutants=(
 
 work=$(mktemp -d /tmp/banger-mutation.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+
+if [ "${1:-}" = "--check" ]; then
+  bad=0
+  for m in "${mutants[@]}"; do
+    IFS='|' read -r name file subst _ _ <<<"$m"
+    cp "$file" "$work/check" 2>/dev/null || { echo "mutant $name: BROKEN: $file is gone"; bad=$((bad + 1)); continue; }
+    if ! perl -0pi -e "$subst" "$work/check" || cmp -s "$file" "$work/check"; then
+      echo "mutant $name: BROKEN: the change no longer applies to $file"
+      bad=$((bad + 1))
+    fi
+  done
+  echo "mutants: ${#mutants[@]} checked, $bad broken"
+  [ "$bad" -eq 0 ]
+  exit
+fi
 # The working tree as it is (committed or not), without bundle or binaries.
 files=$(mktemp "$work/files.XXXXXX")
 git ls-files -z -co --exclude-standard | grep -zv '^runtime/' >"$files"
