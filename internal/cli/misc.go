@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bangerdev/banger/internal/config"
+	"github.com/bangerdev/banger/internal/sshclient"
 	"github.com/bangerdev/banger/internal/sshkeys"
 )
 
@@ -70,7 +71,7 @@ func sshConfigRun(_ context.Context, e *Env, o *SSHConfigOptions) error {
 	if proxy == "" {
 		proxy = "banger"
 	}
-	block := sshkeys.ConfigBlock(sshkeys.Options{KeyPath: cfg.SSHKeyPath, KnownHosts: sshkeys.KnownHostsFor(cfg.SSHKeyPath), Proxy: proxy})
+	block := sshclient.ConfigBlock(sshclient.Options{KeyPath: cfg.SSHKeyPath, KnownHosts: sshkeys.KnownHostsFor(cfg.SSHKeyPath), Proxy: proxy})
 	if !o.Install {
 		_, err := io.WriteString(e.Out, block)
 		return err

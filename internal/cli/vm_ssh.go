@@ -8,23 +8,23 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bangerdev/banger/internal/api"
-	"github.com/bangerdev/banger/internal/sshkeys"
+	"github.com/bangerdev/banger/internal/sshclient"
 )
 
 // sshTarget asks the daemon how to reach a running VM.
-func (e *Env) sshTarget(ctx context.Context, name string) (sshkeys.Target, error) {
+func (e *Env) sshTarget(ctx context.Context, name string) (sshclient.Target, error) {
 	c, err := e.Connect(ctx)
 	if err != nil {
-		return sshkeys.Target{}, err
+		return sshclient.Target{}, err
 	}
 	t, err := c.SSHTarget(ctx, name)
 	if err != nil {
-		return sshkeys.Target{}, err
+		return sshclient.Target{}, err
 	}
 	if t.State != api.StateRunning {
-		return sshkeys.Target{}, fmt.Errorf("%s is %s; start it with 'banger vm start %s'", name, t.State, name)
+		return sshclient.Target{}, fmt.Errorf("%s is %s; start it with 'banger vm start %s'", name, t.State, name)
 	}
-	return sshkeys.Target{Addr: t.IP, User: t.User, KeyPath: t.KeyPath, KnownHosts: t.KnownHosts, HostKey: t.HostKey}, nil
+	return sshclient.Target{Addr: t.IP, User: t.User, KeyPath: t.KeyPath, KnownHosts: t.KnownHosts, HostKey: t.HostKey}, nil
 }
 
 // splitDash separates "NAME -- CMD..." arguments.
@@ -65,7 +65,7 @@ func vmSSHRun(ctx context.Context, e *Env, o *VMSSHOptions) error {
 	if err != nil {
 		return err
 	}
-	argv := sshkeys.SSHArgs(t, o.Command)
+	argv := sshclient.SSHArgs(t, o.Command)
 	path, err := execLookPath(argv[0])
 	if err != nil {
 		return fmt.Errorf("ssh not found: install openssh-client (Debian) or openssh-clients (Fedora)")
@@ -113,7 +113,7 @@ func vmExecRun(ctx context.Context, e *Env, o *VMExecOptions) error {
 	if !o.Stdin {
 		in = nil
 	}
-	code, err := sshkeys.Exec(ctx, t, shellJoin(o.Command), in, e.Out, e.Err)
+	code, err := sshclient.Exec(ctx, t, shellJoin(o.Command), in, e.Out, e.Err)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/bangerdev/banger/internal/execx"
 	"github.com/bangerdev/banger/internal/model"
-	"github.com/bangerdev/banger/internal/sshkeys"
+	"github.com/bangerdev/banger/internal/sshclient"
 	"github.com/bangerdev/banger/scripts"
 )
 
@@ -65,7 +65,7 @@ func (m *images) provisionScript(ctx context.Context, pkgs []string, docker bool
 // exit is an error carrying the output's last lines.
 func (m *images) runGuestScript(ctx context.Context, v *model.VM, what string, script io.Reader) error {
 	var out bytes.Buffer
-	code, err := sshkeys.Exec(ctx, m.guests.sshTarget(v), "bash -s", script, &out, &out)
+	code, err := sshclient.Exec(ctx, m.guests.sshTarget(v), "bash -s", script, &out, &out)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}

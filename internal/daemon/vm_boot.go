@@ -14,7 +14,7 @@ import (
 	"github.com/bangerdev/banger/internal/vmm"
 )
 
-// sshReadyTimeout bounds the wait for a passing SSH probe (sshkeys.Probe).
+// sshReadyTimeout bounds the wait for a passing SSH probe (sshclient.Probe).
 const sshReadyTimeout = 5 * time.Minute
 
 // kernelCmdline is the per-VM part of the kernel command line (see

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/bangerdev/banger/internal/model"
-	"github.com/bangerdev/banger/internal/sshkeys"
+	"github.com/bangerdev/banger/internal/sshclient"
 )
 
 // readyLine is what the guest writes to its console once sshd accepts
@@ -54,7 +54,7 @@ const (
 )
 
 // waitGuestReady waits until v's sshd proves the pinned host key and
-// accepts the user's key (sshkeys.WaitReady) and returns when the guest
+// accepts the user's key (sshclient.WaitReady) and returns when the guest
 // became ready and how that was detected. One probe loop runs from the
 // VMM start; the guest's console line cuts its backoff short, so the
 // check starts the moment sshd is up and only one handshake is ever in
@@ -71,7 +71,7 @@ func (g *guests) waitGuestReady(ctx context.Context, v *model.VM) (time.Time, st
 			close(kick)
 		}
 	}()
-	err := sshkeys.WaitReady(ctx, g.sshTarget(v), kick)
+	err := sshclient.WaitReady(ctx, g.sshTarget(v), kick)
 	if at := seen.Load(); at != nil {
 		return *at, signalConsole, err
 	}

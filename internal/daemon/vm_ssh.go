@@ -8,6 +8,7 @@ import (
 	"net/netip"
 
 	"github.com/bangerdev/banger/internal/model"
+	"github.com/bangerdev/banger/internal/sshclient"
 	"github.com/bangerdev/banger/internal/sshkeys"
 )
 
@@ -24,8 +25,8 @@ func (g *guests) knownHostsPath() string {
 	return sshkeys.KnownHostsFor(g.keyPath)
 }
 
-func (g *guests) sshTarget(v *model.VM) sshkeys.Target {
-	return sshkeys.Target{Addr: v.IP, User: "root", KeyPath: g.keyPath, HostKey: v.HostKeyPub, KnownHosts: g.knownHostsPath()}
+func (g *guests) sshTarget(v *model.VM) sshclient.Target {
+	return sshclient.Target{Addr: v.IP, User: "root", KeyPath: g.keyPath, HostKey: v.HostKeyPub, KnownHosts: g.knownHostsPath()}
 }
 
 func vmHosts(v *model.VM) []string {
@@ -52,7 +53,7 @@ func (g *guests) unpinHostKey(v *model.VM) {
 // sshRun runs cmd in the guest and returns its stdout.
 func (g *guests) sshRun(ctx context.Context, v *model.VM, cmd string) ([]byte, error) {
 	var out, errb bytes.Buffer
-	code, err := sshkeys.Exec(ctx, g.sshTarget(v), cmd, nil, &out, &errb)
+	code, err := sshclient.Exec(ctx, g.sshTarget(v), cmd, nil, &out, &errb)
 	if err != nil {
 		return out.Bytes(), err
 	}

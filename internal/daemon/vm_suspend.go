@@ -15,6 +15,7 @@ import (
 
 	"github.com/bangerdev/banger/internal/api"
 	"github.com/bangerdev/banger/internal/model"
+	"github.com/bangerdev/banger/internal/sshclient"
 	"github.com/bangerdev/banger/internal/sshkeys"
 	"github.com/bangerdev/banger/internal/steps"
 	"github.com/bangerdev/banger/internal/units"
@@ -233,7 +234,7 @@ func (g *guests) setGuestClock(ctx context.Context, v *model.VM) (int, string, e
 	defer pw.Close()
 	feed := &clockFeeder{w: pw}
 	var errb bytes.Buffer
-	code, err := sshkeys.Exec(ctx, g.sshTarget(v), `echo ready; read t; date -u -s "@$t" >/dev/null`, pr, feed, &errb)
+	code, err := sshclient.Exec(ctx, g.sshTarget(v), `echo ready; read t; date -u -s "@$t" >/dev/null`, pr, feed, &errb)
 	return code, string(bytes.TrimSpace(errb.Bytes())), err
 }
 

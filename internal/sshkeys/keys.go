@@ -1,7 +1,6 @@
-// Package sshkeys owns banger's SSH identities and connections: the user's
-// key pair, per-VM host keys, the banger-managed known_hosts that pins them,
-// readiness checks and command execution over golang.org/x/crypto/ssh, and
-// the argv/config that let the system ssh client reach VMs without prompts.
+// Package sshkeys owns banger's SSH identities: the user's key pair, per-VM
+// host keys and the banger-managed known_hosts that pins them. Connections
+// (readiness, commands, the system ssh's arguments) are package sshclient.
 package sshkeys
 
 import (

@@ -1,4 +1,4 @@
-package sshkeys
+package sshclient
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/bangerdev/banger/internal/sshkeys"
 )
 
 // Readiness backoff: slow while nothing says the guest is up, fast once it
@@ -55,7 +57,7 @@ func (p probeSigner) Sign(io.Reader, []byte) (*ssh.Signature, error) {
 // query), then closes it without logging in. It is what readiness checks:
 // a guest's sshd answers it without forking a login session or running
 // PAM, which under emulation halves the cost of a full login. A host key
-// mismatch is a *HostKeyError.
+// mismatch is a *sshkeys.HostKeyError.
 func Probe(ctx context.Context, t Target) error {
 	return probe(ctx, t, nil)
 }
@@ -92,7 +94,7 @@ func probe(ctx context.Context, t Target, kick <-chan struct{}) error {
 		ssh.NewClient(c, chans, reqs).Close()
 		return nil
 	}
-	var he *HostKeyError
+	var he *sshkeys.HostKeyError
 	switch {
 	case errors.As(err, &he):
 		return he
@@ -170,7 +172,7 @@ func WaitReady(ctx context.Context, t Target, kick <-chan struct{}) error {
 		if err == nil {
 			return nil
 		}
-		var he *HostKeyError
+		var he *sshkeys.HostKeyError
 		if errors.As(err, &he) {
 			return fmt.Errorf("ssh to %s: %w", t.dialAddr(), he)
 		}

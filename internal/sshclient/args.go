@@ -1,4 +1,4 @@
-package sshkeys
+package sshclient
 
 import (
 	"fmt"

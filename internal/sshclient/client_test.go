@@ -1,4 +1,4 @@
-package sshkeys
+package sshclient
 
 import (
 	"bytes"
@@ -14,8 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bangerdev/banger/internal/sshkeys/sshtest"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/bangerdev/banger/internal/sshclient/sshtest"
+	"github.com/bangerdev/banger/internal/sshkeys"
 )
 
 // handler is a tiny command interpreter for the test server.
@@ -42,14 +44,14 @@ func handler(cmd string, stdin io.Reader, stdout, stderr io.Writer) int {
 type fixture struct {
 	keyPath, hostPub string
 	hostSigner       ssh.Signer
-	kh               KnownHosts
+	kh               sshkeys.KnownHosts
 }
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
 	dir := t.TempDir()
-	f := fixture{keyPath: filepath.Join(dir, "id_ed25519"), kh: KnownHosts{Path: filepath.Join(dir, "known_hosts")}}
-	if _, err := EnsureUserKey(f.keyPath); err != nil {
+	f := fixture{keyPath: filepath.Join(dir, "id_ed25519"), kh: sshkeys.KnownHosts{Path: filepath.Join(dir, "known_hosts")}}
+	if _, err := sshkeys.EnsureUserKey(f.keyPath); err != nil {
 		t.Fatal(err)
 	}
 	f.hostSigner, f.hostPub = hostKey(t)
@@ -116,7 +118,7 @@ func TestWaitReadyWrongHostKey(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	err := WaitReady(ctx, Target{Addr: s.Addr, KeyPath: f.keyPath, HostKey: otherPub}, nil)
-	var he *HostKeyError
+	var he *sshkeys.HostKeyError
 	if !errors.As(err, &he) || !strings.Contains(err.Error(), "host key mismatch") {
 		t.Fatalf("wrong host key: %v", err)
 	}
@@ -136,7 +138,7 @@ func TestWaitReadyWrongUserKey(t *testing.T) {
 	f := newFixture(t)
 	s := f.start(t, "127.0.0.1:0")
 	other := filepath.Join(t.TempDir(), "other")
-	if _, err := EnsureUserKey(other); err != nil {
+	if _, err := sshkeys.EnsureUserKey(other); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
@@ -178,4 +180,18 @@ func TestExec(t *testing.T) {
 	if _, err := Exec(ctx, Target{Addr: s.Addr, KeyPath: f.keyPath}, "echo", nil, nil, nil); err == nil {
 		t.Error("exec without any host key check succeeded")
 	}
+}
+
+// hostKey is a fresh VM host key: its signer and authorized_keys line.
+func hostKey(t *testing.T) (ssh.Signer, string) {
+	t.Helper()
+	priv, pub, err := sshkeys.NewHostKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ssh.ParsePrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, pub
 }

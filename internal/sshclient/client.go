@@ -1,4 +1,8 @@
-package sshkeys
+// Package sshclient connects to VMs over SSH with the user's key and the
+// host keys banger pinned (package sshkeys): readiness probes, command
+// execution over golang.org/x/crypto/ssh, and the argv/config that let the
+// system ssh client reach VMs without prompts.
+package sshclient
 
 import (
 	"bytes"
@@ -11,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/bangerdev/banger/internal/sshkeys"
 )
 
 // Target is one VM as an SSH destination.
@@ -99,10 +105,10 @@ func (t Target) clientConfigWith(auth ssh.AuthMethod) (*ssh.ClientConfig, error)
 			if bytes.Equal(key.Marshal(), want.Marshal()) {
 				return nil
 			}
-			return &HostKeyError{Host: host, Source: "the pinned key", Got: ssh.FingerprintSHA256(key), Pinned: []string{ssh.FingerprintSHA256(want)}}
+			return &sshkeys.HostKeyError{Host: host, Source: "the pinned key", Got: ssh.FingerprintSHA256(key), Pinned: []string{ssh.FingerprintSHA256(want)}}
 		}
 	case t.KnownHosts != "":
-		cb, err := KnownHosts{Path: t.KnownHosts}.HostKeyCallback()
+		cb, err := sshkeys.KnownHosts{Path: t.KnownHosts}.HostKeyCallback()
 		if err != nil {
 			return nil, err
 		}

@@ -1,4 +1,4 @@
-package sshkeys
+package sshclient
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/bangerdev/banger/internal/sshkeys"
 )
 
 // Probe proves the host key and that the user's key is accepted without
@@ -25,16 +27,16 @@ func TestProbeChecksKeysWithoutLoggingIn(t *testing.T) {
 	}
 
 	other := filepath.Join(t.TempDir(), "other")
-	if _, err := EnsureUserKey(other); err != nil {
+	if _, err := sshkeys.EnsureUserKey(other); err != nil {
 		t.Fatal(err)
 	}
 	if err := Probe(ctx, Target{Addr: s.Addr, KeyPath: other, HostKey: f.hostPub}); err == nil {
 		t.Error("probe with a key the server does not accept passed")
 	}
 	_, otherPub := hostKey(t)
-	var he *HostKeyError
+	var he *sshkeys.HostKeyError
 	if err := Probe(ctx, Target{Addr: s.Addr, KeyPath: f.keyPath, HostKey: otherPub}); !errors.As(err, &he) {
-		t.Errorf("probe against another host key: %v, want a HostKeyError", err)
+		t.Errorf("probe against another host key: %v, want a sshkeys.HostKeyError", err)
 	}
 }
 
