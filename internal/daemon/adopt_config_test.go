@@ -57,7 +57,7 @@ func TestAdoptionResumesOnlyWhenConfigured(t *testing.T) {
 			t.Fatal(err)
 		}
 		td.cfg.ResumeOnStart = on
-		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		handles := startedVMM(ctx, td, "sleeper")
 		td.adopt(ctx)
 		td.resumeWG.Wait()

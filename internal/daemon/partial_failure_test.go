@@ -116,7 +116,7 @@ func TestCreateFailingAtEachStepLeavesNothing(t *testing.T) {
 // is killed and everything else undone.
 func TestCreateFailingAfterTheVMMStartedLeavesNothing(t *testing.T) {
 	td := newTestDaemon(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	handles := startedVMM(ctx, td, "silent")
 	_, err := td.createVM(ctx, api.CreateVMRequest{Name: "silent", NAT: true, DiskSize: 1 << 30}, api.NopReporter{})
@@ -230,7 +230,7 @@ func TestStartFailingAfterTheVMMStartedKillsIt(t *testing.T) {
 	if _, err := td.stopVM(context.Background(), "mute", api.NopReporter{}); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	handles := startedVMM(ctx, td, "mute")
 	if _, err := td.startVM(ctx, "mute", true, false, api.NopReporter{}); err == nil {
