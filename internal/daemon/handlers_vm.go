@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/bangerdev/banger/internal/api"
 	"github.com/bangerdev/banger/internal/model"
-	"github.com/bangerdev/banger/internal/store"
 )
 
 // toAPI projects a VM into its wire form.
@@ -53,15 +51,6 @@ func projected(v *model.VM, err error) (any, error) {
 // getVM loads the VM named in the request path.
 func (s *server) getVM(r *http.Request) (*model.VM, error) {
 	return s.vms.loadVM(r.Context(), r.PathValue("name"))
-}
-
-// loadVM loads a VM record; a missing one is a 404 that says what to do.
-func (d *vms) loadVM(ctx context.Context, name string) (*model.VM, error) {
-	v, err := d.store.GetVM(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, model.NoSuchVM(name)
-	}
-	return v, err
 }
 
 func (s *server) handleListVMs(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os"
+	"strings"
 
 	"github.com/bangerdev/banger/internal/dns"
 	"github.com/bangerdev/banger/internal/hostfacts"
@@ -181,4 +183,77 @@ func (rs *resources) natRule(v *model.VM) (nat.Rule, error) {
 func overlayOf(v *model.VM) storage.Overlay {
 	return storage.Overlay{Kind: storage.Kind(v.OverlayKind), Path: v.OverlayPath, Format: v.OverlayFormat,
 		Base: v.BaseImage, Device: v.OverlayDevice}
+}
+
+// publishDNS makes <name>.vm resolve to the VM's address.
+func (rs *resources) publishDNS(v *model.VM) {
+	if rs.publisher == nil {
+		return
+	}
+	ip, err := netip.ParseAddr(v.IP)
+	if err != nil {
+		return
+	}
+	if err := rs.publisher.Publish(v.Name, ip); err != nil {
+		rs.log.Warn("publish dns", "vm", v.Name, "err", err)
+	}
+}
+
+func (rs *resources) unpublishDNS(v *model.VM) {
+	if rs.publisher == nil {
+		return
+	}
+	if err := rs.publisher.Unpublish(v.Name); err != nil {
+		rs.log.Warn("unpublish dns", "vm", v.Name, "err", err)
+	}
+}
+
+// addNAT adds v's NAT rule out of the host's default-route interface.
+func (rs *resources) addNAT(ctx context.Context, v *model.VM) error {
+	if rs.fw == nil {
+		return fmt.Errorf("no usable firewall: %v", rs.fwErr)
+	}
+	rule, err := rs.natRule(v)
+	if err != nil {
+		return err
+	}
+	if err := rs.facts.EnableForwarding(); err != nil {
+		return err
+	}
+	if err := rs.fw.EnsureBase(ctx, rs.bridge, rs.subnet); err != nil {
+		return err
+	}
+	return rs.fw.AddVM(ctx, rule)
+}
+
+func (rs *resources) removeNAT(ctx context.Context, name string) error {
+	if rs.fw == nil {
+		return nil
+	}
+	return rs.fw.RemoveVM(ctx, name)
+}
+
+// ensureFirewallBase creates banger's table and chains (isolating non-NAT
+// VMs from the outside) when a firewall is usable.
+func (rs *resources) ensureFirewallBase(ctx context.Context) {
+	if rs.fw == nil {
+		return
+	}
+	if err := rs.fw.EnsureBase(ctx, rs.bridge, rs.subnet); err != nil {
+		rs.log.Warn("firewall base rules", "err", err)
+	}
+}
+
+// tapName is the tap name of a new VM with id: of this account's own
+// prefix, which no other account can create (network.TapPrefixFor).
+func tapName(id string) string { return network.TapNameFor(os.Getuid(), id) }
+
+// ownTapName keeps tap when it is of this account's prefix and otherwise
+// (a VM created before per-account prefixes) derives one from its suffix,
+// so the network helper accepts it; the boot saves the new name.
+func ownTapName(tap string) string {
+	if network.IsTapNameOf(os.Getuid(), tap) {
+		return tap
+	}
+	return tapName(strings.TrimPrefix(tap, network.TapPrefix))
 }

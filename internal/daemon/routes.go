@@ -11,44 +11,6 @@ import (
 	"github.com/bangerdev/banger/internal/store"
 )
 
-// routes maps every /v1/ route to its handler.
-func (s *server) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/status", s.handleStatus)
-	mux.HandleFunc("POST /v1/shutdown", s.handleShutdown)
-	mux.HandleFunc("GET /v1/doctor", s.handleDoctor)
-
-	mux.HandleFunc("GET /v1/vms", s.handleListVMs)
-	mux.HandleFunc("POST /v1/vms", s.handleCreateVM)
-	mux.HandleFunc("GET /v1/vms/{name}", s.handleGetVM)
-	mux.HandleFunc("PATCH /v1/vms/{name}", s.handleSetVM)
-	mux.HandleFunc("DELETE /v1/vms/{name}", s.handleDeleteVM)
-	mux.HandleFunc("POST /v1/vms/{name}/start", s.handleStartVM)
-	mux.HandleFunc("POST /v1/vms/{name}/stop", s.handleStopVM)
-	mux.HandleFunc("POST /v1/vms/{name}/restart", s.handleRestartVM)
-	mux.HandleFunc("POST /v1/vms/{name}/kill", s.handleKillVM)
-	mux.HandleFunc("POST /v1/vms/{name}/suspend", s.handleSuspendVM)
-	mux.HandleFunc("POST /v1/vms/{name}/clone", s.handleCloneVM)
-	mux.HandleFunc("GET /v1/vms/{name}/snapshots", s.handleListSnapshots)
-	mux.HandleFunc("POST /v1/vms/{name}/snapshots", s.handleCreateSnapshot)
-	mux.HandleFunc("DELETE /v1/vms/{name}/snapshots/{snap}", s.handleDeleteSnapshot)
-	mux.HandleFunc("POST /v1/vms/{name}/snapshots/{snap}/restore", s.handleRestoreSnapshot)
-	mux.HandleFunc("GET /v1/vms/{name}/stats", s.handleStats)
-	mux.HandleFunc("GET /v1/vms/{name}/ssh", s.handleSSHTarget)
-	mux.HandleFunc("GET /v1/vms/{name}/logs", s.handleLogs)
-
-	mux.HandleFunc("GET /v1/images", s.handleListImages)
-	mux.HandleFunc("GET /v1/images/{name}", s.handleGetImage)
-	mux.HandleFunc("DELETE /v1/images/{name}", s.handleDeleteImage)
-	mux.HandleFunc("POST /v1/images", s.handleBuildImage)
-	mux.HandleFunc("POST /v1/images/save", s.handleSaveImage)
-
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, model.NotFound("bangerd has no route %s %s; is banger newer than bangerd? run 'banger daemon stop'", r.Method, r.URL.Path))
-	})
-	return mux
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

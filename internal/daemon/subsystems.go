@@ -71,17 +71,6 @@ func (d *Daemon) initSubsystems(ctx context.Context) {
 	d.initDNS(ctx)
 }
 
-// ensureFirewallBase creates banger's table and chains (isolating non-NAT
-// VMs from the outside) when a firewall is usable.
-func (rs *resources) ensureFirewallBase(ctx context.Context) {
-	if rs.fw == nil {
-		return
-	}
-	if err := rs.fw.EnsureBase(ctx, rs.bridge, rs.subnet); err != nil {
-		rs.log.Warn("firewall base rules", "err", err)
-	}
-}
-
 // initDNS starts the built-in .vm server on the bridge address or sets up
 // starts (or adopts) mapdns, per config.
 func (d *Daemon) initDNS(ctx context.Context) {
@@ -146,32 +135,6 @@ func (d *Daemon) closeSubsystems() {
 	if err := d.net.TeardownBridge(ctx, d.cfg.BridgeName); err != nil {
 		d.log.Warn("remove bridge", "bridge", d.cfg.BridgeName, "err", err)
 	}
-}
-
-// driverFor returns the driver that runs v (the one in its VMM handle) or
-// will boot it.
-func (d *vms) driverFor(v *model.VM) (vmm.Driver, error) {
-	name := v.Driver
-	if v.State != model.Running || name == "" {
-		name = d.driver
-	}
-	if h, ok := v.Process(); ok && h.Driver != "" {
-		name = h.Driver
-	}
-	return d.driverNamed(name)
-}
-
-// driverNamed returns the driver called name; when it is missing, the
-// reason no VMM is usable is a precondition error.
-func (d *vms) driverNamed(name string) (vmm.Driver, error) {
-	drv, ok := d.drivers[name]
-	if !ok {
-		if d.driverErr != nil {
-			return nil, model.Precondition(d.driverErr)
-		}
-		return nil, fmt.Errorf("vmm driver %q is not available", name)
-	}
-	return drv, nil
 }
 
 // hostResolvers are the host's own nameservers. Guests use the bridge

@@ -2,12 +2,10 @@ package daemon
 
 import (
 	"os"
-	"strings"
 
 	"github.com/bangerdev/banger/internal/config"
 	"github.com/bangerdev/banger/internal/hostfacts"
 	"github.com/bangerdev/banger/internal/nethelper"
-	"github.com/bangerdev/banger/internal/network"
 	"github.com/bangerdev/banger/internal/system"
 )
 
@@ -32,18 +30,4 @@ func (d *Daemon) useNetworkHelper() {
 		}
 	}
 	d.cfg.BridgeName, d.cfg.VMSubnet, d.subnet = alloc.Bridge, alloc.Subnet, alloc.Subnet
-}
-
-// tapName is the tap name of a new VM with id: of this account's own
-// prefix, which no other account can create (network.TapPrefixFor).
-func tapName(id string) string { return network.TapNameFor(os.Getuid(), id) }
-
-// ownTapName keeps tap when it is of this account's prefix and otherwise
-// (a VM created before per-account prefixes) derives one from its suffix,
-// so the network helper accepts it; the boot saves the new name.
-func ownTapName(tap string) string {
-	if network.IsTapNameOf(os.Getuid(), tap) {
-		return tap
-	}
-	return tapName(strings.TrimPrefix(tap, network.TapPrefix))
 }

@@ -112,28 +112,3 @@ func (d *vms) startVM(ctx context.Context, name string, wait, cold bool, rep api
 	}
 	return v, nil
 }
-
-// addNAT adds v's NAT rule out of the host's default-route interface.
-func (rs *resources) addNAT(ctx context.Context, v *model.VM) error {
-	if rs.fw == nil {
-		return fmt.Errorf("no usable firewall: %v", rs.fwErr)
-	}
-	rule, err := rs.natRule(v)
-	if err != nil {
-		return err
-	}
-	if err := rs.facts.EnableForwarding(); err != nil {
-		return err
-	}
-	if err := rs.fw.EnsureBase(ctx, rs.bridge, rs.subnet); err != nil {
-		return err
-	}
-	return rs.fw.AddVM(ctx, rule)
-}
-
-func (rs *resources) removeNAT(ctx context.Context, name string) error {
-	if rs.fw == nil {
-		return nil
-	}
-	return rs.fw.RemoveVM(ctx, name)
-}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/netip"
 
 	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/sshclient"
@@ -61,27 +60,4 @@ func (g *guests) sshRun(ctx context.Context, v *model.VM, cmd string) ([]byte, e
 		return out.Bytes(), fmt.Errorf("%q exited %d: %s", cmd, code, bytes.TrimSpace(errb.Bytes()))
 	}
 	return out.Bytes(), nil
-}
-
-// publishDNS makes <name>.vm resolve to the VM's address.
-func (rs *resources) publishDNS(v *model.VM) {
-	if rs.publisher == nil {
-		return
-	}
-	ip, err := netip.ParseAddr(v.IP)
-	if err != nil {
-		return
-	}
-	if err := rs.publisher.Publish(v.Name, ip); err != nil {
-		rs.log.Warn("publish dns", "vm", v.Name, "err", err)
-	}
-}
-
-func (rs *resources) unpublishDNS(v *model.VM) {
-	if rs.publisher == nil {
-		return
-	}
-	if err := rs.publisher.Unpublish(v.Name); err != nil {
-		rs.log.Warn("unpublish dns", "vm", v.Name, "err", err)
-	}
 }

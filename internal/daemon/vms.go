@@ -1,6 +1,9 @@
 package daemon
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -8,6 +11,7 @@ import (
 	"github.com/bangerdev/banger/internal/bundle"
 	"github.com/bangerdev/banger/internal/config"
 	"github.com/bangerdev/banger/internal/hostfacts"
+	"github.com/bangerdev/banger/internal/model"
 	"github.com/bangerdev/banger/internal/namegen"
 	"github.com/bangerdev/banger/internal/paths"
 	"github.com/bangerdev/banger/internal/storage"
@@ -75,4 +79,39 @@ func (d *vms) vmLock(name string) func() {
 		}
 		d.locksMu.Unlock()
 	}
+}
+
+// loadVM loads a VM record; a missing one is a 404 that says what to do.
+func (d *vms) loadVM(ctx context.Context, name string) (*model.VM, error) {
+	v, err := d.store.GetVM(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, model.NoSuchVM(name)
+	}
+	return v, err
+}
+
+// driverFor returns the driver that runs v (the one in its VMM handle) or
+// will boot it.
+func (d *vms) driverFor(v *model.VM) (vmm.Driver, error) {
+	name := v.Driver
+	if v.State != model.Running || name == "" {
+		name = d.driver
+	}
+	if h, ok := v.Process(); ok && h.Driver != "" {
+		name = h.Driver
+	}
+	return d.driverNamed(name)
+}
+
+// driverNamed returns the driver called name; when it is missing, the
+// reason no VMM is usable is a precondition error.
+func (d *vms) driverNamed(name string) (vmm.Driver, error) {
+	drv, ok := d.drivers[name]
+	if !ok {
+		if d.driverErr != nil {
+			return nil, model.Precondition(d.driverErr)
+		}
+		return nil, fmt.Errorf("vmm driver %q is not available", name)
+	}
+	return drv, nil
 }
