@@ -34,6 +34,7 @@ mutants=(
   'key-device-not-refused|internal/sshkeys/keys.go|s/if !st\.Mode\(\)\.IsRegular\(\) \{/if st.Mode().IsDir() {/|./internal/sshkeys|TestEnsureUserKeyRefusesNonFiles'
   'adopt-resumes-regardless|internal/daemon/adopt.go|s/if d\.cfg\.ResumeOnStart \{/if !d.cfg.ResumeOnStart {/|./internal/daemon|TestAdoptionResumesOnlyWhenConfigured'
   'stop-ignores-stop-timeout|internal/daemon/vm_stop.go|s/deadline := start\.Add\(d\.cfg\.StopTimeout\)/deadline := start.Add(30 * time.Second)/|./internal/daemon|TestStopKillsAfterStopTimeout'
+  'dns-address-kept-by-old-name|internal/dns/server.go|s/\t\tdelete\(s\.byName, other\)/\t\t_ = other/|./internal/dns|TestRecordsOverSeveralVMs'
   'store-snapshot-args-swapped|internal/store/snapshots.go|s/(snapshotColumns\+` FROM snapshots WHERE )vm_name = \? AND name = \?/$1name = ? AND vm_name = ?/|./internal/store|TestSnapshotQueriesOverSeveralRecords'
   'store-snapshot-delete-or|internal/store/snapshots.go|s/DELETE FROM snapshots WHERE vm_name = \? AND name = \?/DELETE FROM snapshots WHERE vm_name = ? OR name = ?/|./internal/store|TestSnapshotQueriesOverSeveralRecords'
   'store-snapshots-by-name|internal/store/snapshots.go|s/ORDER BY created_at, name/ORDER BY name, created_at/|./internal/store|TestSnapshotQueriesOverSeveralRecords'
