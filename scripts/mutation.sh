@@ -38,6 +38,7 @@ mutants=(
   'clone-disk-from-config|internal/daemon/vm_clone.go|s/DiskSize: src\.DiskSize, NAT: req\.NAT/DiskSize: d.cfg.DefaultDiskSize, NAT: req.NAT/|./internal/daemon|TestCloneCarriesTheSourcesMachine'
   'clone-memory-from-config|internal/daemon/vm_clone.go|s/MemoryMiB: src\.MemoryMiB,/MemoryMiB: d.cfg.DefaultMemoryMiB,/|./internal/daemon|TestCloneCarriesTheSourcesMachine'
   'clone-drops-initrd|internal/daemon/vm_clone.go|s/= src\.Kernel, src\.Initrd, src\.BaseImage/= src.Kernel, "", src.BaseImage/|./internal/daemon|TestCloneCarriesTheSourcesMachine'
+  'resume-failure-marks-stopped|internal/daemon/vm_suspend.go|s/v\.State, v\.Handle, v\.LastError = model\.Suspended, nil, err\.Error\(\)/v.State, v.Handle, v.LastError = model.Stopped, nil, err.Error()/|./internal/daemon|TestResumeFailingKeepsTheSavedState'
   'store-snapshot-args-swapped|internal/store/snapshots.go|s/(snapshotColumns\+` FROM snapshots WHERE )vm_name = \? AND name = \?/$1name = ? AND vm_name = ?/|./internal/store|TestSnapshotQueriesOverSeveralRecords'
   'store-snapshot-delete-or|internal/store/snapshots.go|s/DELETE FROM snapshots WHERE vm_name = \? AND name = \?/DELETE FROM snapshots WHERE vm_name = ? OR name = ?/|./internal/store|TestSnapshotQueriesOverSeveralRecords'
   'store-snapshots-by-name|internal/store/snapshots.go|s/ORDER BY created_at, name/ORDER BY name, created_at/|./internal/store|TestSnapshotQueriesOverSeveralRecords'

@@ -251,3 +251,65 @@ func TestStartFailingAfterTheVMMStartedKillsIt(t *testing.T) {
 		t.Errorf("after the failed start: rules %+v, %d taps", rules, td.net.Taps())
 	}
 }
+
+// TestResumeFailingKeepsTheSavedState: a resume whose VMM cannot load the
+// state leaves the VM suspended with its saved state (files and record),
+// holds no tap or NAT rule, and resumes once the cause is gone.
+func TestResumeFailingKeepsTheSavedState(t *testing.T) {
+	td := newTestDaemon(t)
+	ctx := context.Background()
+	if _, err := td.create(t, "napper", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := td.suspendVM(ctx, "napper", false, api.NopReporter{}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := td.store.GetVM(ctx, "napper")
+	inject(td, "vmm")
+	if _, err := td.startVM(ctx, "napper", false, false, api.NopReporter{}); err == nil || !strings.Contains(err.Error(), errInjected.Error()) {
+		t.Fatalf("resume with a failing VMM: %v", err)
+	}
+	v, err := td.store.GetVM(ctx, "napper")
+	if err != nil || v.State != api.StateSuspended || v.SavedState == nil || v.SavedState.Dir != before.SavedState.Dir {
+		t.Fatalf("after the failed resume: %+v, %v; want suspended with its saved state", v, err)
+	}
+	if _, err := os.Stat(v.SavedState.Dir); err != nil {
+		t.Fatalf("saved state files gone after the failed resume: %v", err)
+	}
+	if rules, _ := td.fw.List(ctx); len(rules) != 0 || td.net.Taps() != 0 {
+		t.Errorf("after the failed resume: rules %+v, %d taps", rules, td.net.Taps())
+	}
+	inject(td, "")
+	if out, err := td.startVM(ctx, "napper", false, false, api.NopReporter{}); err != nil || out.State != api.StateRunning {
+		t.Fatalf("resume after the failure was gone: %+v, %v", out, err)
+	}
+}
+
+// TestRestoreFailingCanBeRetried: a restore whose disk copy fails says so
+// and to restore again, keeps the VM and the snapshot, and the next
+// restore succeeds.
+func TestRestoreFailingCanBeRetried(t *testing.T) {
+	td := newTestDaemon(t)
+	ctx := context.Background()
+	if _, err := td.create(t, "rewind", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := td.createSnapshotNoWait(ctx, "rewind", api.SnapshotRequest{Name: "s1"}); err != nil {
+		t.Fatal(err)
+	}
+	inject(td, "CopyDisk")
+	_, err := td.restoreSnapshot(ctx, "rewind", "s1", true, api.NopReporter{})
+	if err == nil || !strings.Contains(err.Error(), errInjected.Error()) || !strings.Contains(err.Error(), "restore again") {
+		t.Fatalf("restore with a failing copy: %v; want the cause and 'restore again'", err)
+	}
+	if _, err := td.store.GetVM(ctx, "rewind"); err != nil {
+		t.Fatalf("VM record gone after the failed restore: %v", err)
+	}
+	if _, err := td.store.GetSnapshot(ctx, "rewind", "s1"); err != nil {
+		t.Fatalf("snapshot gone after the failed restore: %v", err)
+	}
+	inject(td, "")
+	if _, err := td.restoreSnapshot(ctx, "rewind", "s1", true, api.NopReporter{}); err != nil {
+		t.Fatalf("restore again: %v", err)
+	}
+}
