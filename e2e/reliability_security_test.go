@@ -114,10 +114,11 @@ var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "zsh": true
 // execAllowed are the only non-test files that may start programs
 // without internal/execx, with why.
 var execAllowed = map[string]string{
-	"internal/execx/execx.go":      "the one wrapper: argv only, LANG=C, stderr in errors",
-	"internal/detach/detach.go":    "detached daemons and VMMs: argv only",
-	"internal/cli/tui.go":          "runs banger/ssh on the terminal from a fixed argv",
-	"internal/nethelper/client.go": "runs the installed helper by path, request on stdin",
+	"internal/execx/execx.go":         "the one wrapper: argv only, LANG=C, stderr in errors",
+	"internal/detach/detach.go":       "detached daemons and VMMs: argv only",
+	"internal/cli/tui.go":             "runs banger/ssh on the terminal from a fixed argv",
+	"internal/nethelper/client.go":    "runs the installed helper by path, request on stdin",
+	"internal/tools/testsum/rerun.go": "the test summarizer reruns go test and streams its JSON: argv only",
 }
 
 // TestReliabilityNoShellReceivesInput (check 10): no Go code outside tests
