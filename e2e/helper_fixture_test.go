@@ -213,12 +213,14 @@ func (u *account) withT(t *testing.T) *account {
 }
 
 // anyTaskIn reports whether a thread of process dir is in the system call
-// whose /proc/PID/task/TID/syscall line starts with prefix.
-func anyTaskIn(dir, prefix string) bool {
+// whose /proc/PID/task/TID/syscall line starts with prefix and, when arg
+// is set, has arg as its second argument.
+func anyTaskIn(dir, prefix string, arg ...string) bool {
 	tasks, _ := os.ReadDir(filepath.Join(dir, "task"))
 	for _, task := range tasks {
 		sc, _ := os.ReadFile(filepath.Join(dir, "task", task.Name(), "syscall"))
-		if strings.HasPrefix(string(sc), prefix) {
+		f := strings.Fields(string(sc))
+		if strings.HasPrefix(string(sc), prefix) && (len(arg) == 0 || (len(f) > 2 && f[2] == arg[0])) {
 			return true
 		}
 	}

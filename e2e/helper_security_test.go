@@ -89,20 +89,18 @@ func testTapRace(t *testing.T, a *account) {
 }
 
 // inTunsetiff reports whether a process of uid is inside the TUNSETIFF
-// ioctl (as /proc/PID/syscall shows it to root).
+// ioctl (as /proc/PID/task/TID/syscall shows it to root).
 func inTunsetiff(uid string) bool {
 	ents, _ := os.ReadDir("/proc")
+	prefix := fmt.Sprintf("%d 0x", unix.SYS_IOCTL)
 	for _, e := range ents {
-		st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+		dir := filepath.Join("/proc", e.Name())
+		st, err := os.ReadFile(filepath.Join(dir, "status"))
 		if err != nil || !strings.Contains(string(st), "\nUid:\t"+uid+"\t") {
 			continue
 		}
-		tasks, _ := os.ReadDir(filepath.Join("/proc", e.Name(), "task"))
-		for _, task := range tasks {
-			sc, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "task", task.Name(), "syscall"))
-			if f := strings.Fields(string(sc)); len(f) > 2 && f[0] == fmt.Sprint(unix.SYS_IOCTL) && f[2] == fmt.Sprintf("0x%x", unix.TUNSETIFF) {
-				return true
-			}
+		if anyTaskIn(dir, prefix, fmt.Sprintf("0x%x", unix.TUNSETIFF)) {
+			return true
 		}
 	}
 	return false

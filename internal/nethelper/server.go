@@ -167,13 +167,13 @@ func createTap(ctx context.Context, h Host, a system.Allocation, tap string) err
 	if err == nil && n <= a.MaxTaps {
 		return nil
 	}
+	if err == nil {
+		err = fmt.Errorf("refused: you already have %d taps, the limit set in %s (max_taps): stop or delete VMs you do not use, or ask the administrator to raise it", a.MaxTaps, system.RegistryPath)
+	}
 	if derr := h.Net.DeleteTap(ctx, tap); derr != nil {
-		return fmt.Errorf("%v; removing the new tap %s also failed: %v", err, tap, derr)
+		return fmt.Errorf("%w; removing the new tap %s also failed: %v", err, tap, derr)
 	}
-	if err != nil {
-		return err
-	}
-	return fmt.Errorf("refused: you already have %d taps, the limit set in %s (max_taps): stop or delete VMs you do not use, or ask the administrator to raise it", a.MaxTaps, system.RegistryPath)
+	return err
 }
 
 // checkTapName allows only tap names of the caller's own prefix, so no
